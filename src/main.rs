@@ -1,0 +1,23 @@
+//! The `convqa` binary: CLI parsing and dispatch only. Logic lives in the library.
+//!
+//! Exit codes: 0 = everything processed; 1 = finished, but some records were rejected (see
+//! `rejects.jsonl`); 2 = fatal error (bad model, runtime library, rule file, arguments).
+
+use clap::Parser;
+use convqa::commands::{self, Cli, Outcome};
+
+fn main() {
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(Outcome::Clean) => std::process::exit(0),
+        Ok(Outcome::SomeRejected) => std::process::exit(1),
+        Err(e) => {
+            // One line per cause: the top one says what failed, the last what to do.
+            eprintln!("convqa: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::exit(2);
+        }
+    }
+}
