@@ -5,7 +5,16 @@
 //! detectors) → score → pipeline (orchestration, parallelism, output) → agg → coach → report.
 //! `main.rs` is glue: it parses the CLI and calls one of [`commands`].
 
+pub mod agg;
+pub mod checklist;
+pub mod coach;
 pub mod commands;
+pub mod detect;
+pub mod ingest;
 pub mod lang;
+pub mod metrics;
 pub mod model;
+pub mod output;
+pub mod pipeline;
+pub mod report;
 pub mod types;

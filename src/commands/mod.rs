@@ -4,7 +4,12 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod agents;
+pub mod checklist;
 pub mod classify;
+pub mod export;
+pub mod report;
+pub mod score;
 
 /// How a command finished when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +21,11 @@ pub enum Outcome {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "convqa", version, about = "Conversation quality and emotion analysis for contact-centre transcripts (zh/en), offline")]
+#[command(
+    name = "convqa",
+    version,
+    about = "Conversation quality and emotion analysis for contact-centre transcripts (zh/en), offline"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -26,10 +35,26 @@ pub struct Cli {
 pub enum Command {
     /// Label texts (one per line, from files or stdin) with sentiment and emotion; JSON lines out.
     Classify(classify::Args),
+    /// Print the built-in QA checklist, or validate a checklist file and list its items.
+    Checklist(checklist::Args),
+    /// Score conversations (JSONL, JSON, CSV, .gz, or - for stdin): per-turn sentiment and
+    /// emotion, QA checklist, escalation, conflict and metrics → conversations.jsonl in --out DIR.
+    Score(score::Args),
+    /// Per-agent numbers and coaching recommendations from scored results → agents.json, agents.csv.
+    Agents(agents::Args),
+    /// Per-agent coaching pages (self-contained HTML with charts, and Markdown) plus index.html.
+    Report(report::Args),
+    /// The training-system feed: versioned JSON (docs/EXPORT.md) or xAPI statements.
+    Export(export::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Classify(a) => classify::run(a),
+        Command::Checklist(a) => checklist::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Agents(a) => agents::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Export(a) => export::run(a),
     }
 }

@@ -1,0 +1,251 @@
+//! `convqa classify` with the bundled model: languages, sane labels, determinism (batch
+//! composition, batch size, threads), input handling and the fatal-error messages.
+
+use crate::common::*;
+use serde_json::Value;
+
+fn classify(args: &[&str], input: &str) -> Vec<Value> {
+    let out = run_with_stdin(convqa().arg("classify").args(args), input.as_bytes());
+    assert_ok(&out);
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn classify_raw(args: &[&str], input: &str) -> String {
+    let out = run_with_stdin(convqa().arg("classify").args(args), input.as_bytes());
+    assert_ok(&out);
+    stdout(&out)
+}
+
+/// Customer-service turns in every script, of many lengths; some share a token length so they
+/// land in the same batch.
+fn corpus() -> Vec<String> {
+    let zh = [
+        "您好，请问有什么可以帮您？",
+        "我的订单已经三天了还没有发货",
+        "太慢了，我要投诉你们",
+        "好的，谢谢您的耐心等待",
+        "這個問題到底什麼時候能解決？",
+        "謝謝，問題已經解決了",
+        "我已经打了五次电话了，每次都说会回电",
+        "请提供一下您的订单号",
+    ];
+    let en = [
+        "Hello, how can I help you today?",
+        "My package still has not arrived after two weeks.",
+        "This is ridiculous, I want to speak to your manager.",
+        "Thank you so much, that fixed it!",
+        "Could you give me your order number, please?",
+        "I was charged twice for the same order.",
+    ];
+    let mixed = ["我想 cancel 我的 order, please", "Thank you 谢谢你们的帮助"];
+    let mut v: Vec<String> = Vec::new();
+    for (i, t) in zh.iter().chain(en.iter()).chain(mixed.iter()).enumerate() {
+        v.push(t.to_string());
+        // Same shape, another number: usually the same token length.
+        v.push(
+            t.replace('三', "四")
+                .replace("two", "three")
+                .replace('五', "六"),
+        );
+        v.push(format!("{t} {}", i % 7));
+    }
+    v.dedup();
+    v
+}
+
+#[test]
+fn languages_and_clear_labels() {
+    // (text, language, expected sentiment: Some(positive?) for clear cases)
+    let cases: &[(&str, &str, Option<bool>)] = &[
+        (
+            "非常感谢，问题已经解决了，你们的服务太好了！",
+            "zh-Hans",
+            Some(true),
+        ),
+        (
+            "太差劲了，等了三天都没人处理，我要投诉！",
+            "zh-Hans",
+            Some(false),
+        ),
+        (
+            "非常感謝，問題已經解決了，你們的服務太好了！",
+            "zh-Hant",
+            Some(true),
+        ),
+        (
+            "太差勁了，等了三天都沒人處理，我要投訴！",
+            "zh-Hant",
+            Some(false),
+        ),
+        (
+            "Thank you so much, the problem is solved and your service is excellent!",
+            "en",
+            Some(true),
+        ),
+        (
+            "This is the worst service ever. I am very angry and I want to file a complaint.",
+            "en",
+            Some(false),
+        ),
+        ("我想 cancel 我的 order, please", "mixed", None),
+        ("12345", "und", None),
+    ];
+    let input: String = cases.iter().map(|(t, _, _)| format!("{t}\n")).collect();
+    let got = classify(&[], &input);
+    assert_eq!(got.len(), cases.len());
+    for ((text, lang, positive), v) in cases.iter().zip(&got) {
+        assert_eq!(v["text"], *text);
+        assert_eq!(v["language"], *lang, "language of {text:?}: {v}");
+        let s = &v["sentiment"];
+        let score = s["score"].as_f64().expect("score is a number");
+        assert!((-1.0..=1.0).contains(&score), "{v}");
+        let probs = s["probs"].as_object().expect("probs is an object");
+        let sum: f64 = probs.values().filter_map(Value::as_f64).sum();
+        assert!((sum - 1.0).abs() < 2e-3, "probs sum to {sum}: {v}");
+        if let Some(pos) = positive {
+            let want = if *pos { "positive" } else { "negative" };
+            assert_eq!(s["label"], want, "sentiment of {text:?}: {v}");
+            assert!(if *pos { score > 0.0 } else { score < 0.0 }, "{v}");
+        }
+        if let Some(e) = v.get("emotion") {
+            let labels: Vec<&String> = e["probs"]
+                .as_object()
+                .expect("emotion probs")
+                .keys()
+                .collect();
+            assert!(
+                labels
+                    .iter()
+                    .any(|l| *l == e["label"].as_str().unwrap_or("")),
+                "{v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_text_scores_the_same_alone_and_in_a_batch_of_32() {
+    // Batches only hold texts of one token length, so the 31 neighbours are built to have the
+    // target's length (same characters count, one CJK character = one token): they share its batch.
+    let target = "我的订单已经三天了还没有发货，太慢了";
+    let mut neighbours: Vec<String> = Vec::new();
+    for a in "一二四五六七八九十两".chars() {
+        for b in ["太慢了", "请帮忙", "谢谢你", "怎么办"] {
+            neighbours.push(format!("我的订单已经{a}天了还没有发货，{b}"));
+        }
+    }
+    neighbours.truncate(31);
+    neighbours.insert(16, target.to_string());
+    let input: String = neighbours.iter().map(|t| format!("{t}\n")).collect();
+    let alone = classify_raw(&["--batch-size", "32"], &format!("{target}\n"));
+    let batched = classify_raw(&["--batch-size", "32"], &input);
+    let line = batched.lines().nth(16).expect("32 lines out");
+    assert_same_lines("target alone vs in a batch of 32", alone.trim_end(), line);
+}
+
+#[test]
+fn output_does_not_depend_on_batch_size_or_threads() {
+    let input: String = corpus().iter().map(|t| format!("{t}\n")).collect();
+    let base = classify_raw(&["--threads", "1", "--batch-size", "1"], &input);
+    assert_eq!(base.lines().count(), corpus().len());
+    for args in [
+        ["--threads", "1", "--batch-size", "32"],
+        ["--threads", "2", "--batch-size", "32"],
+        ["--threads", "2", "--batch-size", "3"],
+    ] {
+        let got = classify_raw(&args, &input);
+        assert_same_lines(&format!("{args:?} vs batch 1 / thread 1"), &base, &got);
+    }
+}
+
+#[test]
+fn files_and_stdin_keep_input_order_and_empty_lines_stay_aligned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = dir.path().join("a.txt");
+    let b = dir.path().join("b.txt");
+    std::fs::write(&a, "\u{feff}第一行\r\n\n   \nsecond line\n").expect("write a");
+    std::fs::write(&b, "第三个文件的行").expect("write b (no final newline)");
+    let (a, b) = (
+        a.to_string_lossy().into_owned(),
+        b.to_string_lossy().into_owned(),
+    );
+    let got = classify(&[&a, "-", &b], "from stdin\n");
+    let texts: Vec<&str> = got
+        .iter()
+        .map(|v| v["text"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "第一行",
+            "",
+            "   ",
+            "second line",
+            "from stdin",
+            "第三个文件的行"
+        ]
+    );
+    assert_eq!(got[1]["skipped"], "empty");
+    assert_eq!(got[1]["language"], "und");
+    assert!(got[1].get("sentiment").is_none());
+    assert!(got[0].get("sentiment").is_some());
+}
+
+#[test]
+fn invalid_utf8_is_reported_with_its_line_and_exits_1() {
+    let out = run_with_stdin(
+        convqa().arg("classify"),
+        b"good morning\n\xff\xfe broken\nthank you\n",
+    );
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("<stdin>:2"),
+        "stderr: {}",
+        stderr(&out)
+    );
+    let texts: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|v| v["text"].as_str().unwrap_or("?").to_string())
+        .collect();
+    assert_eq!(texts, ["good morning", "thank you"]);
+}
+
+/// A fatal error is exit code 2 and one line on stderr that names the path and the fix.
+fn assert_one_sentence_error(out: &std::process::Output, needles: &[&str]) {
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(out));
+    let err = stderr(out);
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected: {err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "{n:?} missing from: {err}");
+    }
+    assert!(stdout(out).is_empty());
+}
+
+#[test]
+fn missing_model_dir_is_exit_2_with_one_sentence() {
+    let out = run_with_stdin(
+        convqa().args(["classify", "--model", "/nonexistent/models"]),
+        b"hi\n",
+    );
+    assert_one_sentence_error(&out, &["/nonexistent/models", "--model DIR"]);
+}
+
+#[test]
+fn missing_runtime_is_exit_2_and_names_the_setup_script() {
+    let out = run_with_stdin(
+        convqa().args(["classify", "--ort-lib", "/nonexistent/libonnxruntime.so"]),
+        b"hi\n",
+    );
+    assert_one_sentence_error(
+        &out,
+        &["/nonexistent/libonnxruntime.so", "scripts/setup-ort.sh"],
+    );
+}

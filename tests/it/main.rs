@@ -1,0 +1,9 @@
+//! Integration tests: one binary, one module per area. Each module drives the real `convqa`
+//! binary (see `common`) on small inputs.
+
+mod agents;
+mod classify;
+mod common;
+mod report;
+mod samples;
+mod score;
