@@ -1,0 +1,197 @@
+//! `convqa score`: read transcripts, label every turn, score every conversation, write
+//! `conversations.jsonl`, `rejects.jsonl` and `run.json` into `--out DIR`.
+//!
+//! Glue only: clap arguments → [`Settings`] → validated [`Config`] → output directory → model →
+//! [`pipeline::score_to_dir`]. The progress bar and the messages on stderr live here; the library
+//! reports through [`Event`]s and never prints.
+//!
+//! Exit codes: 0 everything scored; 1 finished but some records were rejected; 2 fatal (bad
+//! arguments, unreadable input path, bad checklist, unusable model, unwritable output directory).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Outcome;
+use crate::ingest::{InputFormat, InputSpec, DEFAULT_MAX_TURNS, DEFAULT_MAX_TURN_CHARS};
+use crate::model::Classifier;
+use crate::output::{OutputDir, REJECTS_FILE};
+use crate::pipeline::{self, Config, Event, RunStats, Settings};
+
+/// Reject messages printed on stderr before the rest go to `rejects.jsonl` only: a file of
+/// garbage must not bury the summary.
+const MAX_REJECT_MESSAGES: u64 = 1_000;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Input files or directories (walked for *.jsonl, *.ndjson, *.json, *.csv and their .gz, in
+    /// sorted order), or - for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Output directory (created if needed); results replace earlier ones only when the run
+    /// completes.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+    /// QA checklist (TOML); default: the built-in checklist.
+    #[arg(long, value_name = "FILE")]
+    pub checklist: Option<PathBuf>,
+    /// Model directory (model.onnx, tokenizer.json, config.json); default: CONVQA_MODEL_DIR,
+    /// then models/.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// ONNX Runtime shared library; default: discovered (see scripts/setup-ort.sh).
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+    /// Worker threads for inference and analysis; 0 = all cores.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Maximum texts per model run; 0 = the model's default. Does not change the results.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub batch_size: usize,
+    /// Conversations with more turns are rejected.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TURNS)]
+    pub max_turns: usize,
+    /// Turn texts longer than this many characters are cut for analysis (with a warning).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TURN_CHARS)]
+    pub max_turn_chars: usize,
+    /// Input format for every input; default: from the file extension, else from the content.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<InputFormat>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let cfg = Config::build(Settings {
+        inputs: a.inputs,
+        out_dir: a.out,
+        checklist: a.checklist,
+        model_dir: a.model,
+        ort_lib: a.ort_lib,
+        threads: a.threads,
+        batch_size: a.batch_size,
+        max_turns: a.max_turns,
+        max_turn_chars: a.max_turn_chars,
+        format: a.format,
+    })?;
+    // Before the model: an unwritable directory should not cost a model load to find out.
+    let out = OutputDir::create(&cfg.out_dir)?;
+    let classifier = Classifier::load(&cfg.model).context("cannot load the model")?;
+
+    let mut ui = Ui::new(&cfg);
+    let result = pipeline::score_to_dir(&cfg, &classifier, out, &mut |ev| ui.event(ev));
+    ui.finish();
+    let stats = result.context("scoring failed; no result files were written")?;
+    eprintln!("{}", summary(&cfg, &stats, started.elapsed().as_secs_f64()));
+    Ok(if stats.counts.rejected > 0 {
+        Outcome::SomeRejected
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// The one-line summary printed at the end.
+fn summary(cfg: &Config, stats: &RunStats, secs: f64) -> String {
+    let c = &stats.counts;
+    let mut s = format!(
+        "convqa: scored {} conversations ({} turns) from {} input{} in {:.1} s",
+        c.scored,
+        c.turns,
+        stats.inputs.len(),
+        if stats.inputs.len() == 1 { "" } else { "s" },
+        secs
+    );
+    if c.rejected > 0 {
+        s.push_str(&format!(
+            "; {} rejected (see {})",
+            c.rejected,
+            cfg.out_dir.join(REJECTS_FILE).display()
+        ));
+    }
+    if c.warnings > 0 {
+        s.push_str(&format!(
+            "; {} warnings on {} conversations",
+            c.warnings, c.conversations_with_warnings
+        ));
+    }
+    s.push_str(&format!(" → {}", cfg.out_dir.display()));
+    s
+}
+
+/// Progress bar (only on a terminal) and reject messages.
+struct Ui {
+    bar: Option<ProgressBar>,
+    rejects_shown: u64,
+    rejects_file: PathBuf,
+}
+
+impl Ui {
+    fn new(cfg: &Config) -> Ui {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            // Progress over stored input bytes: the number of conversations is not known ahead.
+            let total: Option<u64> = cfg
+                .inputs
+                .iter()
+                .map(|i| match i {
+                    InputSpec::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                    InputSpec::Stdin => None,
+                })
+                .sum();
+            let bar = match total {
+                Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()),
+                None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+            };
+            let template = if total.is_some() {
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}"
+            } else {
+                "{spinner} [{elapsed_precise}] {bytes} {msg}"
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Ui {
+            bar,
+            rejects_shown: 0,
+            rejects_file: cfg.out_dir.join(REJECTS_FILE),
+        }
+    }
+
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn event(&mut self, ev: Event<'_>) {
+        match ev {
+            Event::Rejected(r) => {
+                self.rejects_shown += 1;
+                if self.rejects_shown <= MAX_REJECT_MESSAGES {
+                    self.say(&format!("convqa: rejected {r}"));
+                } else if self.rejects_shown == MAX_REJECT_MESSAGES + 1 {
+                    self.say(&format!(
+                        "convqa: more rejects; the rest are only written to {}",
+                        self.rejects_file.display()
+                    ));
+                }
+            }
+            Event::Progress(p) => {
+                if let Some(b) = &self.bar {
+                    b.set_position(p.input_bytes);
+                    b.set_message(format!("{} scored, {} rejected", p.scored, p.rejected));
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}

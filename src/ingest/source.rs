@@ -1,0 +1,355 @@
+//! Input discovery and opening: which files to read and in which order, how each one is decoded
+//! (gzip is detected by its magic bytes, the format by extension or content), and the SHA-256 and
+//! size of every input for `run.json`.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::validate::RawConversation;
+use super::{IngestError, IngestOptions, Reject};
+
+/// How an input is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum InputFormat {
+    /// One JSON conversation object per line; a bad line is rejected and reading goes on.
+    Jsonl,
+    /// A JSON document: one conversation object, an array of them, or objects one after the
+    /// other (pretty-printed or not). A syntax error ends the file (no line to resync on).
+    Json,
+    /// One turn per row with a header row; rows of a conversation are contiguous.
+    Csv,
+}
+
+impl InputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputFormat::Jsonl => "jsonl",
+            InputFormat::Json => "json",
+            InputFormat::Csv => "csv",
+        }
+    }
+
+    /// Format from a file name (a trailing `.gz` is ignored).
+    fn from_name(name: &str) -> Option<InputFormat> {
+        let lower = name.to_ascii_lowercase();
+        let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+        if stem.ends_with(".jsonl") || stem.ends_with(".ndjson") {
+            Some(InputFormat::Jsonl)
+        } else if stem.ends_with(".json") {
+            Some(InputFormat::Json)
+        } else if stem.ends_with(".csv") {
+            Some(InputFormat::Csv)
+        } else {
+            None
+        }
+    }
+}
+
+/// One input: a file or standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSpec {
+    File(PathBuf),
+    Stdin,
+}
+
+impl InputSpec {
+    /// The name used in messages, rejects and `SourceRef::file`.
+    pub fn display_name(&self) -> String {
+        match self {
+            InputSpec::File(p) => p.display().to_string(),
+            InputSpec::Stdin => "<stdin>".to_string(),
+        }
+    }
+}
+
+/// What was read from one input (for `run.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputInfo {
+    pub path: String,
+    pub format: InputFormat,
+    pub gzip: bool,
+    /// Bytes as stored (compressed size for gzip).
+    pub bytes: u64,
+    /// SHA-256 of the bytes as stored, hex.
+    pub sha256: String,
+}
+
+/// Expand command-line inputs: `-` is stdin (at most once), a file is taken whatever its name,
+/// a directory is walked recursively in byte-wise sorted order for `*.jsonl`, `*.ndjson`,
+/// `*.json`, `*.csv` and their `.gz`. Hidden entries (name starting with `.`) and symbolic links
+/// to directories are skipped during the walk (no cycles, no surprise trees). Every file is
+/// opened once here so that an unreadable input fails the run before any work is done.
+pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, IngestError> {
+    expand_inputs_skipping(args, None)
+}
+
+/// [`expand_inputs`], but a directory walk does not enter `skip` (the output directory: with
+/// `score data/ --out data/out`, a second run must not read the first run's results as input).
+pub fn expand_inputs_skipping<S: AsRef<str>>(
+    args: &[S],
+    skip: Option<&Path>,
+) -> Result<Vec<InputSpec>, IngestError> {
+    let skip = skip.and_then(|p| std::fs::canonicalize(p).ok());
+    let mut out = Vec::new();
+    let mut stdin_seen = false;
+    for a in args {
+        let a = a.as_ref();
+        if a == "-" {
+            if stdin_seen {
+                return Err(IngestError::StdinTwice);
+            }
+            stdin_seen = true;
+            out.push(InputSpec::Stdin);
+            continue;
+        }
+        let path = PathBuf::from(a);
+        let meta = std::fs::metadata(&path).map_err(|source| IngestError::Unreadable {
+            path: path.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk(&path, skip.as_deref(), &mut out)?;
+        } else {
+            check_readable(&path)?;
+            out.push(InputSpec::File(path));
+        }
+    }
+    if out.is_empty() {
+        let list: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
+        return Err(IngestError::NoInputs(list.join(", ")));
+    }
+    Ok(out)
+}
+
+fn check_readable(path: &Path) -> Result<(), IngestError> {
+    File::open(path)
+        .map(drop)
+        .map_err(|source| IngestError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn walk(dir: &Path, skip: Option<&Path>, out: &mut Vec<InputSpec>) -> Result<(), IngestError> {
+    let rd = std::fs::read_dir(dir).map_err(|source| IngestError::ReadDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut entries = Vec::new();
+    for e in rd {
+        let e = e.map_err(|source| IngestError::ReadDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        entries.push(e);
+    }
+    // Sorted so that the output order does not depend on the file system.
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = e.path();
+        let ft = e.file_type().map_err(|source| IngestError::ReadDir {
+            path: path.clone(),
+            source,
+        })?;
+        if ft.is_dir() {
+            let skipped = skip.is_some_and(|s| std::fs::canonicalize(&path).is_ok_and(|c| c == s));
+            if !skipped {
+                walk(&path, skip, out)?;
+            }
+        } else if InputFormat::from_name(&name).is_some() {
+            // A symlink to a file is followed; one to a directory is skipped (is_dir is false
+            // for the link itself, and from_name would need a matching extension anyway).
+            if ft.is_symlink()
+                && std::fs::metadata(&path)
+                    .map(|m| m.is_dir())
+                    .unwrap_or(false)
+            {
+                continue;
+            }
+            check_readable(&path)?;
+            out.push(InputSpec::File(path));
+        }
+    }
+    Ok(())
+}
+
+/// Running SHA-256 and byte count of one input's stored bytes.
+struct Tally {
+    sha: Sha256,
+    bytes: u64,
+    eof: bool,
+}
+
+/// Reader over the stored bytes that feeds the tally and the run-wide progress counter.
+struct Hashing<R> {
+    inner: R,
+    tally: Arc<Mutex<Tally>>,
+    progress: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        // A poisoned lock only means another reader panicked mid-update; the hash is still ours.
+        let mut t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        if n == 0 {
+            t.eof = true;
+        } else {
+            t.sha.update(&buf[..n]);
+            t.bytes += n as u64;
+        }
+        self.progress.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A parser over one input, yielding raw records or rejects.
+pub(super) trait Parse: Send {
+    fn next_raw(&mut self) -> Option<Result<RawConversation, Reject>>;
+}
+
+/// An open input being parsed.
+pub(super) struct OpenInput {
+    parser: Box<dyn Parse>,
+    /// A second handle on the same stored bytes (shared file offset), used to hash what the
+    /// parser did not read when it stopped early, so the SHA-256 is always of the whole input.
+    rest: Box<dyn Read + Send>,
+    tally: Arc<Mutex<Tally>>,
+    progress: Arc<AtomicU64>,
+    path: String,
+    format: InputFormat,
+    gzip: bool,
+}
+
+impl OpenInput {
+    pub(super) fn open(
+        spec: &InputSpec,
+        name: Arc<str>,
+        opts: &IngestOptions,
+        progress: Arc<AtomicU64>,
+    ) -> io::Result<OpenInput> {
+        let (raw, rest): (Box<dyn Read + Send>, Box<dyn Read + Send>) = match spec {
+            InputSpec::File(p) => {
+                let f = File::open(p)?;
+                let clone = f.try_clone()?;
+                (Box::new(f), Box::new(clone))
+            }
+            InputSpec::Stdin => (Box::new(io::stdin()), Box::new(io::stdin())),
+        };
+        let tally = Arc::new(Mutex::new(Tally {
+            sha: Sha256::new(),
+            bytes: 0,
+            eof: false,
+        }));
+        let hashing = Hashing {
+            inner: raw,
+            tally: Arc::clone(&tally),
+            progress: Arc::clone(&progress),
+        };
+        let mut buffered = BufReader::with_capacity(64 << 10, hashing);
+        let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let mut reader: Box<dyn BufRead + Send> = if gzip {
+            Box::new(BufReader::with_capacity(
+                64 << 10,
+                flate2::bufread::MultiGzDecoder::new(buffered),
+            ))
+        } else {
+            Box::new(buffered)
+        };
+        let by_name = match spec {
+            InputSpec::File(p) => InputFormat::from_name(&p.to_string_lossy()),
+            InputSpec::Stdin => None,
+        };
+        let format = match opts.format.or(by_name) {
+            Some(f) => f,
+            // A decoding error here surfaces again, with a line number, in the parser.
+            None => sniff(&mut reader).unwrap_or(InputFormat::Jsonl),
+        };
+        let parser: Box<dyn Parse> = match format {
+            InputFormat::Jsonl => Box::new(super::json::JsonLines::new(reader, name, opts)),
+            InputFormat::Json => Box::new(super::json::JsonDocument::new(reader, name, opts)),
+            InputFormat::Csv => Box::new(super::csv::CsvTurns::new(reader, name, opts)),
+        };
+        Ok(OpenInput {
+            parser,
+            rest,
+            tally,
+            progress,
+            path: spec.display_name(),
+            format,
+            gzip,
+        })
+    }
+
+    pub(super) fn next_raw(&mut self) -> Option<Result<RawConversation, Reject>> {
+        self.parser.next_raw()
+    }
+
+    /// Finish hashing (reading what the parser left, if it stopped early) and describe the input.
+    pub(super) fn finish(self) -> InputInfo {
+        let OpenInput {
+            parser,
+            rest,
+            tally,
+            progress,
+            path,
+            format,
+            gzip,
+        } = self;
+        drop(parser);
+        let eof = tally.lock().unwrap_or_else(|e| e.into_inner()).eof;
+        if !eof {
+            let mut h = Hashing {
+                inner: rest,
+                tally: Arc::clone(&tally),
+                progress,
+            };
+            // Best effort: if the rest cannot be read either, the hash covers what was read and
+            // `bytes` says how much that was.
+            let _ = io::copy(&mut h, &mut io::sink());
+        }
+        let t = tally.lock().unwrap_or_else(|e| e.into_inner());
+        let sha = t.sha.clone().finalize();
+        InputInfo {
+            path,
+            format,
+            gzip,
+            bytes: t.bytes,
+            sha256: hex(&sha),
+        }
+    }
+}
+
+/// Guess the format from the first non-blank byte: `{` → JSON Lines, `[` → JSON document,
+/// anything else → CSV. A UTF-8 byte-order mark is skipped.
+fn sniff(r: &mut dyn BufRead) -> io::Result<InputFormat> {
+    let buf = r.fill_buf()?;
+    let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+    Ok(match buf.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => InputFormat::Jsonl,
+        Some(b'[') => InputFormat::Json,
+        Some(_) => InputFormat::Csv,
+    })
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}

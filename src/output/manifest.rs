@@ -1,0 +1,113 @@
+//! `run.json`: what was run, on what, with which model and checklist, and how long each stage
+//! took. Unlike `conversations.jsonl` it is expected to differ between runs (timings, threads).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::InputInfo;
+
+/// Version of the `run.json` schema (docs/SCHEMA.md, "run.json").
+pub const RUN_SCHEMA_VERSION: &str = "convqa.run/1";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunManifest {
+    pub schema_version: String,
+    /// Schema of the lines of `conversations.jsonl`.
+    pub result_schema_version: String,
+    pub convqa_version: String,
+    pub counts: Counts,
+    pub timings_ms: StageTimings,
+    pub threads: usize,
+    pub batch_size: usize,
+    /// Conversations read, classified and written as one unit (memory bound).
+    pub chunk_size: usize,
+    pub limits: Limits,
+    pub model: ModelIdentity,
+    pub checklist: ChecklistIdentity,
+    pub inputs: Vec<InputInfo>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Records read: scored + rejected.
+    pub read: u64,
+    pub scored: u64,
+    pub rejected: u64,
+    /// Warnings over all scored conversations.
+    pub warnings: u64,
+    /// Scored conversations with at least one warning.
+    pub conversations_with_warnings: u64,
+    /// Turns over all scored conversations.
+    pub turns: u64,
+}
+
+/// Wall-clock milliseconds per stage. `ingest` runs on its own thread, overlapping the others,
+/// so the stages can add up to more than `total`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageTimings {
+    pub ingest: f64,
+    pub classify: f64,
+    /// Checklist, detectors, metrics and serialising the results (in parallel).
+    pub analyse: f64,
+    pub write: f64,
+    pub total: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub max_turns: usize,
+    pub max_turn_chars: usize,
+    pub max_record_bytes: usize,
+}
+
+/// Which model produced the labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelIdentity {
+    pub dir: String,
+    /// SHA-256 of `model.onnx`, hex.
+    pub onnx_sha256: String,
+    /// `model_type` from `config.json`, if present.
+    pub model_type: Option<String>,
+    /// `version` (or `model_version`, `_convqa_version`) from `config.json`, if present.
+    pub version: Option<String>,
+}
+
+/// Which checklist scored the conversations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistIdentity {
+    /// The file given with `--checklist`, or "builtin".
+    pub source: String,
+    /// SHA-256 of the checklist text, hex.
+    pub sha256: String,
+}
+
+impl RunManifest {
+    /// A filled-in manifest for tests and documentation.
+    pub fn example() -> RunManifest {
+        RunManifest {
+            schema_version: RUN_SCHEMA_VERSION.into(),
+            result_schema_version: crate::types::RESULT_SCHEMA_VERSION.into(),
+            convqa_version: env!("CARGO_PKG_VERSION").into(),
+            counts: Counts::default(),
+            timings_ms: StageTimings::default(),
+            threads: 1,
+            batch_size: 32,
+            chunk_size: 256,
+            limits: Limits {
+                max_turns: crate::ingest::DEFAULT_MAX_TURNS,
+                max_turn_chars: crate::ingest::DEFAULT_MAX_TURN_CHARS,
+                max_record_bytes: crate::ingest::MAX_RECORD_BYTES,
+            },
+            model: ModelIdentity {
+                dir: "models/example".into(),
+                onnx_sha256: "0".repeat(64),
+                model_type: None,
+                version: None,
+            },
+            checklist: ChecklistIdentity {
+                source: "builtin".into(),
+                sha256: "0".repeat(64),
+            },
+            inputs: vec![],
+        }
+    }
+}
