@@ -1,0 +1,22 @@
+//! Coaching recommendations (the `coach` stage): agg → **coach** → report.
+//!
+//! Owns the training-module [`Catalogue`] (human-edited TOML, see `config/catalogue.toml`) and
+//! [`plan`], which turns an agent's aggregate and the team baseline into a ranked
+//! [`CoachingPlan`]: which modules, why (the agent's rates against the team's), a measurable
+//! target, quotes from the agent's worst cases and one good example. It reads only
+//! [`crate::agg`] types and knows nothing about output formats.
+
+mod catalogue;
+mod plan;
+
+pub use catalogue::{
+    Catalogue, CatalogueError, Module, PhraseDef, Settings, Signal, SignalKind, ThresholdDef,
+    DEFAULT_CATALOGUE, DEFAULT_CATALOGUE_NAME, KNOWN_CONFLICT_KINDS, KNOWN_TRIGGERS,
+};
+pub use plan::{
+    pct, plan, rank, signal_label, CoachingPlan, Confidence, EvidenceItem, GoodExample,
+    PlanOptions, Recommendation, SignalFinding, Target,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,102 @@
+//! `convqa agents`: per-agent numbers and coaching recommendations as `agents.json` and
+//! `agents.csv`. Also holds the input options and loading shared by `report` and `export`.
+
+use crate::agg::load_runs;
+use crate::coach::Catalogue;
+use crate::report::{build, write_files, BuildOptions, CsvWriter, JsonWriter, TeamReport, Writer};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+/// Where the scored results come from and how they are judged; shared by agents, report, export.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InputArgs {
+    /// A result directory written by `convqa score` (conversations.jsonl, run.json), or a
+    /// conversations.jsonl file. Repeat to merge several runs or days.
+    #[arg(long = "from", value_name = "DIR", required = true)]
+    pub from: Vec<PathBuf>,
+    /// Agents with fewer conversations still get their numbers, but their recommendations are
+    /// marked low-confidence.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub min_conversations: u64,
+    /// Training-module catalogue (TOML). Default: the built-in config/catalogue.toml.
+    #[arg(long, value_name = "FILE")]
+    pub catalogue: Option<PathBuf>,
+    /// Agent ids to list even if they have no conversations (one per line; # starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output directory (created if missing); agents.json and agents.csv are written there.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn read_roster(p: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(p)
+        .with_context(|| format!("{}: cannot read roster", p.display()))?;
+    Ok(text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// Loads the catalogue and results and builds the report every writer renders.
+pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Result<TeamReport> {
+    let cat = match &input.catalogue {
+        Some(p) => Catalogue::from_file(p)?,
+        None => Catalogue::builtin()?,
+    };
+    let loaded = load_runs(&input.from, cat.agg_spec())?;
+    for s in &loaded.sources {
+        if let Some(n) = s.rejected_upstream.filter(|&n| n > 0) {
+            eprintln!(
+                "convqa: warning: {}: {n} conversation(s) were rejected by the scoring run (rejects.jsonl) and are not in these numbers",
+                s.results.display()
+            );
+        }
+    }
+    let team = loaded.aggregate.team();
+    let unseen = cat.unseen_signals(&team);
+    if team.conversations > 0 && !unseen.is_empty() {
+        eprintln!(
+            "convqa: warning: {}: {} signal(s) never occur in these results, so they never fire: {}",
+            cat.source,
+            unseen.len(),
+            unseen.join(", ")
+        );
+    }
+    let mut extra = extra_agents.to_vec();
+    if let Some(r) = &input.roster {
+        extra.extend(read_roster(r)?);
+    }
+    for id in &extra {
+        if !loaded.aggregate.agents.contains_key(id) {
+            eprintln!("convqa: warning: agent {id:?} has no conversations in these results (listed as such)");
+        }
+    }
+    let opts = BuildOptions {
+        min_conversations: input.min_conversations,
+        extra_agents: extra,
+    };
+    Ok(build(&loaded, &cat, &opts)?)
+}
+
+pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
+    let report = prepare(&a.input, &[])?;
+    let mut files = JsonWriter.render(&report)?;
+    files.extend(CsvWriter.render(&report)?);
+    write_files(&a.out, &files)?;
+    println!(
+        "convqa agents: {} agents, {} conversations → {}",
+        report.agents.len(),
+        report.input.conversations,
+        a.out.join("agents.json").display()
+    );
+    Ok(super::Outcome::Clean)
+}

@@ -1,0 +1,69 @@
+//! `convqa export`: the nightly training-system feed, `convqa.export/1` JSON (see
+//! docs/EXPORT.md and schema/export.schema.json) or xAPI statements. Written atomically;
+//! the same input gives the same bytes.
+
+use super::agents::{prepare, InputArgs};
+use crate::report::{write_files, ExportWriter, Writer, XapiWriter};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// convqa.export/1 JSON, one record per agent.
+    Json,
+    /// xAPI 1.0.3 statements (JSON array), for a learning record store.
+    Xapi,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output file (replaced atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Base IRI for xAPI verbs, activities, extensions and the agents' account homePage.
+    #[arg(long, value_name = "IRI", default_value = "https://convqa.local")]
+    pub xapi_base: String,
+}
+
+pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
+    let name = a
+        .out
+        .file_name()
+        .with_context(|| format!("{}: --out must name a file", a.out.display()))?;
+    let root = a
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if a.format == Format::Xapi
+        && !(a.xapi_base.starts_with("https://") || a.xapi_base.starts_with("http://"))
+    {
+        anyhow::bail!("--xapi-base must be an http(s) IRI, got {:?}", a.xapi_base);
+    }
+    let report = prepare(&a.input, &[])?;
+    let file_name = PathBuf::from(name);
+    let files = match a.format {
+        Format::Json => ExportWriter { file_name }.render(&report)?,
+        Format::Xapi => XapiWriter {
+            file_name,
+            base: a.xapi_base.clone(),
+        }
+        .render(&report)?,
+    };
+    write_files(root, &files)?;
+    let recs: usize = report
+        .agents
+        .iter()
+        .map(|x| x.plan.recommendations.len())
+        .sum();
+    println!(
+        "convqa export: {} agents, {recs} recommendations → {}",
+        report.agents.len(),
+        a.out.display()
+    );
+    Ok(super::Outcome::Clean)
+}

@@ -1,0 +1,36 @@
+//! `convqa report`: per-agent coaching pages (self-contained HTML with inline SVG charts, and
+//! Markdown for chat tools) plus `index.html`, the team overview linking every page.
+
+use super::agents::{prepare, InputArgs};
+use crate::report::{write_files, HtmlWriter, MarkdownWriter, Writer};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output directory: index.html and `agents/<agent>.html` / `.md`.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Only write pages for this agent (repeatable). The index still lists every agent.
+    #[arg(long = "agent", value_name = "ID")]
+    pub agents: Vec<String>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
+    let report = prepare(&a.input, &a.agents)?;
+    let only = (!a.agents.is_empty()).then(|| a.agents.iter().cloned().collect::<BTreeSet<_>>());
+    let mut files = HtmlWriter { only: only.clone() }.render(&report)?;
+    files.extend(MarkdownWriter { only }.render(&report)?);
+    write_files(&a.out, &files)?;
+    println!(
+        "convqa report: {} page(s) → {}",
+        files
+            .iter()
+            .filter(|f| f.path.extension().is_some_and(|e| e == "html"))
+            .count(),
+        a.out.join("index.html").display()
+    );
+    Ok(super::Outcome::Clean)
+}

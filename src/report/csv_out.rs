@@ -1,0 +1,118 @@
+//! `agents.csv`: one row per agent (and a first row for the team) with the headline numbers and
+//! each checklist item's failure rate, for spreadsheets. Empty cell = no data (never 0 for
+//! "unknown"). Rates are fractions (0–1), times are seconds.
+
+use super::{AgentEntry, OutputFile, ReportError, TeamReport, Writer};
+use crate::agg::Rate;
+
+pub struct CsvWriter;
+
+/// Spreadsheets run cells starting with = + - @ as formulas; agent ids come from input files.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn rate(r: &Rate) -> String {
+    num(r.rate)
+}
+
+fn secs(ms: Option<f64>) -> String {
+    num(ms.map(|v| crate::agg::round_to(v / 1000.0, 1)))
+}
+
+impl Writer for CsvWriter {
+    fn render(&self, report: &TeamReport) -> Result<Vec<OutputFile>, ReportError> {
+        let items: Vec<&String> = report.team.stats.items.keys().collect();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header: Vec<String> = [
+            "row",
+            "agent_id",
+            "status",
+            "low_confidence",
+            "conversations",
+            "scored",
+            "qa_mean",
+            "qa_mean_ci95_low",
+            "qa_mean_ci95_high",
+            "qa_median",
+            "qa_median_ci95_low",
+            "qa_median_ci95_high",
+            "pass_rate",
+            "critical_failure_rate",
+            "escalation_rate",
+            "conflict_rate",
+            "sentiment_recovery_rate",
+            "resolution_rate",
+            "mean_handle_time_s",
+            "mean_first_response_latency_s",
+            "mean_response_latency_s",
+            "recommended_modules",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        header.extend(items.iter().map(|i| format!("fail_rate:{i}")));
+        w.write_record(&header)?;
+        let row = |kind: &str, e: &AgentEntry| {
+            let s = &e.stats;
+            let mut r = vec![
+                kind.to_string(),
+                cell(&e.agent_id),
+                match e.status {
+                    super::EntryStatus::Ok => "ok".into(),
+                    super::EntryStatus::NoConversations => "no_conversations".into(),
+                },
+                e.low_confidence.to_string(),
+                s.conversations.to_string(),
+                s.score.scored.to_string(),
+                num(s.score.mean),
+                num(s.score.mean_ci95.as_ref().map(|i| i.low)),
+                num(s.score.mean_ci95.as_ref().map(|i| i.high)),
+                num(s.score.median),
+                num(s.score.median_ci95.as_ref().map(|i| i.low)),
+                num(s.score.median_ci95.as_ref().map(|i| i.high)),
+                rate(&s.pass),
+                rate(&s.critical_failures),
+                rate(&s.escalation),
+                rate(&s.conflict),
+                rate(&s.customer_sentiment.recovery),
+                rate(&s.resolution),
+                secs(s.handle_time_ms.mean),
+                secs(s.first_response_latency_ms.mean),
+                secs(s.mean_response_latency_ms.mean),
+                e.plan
+                    .recommendations
+                    .iter()
+                    .map(|r| r.module_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ];
+            r.extend(items.iter().map(|i| {
+                s.items
+                    .get(*i)
+                    .map(|x| rate(&x.fail_rate))
+                    .unwrap_or_default()
+            }));
+            r
+        };
+        w.write_record(row("team", &report.team))?;
+        for a in &report.agents {
+            w.write_record(row("agent", a))?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| ReportError::Csv(e.into_error().into()))?;
+        Ok(vec![OutputFile {
+            path: "agents.csv".into(),
+            bytes,
+        }])
+    }
+}

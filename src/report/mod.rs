@@ -1,0 +1,393 @@
+//! Reports and exports (the `report` stage): agg → coach → **report**.
+//!
+//! [`build`] assembles one [`TeamReport`] — every agent's [`AgentStats`], [`CoachingPlan`] and a
+//! few highlighted moments, plus the team baseline — and every output format is a [`Writer`] that
+//! renders it to files: `agents.json`, `agents.csv`, per-agent HTML and Markdown pages, the
+//! training-system export (JSON, `schema/export.schema.json`) and xAPI statements. Writers are
+//! pure (report in, bytes out); [`write_files`] puts the bytes on disk atomically.
+//!
+//! Determinism: the report holds only values derived from the inputs (no clock, no random ids,
+//! no hash-map order), so the same inputs always give byte-identical files.
+
+mod csv_out;
+mod export;
+mod html;
+mod json_out;
+mod markdown;
+mod svg;
+
+pub use csv_out::CsvWriter;
+pub use export::{recommendation_id, ExportWriter, XapiWriter, EXPORT_SCHEMA_VERSION};
+pub use html::HtmlWriter;
+pub use json_out::JsonWriter;
+pub use markdown::MarkdownWriter;
+
+use crate::agg::{hex, AgentAgg, AgentStats, CallPoint, ConvRef, EvidenceRef, LoadedInput};
+use crate::coach::{plan, Catalogue, CoachingPlan, PlanOptions};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    #[error("{}: cannot write: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot serialise {what}: {source}")]
+    Json {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot write CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("agent ids {first:?} and {second:?} map to the same file name {file:?}")]
+    FileNameClash {
+        first: String,
+        second: String,
+        file: String,
+    },
+}
+
+/// One rendered file, path relative to the output root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// Every output format implements this: report in, files out.
+pub trait Writer {
+    fn render(&self, report: &TeamReport) -> Result<Vec<OutputFile>, ReportError>;
+}
+
+/// Writes files under `root`, each atomically (a temporary file in the same directory, then a
+/// rename), so a reader never sees half a file and a failed run leaves the previous file intact.
+pub fn write_files(root: &Path, files: &[OutputFile]) -> Result<(), ReportError> {
+    for f in files {
+        write_atomic(&root.join(&f.path), &f.bytes)?;
+    }
+    Ok(())
+}
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let io = |e: std::io::Error| ReportError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".convqa-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Generator {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+pub const GENERATOR: Generator = Generator {
+    name: "convqa",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceSummary {
+    pub results: String,
+    pub conversations: u64,
+    pub rejected_upstream: Option<u64>,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputSummary {
+    /// Digest of the conversation records (order- and path-independent).
+    pub results_fingerprint: String,
+    /// Digest of results + catalogue + options: what recommendation ids are derived from.
+    pub input_fingerprint: String,
+    pub conversations: u64,
+    pub agents: usize,
+    pub first_started_at: Option<String>,
+    pub last_started_at: Option<String>,
+    pub sources: Vec<SourceSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CatalogueRef {
+    pub source: String,
+    pub sha256: String,
+    pub version: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportSettings {
+    pub min_conversations: u64,
+    pub catalogue: CatalogueRef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryStatus {
+    Ok,
+    /// Named (roster or `--agent`) but absent from the results: numbers are empty, not zero.
+    NoConversations,
+}
+
+/// A moment worth showing a coach: an escalation trigger or conflict kind, with its quote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Moment {
+    /// "escalation" or "conflict".
+    pub category: &'static str,
+    /// The trigger or conflict kind.
+    pub kind: String,
+    #[serde(flatten)]
+    pub evidence: EvidenceRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Highlights {
+    pub worst_conversations: Vec<ConvRef>,
+    pub moments: Vec<Moment>,
+    /// The most recent calls, oldest first.
+    pub recent_calls: Vec<CallPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentEntry {
+    pub agent_id: String,
+    pub status: EntryStatus,
+    /// Fewer conversations than `min_conversations`.
+    pub low_confidence: bool,
+    pub stats: AgentStats,
+    pub plan: CoachingPlan,
+    pub highlights: Highlights,
+    /// File stem of the agent's page (`agents/<page>.html`).
+    pub page: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamReport {
+    pub generator: Generator,
+    pub input: InputSummary,
+    pub settings: ReportSettings,
+    /// The whole team; its plan compares the team with the catalogue's standards only.
+    pub team: AgentEntry,
+    /// Sorted by agent id.
+    pub agents: Vec<AgentEntry>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub min_conversations: u64,
+    /// Agents to list even without conversations (a roster, or `report --agent`).
+    pub extra_agents: Vec<String>,
+}
+
+/// A file name for an agent id: the id itself when it is already safe (ASCII letters, digits,
+/// `-`, `_`, `.`, not starting with `.`), else a cleaned form plus a hash of the id, so distinct ids
+/// never share a file and no id can escape the output directory.
+pub fn page_stem(agent_id: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if !agent_id.is_empty()
+        && agent_id.len() <= 80
+        && !agent_id.starts_with('.')
+        && agent_id.chars().all(safe)
+    {
+        return agent_id.to_string();
+    }
+    let clean: String = agent_id
+        .chars()
+        .map(|c| if safe(c) { c } else { '_' })
+        .take(40)
+        .collect();
+    // No leading dot: the page must not be a hidden file (or "..").
+    let clean = clean.trim_start_matches('.');
+    let h = hex(&Sha256::digest(agent_id.as_bytes())[..4]);
+    format!("{clean}-{h}")
+}
+
+fn highlights(a: &AgentAgg) -> Highlights {
+    let mut moments = Vec::new();
+    for (k, e) in &a.triggers {
+        moments.extend(e.worst.iter().map(|w| Moment {
+            category: "escalation",
+            kind: k.clone(),
+            evidence: w.0.clone(),
+        }));
+    }
+    for (k, e) in &a.conflict_kinds {
+        moments.extend(e.worst.iter().map(|w| Moment {
+            category: "conflict",
+            kind: k.clone(),
+            evidence: w.0.clone(),
+        }));
+    }
+    // Chronological within a conversation, conversations by id.
+    moments.sort_by(|x, y| {
+        (
+            &x.evidence.conversation_id,
+            x.evidence.turn,
+            x.category,
+            &x.kind,
+        )
+            .cmp(&(
+                &y.evidence.conversation_id,
+                y.evidence.turn,
+                y.category,
+                &y.kind,
+            ))
+    });
+    let mut recent: Vec<CallPoint> = a.sentiment.recent.iter().map(|r| r.0.clone()).collect();
+    recent.reverse();
+    Highlights {
+        worst_conversations: a.worst_conversations.iter().cloned().collect(),
+        moments,
+        recent_calls: recent,
+    }
+}
+
+fn entry(
+    id: &str,
+    a: &AgentAgg,
+    team: &AgentAgg,
+    cat: &Catalogue,
+    opts: &PlanOptions,
+    status: EntryStatus,
+) -> AgentEntry {
+    AgentEntry {
+        agent_id: id.to_string(),
+        status,
+        low_confidence: a.conversations < opts.min_conversations,
+        stats: AgentStats::from_agg(a),
+        plan: plan(id, a, team, cat, opts),
+        highlights: highlights(a),
+        page: page_stem(id),
+    }
+}
+
+/// Everything every writer needs, computed once.
+pub fn build(
+    input: &LoadedInput,
+    cat: &Catalogue,
+    opts: &BuildOptions,
+) -> Result<TeamReport, ReportError> {
+    let agg = &input.aggregate;
+    let team = agg.team();
+    let popts = PlanOptions {
+        min_conversations: opts.min_conversations,
+    };
+    let mut ids: BTreeSet<&str> = agg.agents.keys().map(String::as_str).collect();
+    ids.extend(opts.extra_agents.iter().map(String::as_str));
+    let empty = AgentAgg::default();
+    let mut agents = Vec::new();
+    let mut stems: std::collections::BTreeMap<String, String> = Default::default();
+    for id in ids {
+        let (a, status) = match agg.agents.get(id) {
+            Some(a) => (a, EntryStatus::Ok),
+            None => (&empty, EntryStatus::NoConversations),
+        };
+        let mut e = entry(id, a, &team, cat, &popts, status);
+        // Ids that differ only in case ("Bob", "bob") would share a page on a case-insensitive
+        // file system: the later one (sorted order, so deterministic) gets a hashed name.
+        if stems.contains_key(&e.page.to_ascii_lowercase()) {
+            e.page = format!("{}-{}", e.page, hex(&Sha256::digest(id.as_bytes())[..4]));
+        }
+        if let Some(first) = stems.insert(e.page.to_ascii_lowercase(), id.to_string()) {
+            return Err(ReportError::FileNameClash {
+                first,
+                second: id.to_string(),
+                file: e.page,
+            });
+        }
+        agents.push(e);
+    }
+    let mut team_entry = entry("(team)", &team, &team, cat, &popts, EntryStatus::Ok);
+    team_entry.page = "index".into();
+    if team.conversations == 0 {
+        team_entry.status = EntryStatus::NoConversations;
+    }
+    let mut h = Sha256::new();
+    h.update(format!(
+        "convqa.input/1\0{}\0{}\0{}",
+        input.results_fingerprint, cat.fingerprint, opts.min_conversations
+    ));
+    Ok(TeamReport {
+        generator: GENERATOR,
+        input: InputSummary {
+            results_fingerprint: input.results_fingerprint.clone(),
+            input_fingerprint: hex(&h.finalize()),
+            conversations: team.conversations,
+            agents: agg.agents.len(),
+            first_started_at: team.first_started_at.clone(),
+            last_started_at: team.last_started_at.clone(),
+            sources: input
+                .sources
+                .iter()
+                .map(|s| SourceSummary {
+                    results: s.results.display().to_string(),
+                    conversations: s.conversations,
+                    rejected_upstream: s.rejected_upstream,
+                    sha256: s.sha256.clone(),
+                })
+                .collect(),
+        },
+        settings: ReportSettings {
+            min_conversations: opts.min_conversations,
+            catalogue: CatalogueRef {
+                source: cat.source.clone(),
+                sha256: cat.fingerprint.clone(),
+                version: cat.version,
+            },
+        },
+        team: team_entry,
+        agents,
+    })
+}
+
+// ---- small formatting helpers shared by the writers -------------------------------------------
+
+/// "12 %" or "–" for no data.
+pub(crate) fn fmt_rate(r: Option<f64>) -> String {
+    r.map(crate::coach::pct).unwrap_or_else(|| "–".into())
+}
+
+pub(crate) fn fmt_num(v: Option<f64>, decimals: usize) -> String {
+    v.map(|v| format!("{v:.decimals$}"))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// Milliseconds as "m:ss" (or "h:mm:ss").
+pub(crate) fn fmt_clock(ms: u64) -> String {
+    let s = ms / 1000;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// Mean milliseconds as seconds with one decimal.
+pub(crate) fn fmt_secs(ms: Option<f64>) -> String {
+    ms.map(|v| format!("{:.1} s", v / 1000.0))
+        .unwrap_or_else(|| "–".into())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Browser check for the coaching pages written by `convqa report`.
+#
+# Renders an agent page and the team index in headless Debian Chromium, checks the rendered DOM
+# (agent name, number of SVG charts, recommendation list, index links, no external URLs, no
+# scripts) and takes a PNG screenshot of the agent page. Kept out of `cargo test` because it
+# needs a browser; CI runs it as `bash tests/browser/check.sh`.
+#
+# Installs chromium with apt-get when it is missing (needs root, as on CI). Environment:
+#   CONVQA_BIN           convqa binary to use (default: build with cargo and use target/debug)
+#   BROWSER_CHECK_OUT    where the pages, DOM dumps and screenshot go (default target/browser-check)
+# Ends with the line "N passed, M failed"; exits non-zero when anything failed.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+# Chinese quotes need a CJK font, or the screenshot shows boxes (the DOM checks do not care).
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -n "$(fc-list :lang=zh 2>/dev/null)" ] || need+=(fonts-noto-cjk)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "browser check: installing ${need[*]} with apt-get" >&2
+    if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+bin="${CONVQA_BIN:-}"
+if [ -z "$bin" ]; then
+    cargo build --quiet --bin convqa
+    bin="${CARGO_TARGET_DIR:-$root/target}/debug/convqa"
+fi
+
+out="${BROWSER_CHECK_OUT:-$root/target/browser-check}"
+rm -rf "$out"
+mkdir -p "$out"
+"$bin" report --from tests/browser/fixture --out "$out/site" >/dev/null
+
+profile="$(mktemp -d)"
+trap 'rm -rf "$profile"' EXIT
+chrome() {
+    # --virtual-time-budget lets layout settle; no network is needed or allowed to matter.
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+        --disable-component-update --disable-sync --no-first-run --disable-dev-shm-usage \
+        --user-data-dir="$profile" --virtual-time-budget=2000 "$@" 2>>"$out/chromium.log"
+}
+
+agent="bob"
+page="$out/site/agents/$agent.html"
+chrome --dump-dom "file://$page" >"$out/$agent.dom.html"
+chrome --dump-dom "file://$out/site/index.html" >"$out/index.dom.html"
+chrome --window-size=1280,4200 --hide-scrollbars --screenshot="$out/$agent.png" "file://$page" >/dev/null
+
+passed=0
+failed=0
+check() { # check DESCRIPTION COMMAND...
+    local what="$1"
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok   $what"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $what"
+    fi
+}
+count() { grep -o -- "$1" "$2" | wc -l | tr -d ' '; }
+
+dom="$out/$agent.dom.html"
+check "DOM was rendered" test -s "$dom"
+check "agent name in the heading" grep -q "<span class=\"agent-id\">$agent</span>" "$dom"
+check "4 SVG charts (histogram, item bars, trajectory, per-call)" test "$(count '<svg class="chart"' "$dom")" -eq 4
+for chart in score-histogram item-pass-rates sentiment-trajectory sentiment-per-call; do
+    check "chart $chart present" grep -q "data-chart=\"$chart\"" "$dom"
+done
+check "recommendation list with at least one entry" test "$(count '<li class="recommendation' "$dom")" -ge 1
+check "empathy recommendation shown" grep -q 'data-module="empathy_emotion"' "$dom"
+check "transcript markup escaped (no <b> from a quote)" bash -c "! grep -q '<b>now' '$dom'"
+check "no script elements" bash -c "! grep -qi '<script' '$dom' '$out/index.dom.html'"
+check "no external URLs in src/href/url()" \
+    bash -c "! grep -Eiq '(src|href)=\"(https?:|//)|url\\(|@import' '$dom' '$out/index.dom.html'"
+check "no http(s) anywhere in the page source" bash -c "! grep -q 'http' '$page'"
+check "index links every agent page" \
+    test "$(count 'href="agents/' "$out/index.dom.html")" -eq "$(ls "$out/site/agents/"*.html | wc -l)"
+check "screenshot is a PNG" bash -c "head -c 8 '$out/$agent.png' | od -An -tx1 | tr -d ' \n' | grep -q '^89504e470d0a1a0a'"
+
+echo "pages, DOM dumps and screenshot in $out"
+echo "browser check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

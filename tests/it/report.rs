@@ -1,0 +1,228 @@
+//! `convqa report` and `convqa export` on hand-built result directories: pages are written and
+//! self-contained, the export validates against schema/export.schema.json, re-runs give
+//! identical bytes, and xAPI statements have the shape an LRS expects.
+
+use crate::agents::{batch, convqa, s, write_dir};
+use crate::common::{assert_ok, repo};
+use serde_json::Value;
+
+#[test]
+fn report_writes_index_and_self_contained_agent_pages() {
+    let t = tempfile::tempdir().unwrap();
+    let d = write_dir(&t.path().join("r"), &batch());
+    let out = t.path().join("site");
+    assert_ok(&convqa(&["report", "--from", s(&d), "--out", s(&out)]));
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for a in ["alice", "bob", "carol"] {
+        assert!(
+            index.contains(&format!("href=\"agents/{a}.html\"")),
+            "index links {a}"
+        );
+        assert!(out.join(format!("agents/{a}.md")).is_file());
+    }
+    let bob = std::fs::read_to_string(out.join("agents/bob.html")).unwrap();
+    assert_eq!(bob.matches("<svg class=\"chart\"").count(), 4);
+    assert!(bob.contains("data-module=\"empathy_emotion\""));
+    // The escalation quote carries markup; it must arrive as text.
+    assert!(bob.contains("叫你们经理来 &lt;b&gt;now&lt;/b&gt; &amp; &quot;quickly&quot;"));
+    assert!(!bob.contains("<b>now"));
+    for page in [&index, &bob] {
+        assert!(
+            !page.contains("http://") && !page.contains("https://") && !page.contains("<script"),
+            "external reference"
+        );
+    }
+    let md = std::fs::read_to_string(out.join("agents/bob.md")).unwrap();
+    assert!(md.starts_with("# Agent bob — coaching report"));
+    assert!(md.contains("Empathy and emotion management"));
+}
+
+#[test]
+fn report_for_one_agent_only() {
+    let t = tempfile::tempdir().unwrap();
+    let d = write_dir(&t.path().join("r"), &batch());
+    let out = t.path().join("site");
+    assert_ok(&convqa(&[
+        "report",
+        "--from",
+        s(&d),
+        "--out",
+        s(&out),
+        "--agent",
+        "carol",
+    ]));
+    assert!(out.join("agents/carol.html").is_file());
+    assert!(!out.join("agents/bob.html").exists());
+    let carol = std::fs::read_to_string(out.join("agents/carol.html")).unwrap();
+    assert!(carol.contains("low confidence"));
+    // Unknown agent: a marked page, not an error.
+    assert_ok(&convqa(&[
+        "report",
+        "--from",
+        s(&d),
+        "--out",
+        s(&out),
+        "--agent",
+        "zoe",
+    ]));
+    let zoe = std::fs::read_to_string(out.join("agents/zoe.html")).unwrap();
+    assert!(zoe.contains("no conversations"));
+}
+
+fn validate(schema: &Value, doc: &Value) {
+    let v = jsonschema::validator_for(schema).expect("the schema itself is valid");
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "export does not match schema/export.schema.json:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn export_matches_schema_and_is_byte_identical_on_rerun() {
+    let t = tempfile::tempdir().unwrap();
+    let all = batch();
+    let d1 = write_dir(&t.path().join("d1"), &all[..9]);
+    let d2 = write_dir(&t.path().join("d2"), &all[9..]);
+    let out = t.path().join("feed").join("export.json");
+    assert_ok(&convqa(&[
+        "export",
+        "--from",
+        s(&d1),
+        "--from",
+        s(&d2),
+        "--out",
+        s(&out),
+    ]));
+    let first = std::fs::read(&out).unwrap();
+    let doc: Value = serde_json::from_slice(&first).unwrap();
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("schema/export.schema.json")).unwrap())
+            .unwrap();
+    validate(&schema, &doc);
+    assert_eq!(doc["schema_version"], "convqa.export/1");
+    let bob = doc["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent_id"] == "bob")
+        .unwrap();
+    let recs = bob["recommendations"].as_array().unwrap();
+    assert!(!recs.is_empty());
+    assert_eq!(recs[0]["rank"], 1);
+    assert!(recs[0]["id"].as_str().unwrap().starts_with("rec_"));
+
+    // Same input again, and the runs in the other order: identical bytes; no temp files left.
+    assert_ok(&convqa(&[
+        "export",
+        "--from",
+        s(&d1),
+        "--from",
+        s(&d2),
+        "--out",
+        s(&out),
+    ]));
+    assert_eq!(first, std::fs::read(&out).unwrap());
+    assert_ok(&convqa(&[
+        "export",
+        "--from",
+        s(&d2),
+        "--from",
+        s(&d1),
+        "--out",
+        s(&out),
+    ]));
+    assert_eq!(first, std::fs::read(&out).unwrap());
+    let names: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("export.json")]);
+
+    // A different catalogue changes the input fingerprint and so the recommendation ids.
+    let cat = t.path().join("cat.toml");
+    std::fs::write(
+        &cat,
+        format!("{}\n# edited\n", convqa::coach::DEFAULT_CATALOGUE),
+    )
+    .unwrap();
+    let out2 = t.path().join("export2.json");
+    assert_ok(&convqa(&[
+        "export",
+        "--from",
+        s(&d1),
+        "--from",
+        s(&d2),
+        "--out",
+        s(&out2),
+        "--catalogue",
+        s(&cat),
+    ]));
+    let doc2: Value = serde_json::from_slice(&std::fs::read(&out2).unwrap()).unwrap();
+    assert_ne!(doc["input_fingerprint"], doc2["input_fingerprint"]);
+    assert_eq!(doc["results_fingerprint"], doc2["results_fingerprint"]);
+}
+
+#[test]
+fn export_schema_rejects_a_broken_document() {
+    // Guards the schema itself: it must not accept anything.
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("schema/export.schema.json")).unwrap())
+            .unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    assert!(!v.is_valid(&serde_json::json!({"schema_version": "convqa.export/1"})));
+    assert!(!v.is_valid(&serde_json::json!([])));
+}
+
+#[test]
+fn export_xapi_statements() {
+    let t = tempfile::tempdir().unwrap();
+    let d = write_dir(&t.path().join("r"), &batch());
+    let out = t.path().join("xapi.json");
+    assert_ok(&convqa(&[
+        "export",
+        "--from",
+        s(&d),
+        "--out",
+        s(&out),
+        "--format",
+        "xapi",
+        "--xapi-base",
+        "https://lms.example.com/",
+    ]));
+    let bytes = std::fs::read(&out).unwrap();
+    let st: Value = serde_json::from_slice(&bytes).unwrap();
+    let st = st.as_array().unwrap();
+    assert!(!st.is_empty());
+    for x in st {
+        let id = x["id"].as_str().unwrap();
+        assert_eq!((id.len(), &id[14..15]), (36, "5"));
+        assert_eq!(x["actor"]["account"]["homePage"], "https://lms.example.com");
+        assert!(x["actor"]["account"]["name"].is_string());
+        assert_eq!(
+            x["verb"]["id"],
+            "https://lms.example.com/xapi/verbs/recommended"
+        );
+        assert!(x["object"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://lms.example.com/xapi/modules/"));
+        assert_eq!(x["object"]["objectType"], "Activity");
+    }
+    assert_ok(&convqa(&[
+        "export",
+        "--from",
+        s(&d),
+        "--out",
+        s(&out),
+        "--format",
+        "xapi",
+        "--xapi-base",
+        "https://lms.example.com/",
+    ]));
+    assert_eq!(bytes, std::fs::read(&out).unwrap());
+}
