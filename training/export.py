@@ -42,17 +42,73 @@ class QuantTable(nn.Module):
         return self.q[ids].float() * self.scale[ids]
 
 
+class QuantColTable(nn.Module):
+    """int8 table with one scale per column (rows of the lexical model are only 8 wide, so a
+    per-row scale would cost half as much again as the row)."""
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__()
+        w = weight.detach().float()
+        scale = (w.abs().amax(0) / 127.0).clamp(min=1e-8)
+        self.register_buffer("q", torch.round(w / scale).clamp(-127, 127).to(torch.int8))
+        self.register_buffer("scale", scale)
+
+    def forward(self, ids):
+        return self.q[ids].float() * self.scale
+
+
 class Exported(nn.Module):
-    def __init__(self, model: T.ScratchModel):
+    """Transformer + bigram bag (ScratchModel) plus, optionally, the lexical n-gram model; the
+    lexical logits are added with per-head weights chosen on the validation split."""
+
+    def __init__(self, model: T.ScratchModel, lex=None, w_sent=0.0, w_emo=0.0):
         super().__init__()
         self.m = model
         self.qtok = QuantTable(model.tok.weight)
         self.qngram = QuantTable(model.ngram.weight)
         model.embed_tokens = self.qtok.forward
         model.embed_ngrams = self.qngram.forward
+        self.has_lex = lex is not None
+        if lex is not None:
+            self.qlex = QuantColTable(lex.emb.weight)
+            self.register_buffer("lex_bias", lex.bias.detach().clone())
+            self.register_buffer("w", torch.tensor([w_sent] * 3 + [w_emo] * 5))
 
     def forward(self, input_ids, attention_mask):
-        return self.m(input_ids, attention_mask)
+        s, e = self.m(input_ids, attention_mask)
+        if not self.has_lex:
+            return s, e
+        import lexical as LX
+        h, wt = LX.torch_ngram_hashes(input_ids, attention_mask)
+        lx = (self.qlex(h) * wt.unsqueeze(-1)).sum(1) / wt.sum(1, keepdim=True).clamp(min=1.0) + self.lex_bias
+        lx = lx * self.w
+        return s + lx[:, :3], e + lx[:, 3:]
+
+
+def choose_weights(model, lex, tok):
+    """Pick the lexical weights per head on the VALIDATION split (never test)."""
+    import lexical as LX
+    exs = T.examples()
+    val = [e for e in exs if e.split == "val" and e.source not in T.EVAL_ONLY]
+    ids = T.encode(tok, val, T.MAX_LEN)
+    ts, te = T.predict_logits(model, ids)
+    ls, le = LX.predict(lex, [LX.ngram_hashes(np.array(x)) for x in ids])
+    best = {}
+    for name, (a, b) in {"sent": (ts, ls), "emo": (te, le)}.items():
+        scores = []
+        for w in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0):
+            z = torch.tensor(a + w * b)
+            if name == "sent":
+                r = LX.summarise(val, z.numpy(), te)
+                key = r["zh_review_acc"] + r["en_tweet_f1"] + r["uss_auc"]
+            else:
+                r = LX.summarise(val, ts, z.numpy())
+                key = r["emo_f1_all"]
+            scores.append((key, w, r))
+        key, w, r = max(scores, key=lambda t: (t[0], -t[1]))
+        print(f"lexical weight for {name}: {w}  val {r}  (grid: {[(round(k, 4), x) for k, x, _ in scores]})")
+        best[name] = (w, r)
+    return best
 
 
 def main():
@@ -75,7 +131,16 @@ def main():
         sd = sd["model"]
     model.load_state_dict(sd)
     model.eval()
-    wrapped = Exported(model).eval()
+    lex, chosen = None, None
+    if (args.run / "lex.pt").exists():
+        import lexical as LX
+        lex = LX.Lexical()
+        lex.load_state_dict(torch.load(args.run / "lex.pt"))
+        lex.eval()
+        chosen = choose_weights(model, lex, tok)
+        json.dump({k: {"weight": v[0], "val": v[1]} for k, v in chosen.items()},
+                  open(args.run / "ensemble.json", "w"), indent=1)
+    wrapped = Exported(model, lex, chosen["sent"][0] if chosen else 0.0, chosen["emo"][0] if chosen else 0.0).eval()
 
     args.out.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out / "model.onnx"
@@ -100,6 +165,8 @@ def main():
         "vocab_size": tok.get_vocab_size(),
         "ngram_buckets": T.NGRAM_BUCKETS,
         "ngram_dim": T.NGRAM_DIM,
+        "lexical": ({"buckets": 1 << 19, "orders": [1, 2, 3], "weight_sentiment": chosen["sent"][0],
+                     "weight_emotion": chosen["emo"][0]} if chosen else None),
         "id2label": {str(i): l for i, l in enumerate(D.SENT_LABELS)},
         "label2id": {l: i for i, l in enumerate(D.SENT_LABELS)},
         "heads": {

@@ -260,6 +260,26 @@ def predict(model, ids, bs=128):
     return ps, pe
 
 
+@torch.no_grad()
+def predict_logits(model, ids, bs=128):
+    """Raw logits (not probabilities), in input order."""
+    model.eval()
+    order = sorted(range(len(ids)), key=lambda j: len(ids[j]))
+    ls, le = np.zeros((len(ids), 3), np.float32), np.zeros((len(ids), 5), np.float32)
+    for k in range(0, len(order), bs):
+        b = order[k:k + bs]
+        L = max(len(ids[j]) for j in b)
+        x = np.zeros((len(b), L), dtype=np.int64)
+        m = np.zeros((len(b), L), dtype=np.int64)
+        for r, j in enumerate(b):
+            x[r, :len(ids[j])] = ids[j]
+            m[r, :len(ids[j])] = 1
+        s, e = model(torch.from_numpy(x), torch.from_numpy(m))
+        ls[b] = s.numpy()
+        le[b] = e.numpy()
+    return ls, le
+
+
 def val_report(model, val, val_ids):
     """Validation metrics used to pick between designs/checkpoints (never the test split)."""
     from sklearn.metrics import f1_score, roc_auc_score
@@ -323,7 +343,12 @@ def main():
     print(f"train {len(train)}  val {len(val)}", flush=True)
 
     if args.design == "scratch":
-        tok = train_scratch_tokenizer([e.text for e in train])
+        from tokenizers import Tokenizer
+        # On resume, the saved tokenizer must be reused: the checkpoint's embedding rows are
+        # indexed by its ids.
+        saved = args.out / "tokenizer.json"
+        tok = Tokenizer.from_file(str(saved)) if (args.resume and saved.exists()) else \
+            train_scratch_tokenizer([e.text for e in train])
         model = ScratchModel(tok.get_vocab_size())
         lr = args.lr or 1e-3
     else:
@@ -359,7 +384,7 @@ def main():
     budget = args.minutes * 60
     # Rough total steps for the LR schedule, from the measured speed after 30 steps.
     total_steps = None
-    warm = 300
+    warm = 200
     start = time.time() - state["elapsed"]
     last_eval = time.time()
     last_ck = time.time()
@@ -374,8 +399,10 @@ def main():
                 per = (time.time() - start) / max(step, 1)
                 total_steps = int(budget / per)
                 print(f"~{per*1000:.0f} ms/step -> ~{total_steps} steps in budget", flush=True)
-            T = total_steps or 10 ** 9
-            cur = lr * min(1.0, (step + 1) / warm) * max(0.05, 0.5 * (1 + math.cos(math.pi * min(1.0, step / T))))
+            # Cosine decay over wall-clock time, not steps: the machine is shared, so the step rate
+            # changes during a run and a step-based schedule would end too early or too late.
+            progress = min(1.0, (time.time() - start) / budget)
+            cur = lr * min(1.0, (step + 1) / warm) * max(0.05, 0.5 * (1 + math.cos(math.pi * progress)))
             for g in opt.param_groups:
                 g["lr"] = cur
             ls, le = model(x, m)

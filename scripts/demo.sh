@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job on the bundled samples with the bundled model, from a fresh clone:
+# fetch the ONNX Runtime library (PyPI wheel) → build → score the samples → per-agent numbers →
+# coach reports (HTML + Markdown) → training-system export.
+#
+#   scripts/demo.sh [OUT_DIR]          (default: out/)
+#
+# Exit code: that of `convqa score` (0 = all records scored; 1 would mean some were rejected).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-out}
+
+CONVQA_ORT_LIB="$(bash scripts/setup-ort.sh)"
+export CONVQA_ORT_LIB
+cargo build --release --locked --quiet
+bin=target/release/convqa
+if [ -n "${CARGO_TARGET_DIR:-}" ]; then bin="$CARGO_TARGET_DIR/release/convqa"; fi
+
+echo "== convqa score samples/ --out $out/run"
+"$bin" score samples/conversations_zh.jsonl samples/conversations_zh_hant.jsonl \
+    samples/conversations_en.jsonl samples/conversations.csv --out "$out/run"
+echo "== convqa agents --from $out/run --out $out/agents"
+"$bin" agents --from "$out/run" --out "$out/agents"
+echo "== convqa report --from $out/run --out $out/report"
+"$bin" report --from "$out/run" --out "$out/report"
+echo "== convqa export --from $out/run --out $out/export.json"
+"$bin" export --from "$out/run" --out "$out/export.json"
+echo
+echo "Results:"
+echo "  per conversation : $out/run/conversations.jsonl  (rejects: $out/run/rejects.jsonl, run info: $out/run/run.json)"
+echo "  per agent        : $out/agents/agents.json, $out/agents/agents.csv"
+echo "  coach reports    : $out/report/index.html (one page per agent, + Markdown)"
+echo "  training feed    : $out/export.json"
