@@ -456,9 +456,18 @@ fn csv_line_numbers_survive_crlf_blank_lines_and_quoted_newlines() {
         let (ok, rejects) = read_one("l.csv", input.as_bytes());
         let lines: Vec<(&str, u64)> = ok
             .iter()
-            .map(|c| (c.conversation.conversation_id.as_str(), c.conversation.source.line))
+            .map(|c| {
+                (
+                    c.conversation.conversation_id.as_str(),
+                    c.conversation.source.line,
+                )
+            })
             .collect();
-        assert_eq!(lines, vec![("c-1", 2), ("c-2", 5), ("c-4", 9)], "eol {eol:?}");
+        assert_eq!(
+            lines,
+            vec![("c-1", 2), ("c-2", 5), ("c-4", 9)],
+            "eol {eol:?}"
+        );
         let bad: Vec<u64> = rejects.iter().map(|r| r.line).collect();
         assert_eq!(bad, vec![8, 11], "eol {eol:?}");
     }
