@@ -39,41 +39,69 @@ fn samples_match_the_golden_results() {
         );
     }
     // Every sample conversation is scored: one result per input conversation.
-    let n_results = read(&out.path().join("conversations.jsonl")).lines().count();
+    let n_results = read(&out.path().join("conversations.jsonl"))
+        .lines()
+        .count();
     let n_jsonl: usize = SAMPLE_INPUTS[..3]
         .iter()
-        .map(|f| read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(f)).lines().count())
+        .map(|f| {
+            read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
+                .lines()
+                .count()
+        })
         .sum();
-    assert!(n_results > n_jsonl, "{n_results} results for {n_jsonl} JSONL conversations + CSV");
+    assert!(
+        n_results > n_jsonl,
+        "{n_results} results for {n_jsonl} JSONL conversations + CSV"
+    );
 }
 
 #[test]
 fn bad_samples_are_set_aside_with_file_and_line_and_the_rest_is_scored() {
     let out = tempfile::tempdir().expect("tempdir");
     let o = convqa()
-        .args(["score", "samples/bad/bad.jsonl", "samples/bad/bad.csv", "--out"])
+        .args([
+            "score",
+            "samples/bad/bad.jsonl",
+            "samples/bad/bad.csv",
+            "--out",
+        ])
         .arg(out.path())
         .output()
         .expect("run convqa score");
-    assert_eq!(o.status.code(), Some(1), "exit code must say records were skipped; stderr:\n{}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "exit code must say records were skipped; stderr:\n{}",
+        stderr(&o)
+    );
     let rejects: Vec<serde_json::Value> = read(&out.path().join("rejects.jsonl"))
         .lines()
         .map(|l| serde_json::from_str(l).expect("reject line is JSON"))
         .collect();
-    let scored = read(&out.path().join("conversations.jsonl")).lines().count();
+    let scored = read(&out.path().join("conversations.jsonl"))
+        .lines()
+        .count();
     assert!(scored >= 2, "the valid records are still scored ({scored})");
     // bad.jsonl lines 2–7 are broken (see samples/bad/README.md); each is reported by its line.
     for line in 2..=7u64 {
         assert!(
-            rejects.iter().any(|r| r["source"].as_str().is_some_and(|s| s.ends_with("bad.jsonl"))
+            rejects.iter().any(|r| r["source"]
+                .as_str()
+                .is_some_and(|s| s.ends_with("bad.jsonl"))
                 && r["line"].as_u64() == Some(line)),
             "no reject for bad.jsonl line {line}: {rejects:#?}"
         );
     }
     assert!(
-        rejects.iter().any(|r| r["source"].as_str().is_some_and(|s| s.ends_with("bad.csv"))),
+        rejects
+            .iter()
+            .any(|r| r["source"].as_str().is_some_and(|s| s.ends_with("bad.csv"))),
         "bad.csv problems are reported too: {rejects:#?}"
     );
     let err = stderr(&o);
-    assert!(err.contains("bad.jsonl:2"), "stderr names file and line: {err}");
+    assert!(
+        err.contains("bad.jsonl:2"),
+        "stderr names file and line: {err}"
+    );
 }
