@@ -137,11 +137,12 @@ fn main() {
     let turns = generate_turns(N_TURNS, 42);
     let texts: Vec<&str> = turns.iter().map(String::as_str).collect();
 
+    // Defaults first, so command-line flags (--measurement-time, --sample-size, ...) win.
     let mut c = Criterion::default()
-        .configure_from_args()
         .sample_size(10)
         .measurement_time(Duration::from_secs(40))
-        .warm_up_time(Duration::from_secs(3));
+        .warm_up_time(Duration::from_secs(3))
+        .configure_from_args();
     let mut g = c.benchmark_group("classify");
     g.throughput(Throughput::Elements(texts.len() as u64));
     g.bench_function(
