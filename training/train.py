@@ -240,24 +240,10 @@ def batches(ids, sents, emos, weights, bs, rng, tokens_per_batch=None):
                torch.tensor([emos[j] for j in b]))
 
 
-@torch.no_grad()
 def predict(model, ids, bs=128):
-    model.eval()
-    order = sorted(range(len(ids)), key=lambda j: len(ids[j]))
-    ps, pe = np.zeros((len(ids), 3), np.float32), np.zeros((len(ids), 5), np.float32)
-    for k in range(0, len(order), bs):
-        b = order[k:k + bs]
-        L = max(len(ids[j]) for j in b)
-        x = np.zeros((len(b), L), dtype=np.int64)
-        m = np.zeros((len(b), L), dtype=np.int64)
-        for r, j in enumerate(b):
-            x[r, :len(ids[j])] = ids[j]
-            m[r, :len(ids[j])] = 1
-        s, e = model(torch.from_numpy(x), torch.from_numpy(m))
-        ps[b] = s.softmax(-1).numpy()
-        pe[b] = e.softmax(-1).numpy()
-    model.train()
-    return ps, pe
+    """Probabilities per head, in input order."""
+    ls, le = predict_logits(model, ids, bs)
+    return torch.from_numpy(ls).softmax(-1).numpy(), torch.from_numpy(le).softmax(-1).numpy()
 
 
 @torch.no_grad()
