@@ -511,6 +511,30 @@ fn time_value(v: Option<Value>) -> RawTime {
     }
 }
 
+/// A string field of turn `i`. A value of another type is the record's error; `placeholder` is
+/// returned then so that validation does not report a second, confusing problem.
+fn turn_string(
+    m: &mut Map<String, Value>,
+    key: &str,
+    placeholder: &str,
+    i: usize,
+    line: u64,
+    error: &mut Option<(u64, String)>,
+) -> Option<String> {
+    match m.remove(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => {
+            set_error(
+                error,
+                line,
+                format!("turns[{i}].{key} must be a string, found {}", kind(&other)),
+            );
+            Some(placeholder.into())
+        }
+    }
+}
+
 fn turn_from_value(v: Value, i: usize, line: u64, error: &mut Option<(u64, String)>) -> RawTurn {
     let mut turn = RawTurn {
         line: None,
@@ -533,33 +557,8 @@ fn turn_from_value(v: Value, i: usize, line: u64, error: &mut Option<(u64, Strin
             return turn;
         }
     };
-    turn.speaker = match m.remove("speaker") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s),
-        Some(other) => {
-            set_error(
-                error,
-                line,
-                format!(
-                    "turns[{i}].speaker must be a string, found {}",
-                    kind(&other)
-                ),
-            );
-            Some("agent".into())
-        }
-    };
-    turn.text = match m.remove("text") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s),
-        Some(other) => {
-            set_error(
-                error,
-                line,
-                format!("turns[{i}].text must be a string, found {}", kind(&other)),
-            );
-            Some(String::new())
-        }
-    };
+    turn.speaker = turn_string(&mut m, "speaker", "agent", i, line, error);
+    turn.text = turn_string(&mut m, "text", "", i, line, error);
     turn.start_ms = time_value(m.remove("start_ms"));
     turn.end_ms = time_value(m.remove("end_ms"));
     turn
