@@ -44,12 +44,7 @@ class OnnxModel:
         pe = np.zeros((len(enc), 5), np.float32)
         for k in range(0, len(order), bs):
             b = order[k:k + bs]
-            L = max(len(enc[i]) for i in b)
-            a = np.zeros((len(b), L), np.int64)
-            m = np.zeros((len(b), L), np.int64)
-            for r, i in enumerate(b):
-                a[r, :len(enc[i])] = enc[i]
-                m[r, :len(enc[i])] = 1
+            a, m = T.pad([enc[i] for i in b])
             s, e = self.sess.run(["sentiment_logits", "emotion_logits"], {"input_ids": a, "attention_mask": m})
             s = np.exp(s - s.max(1, keepdims=True))
             e = np.exp(e - e.max(1, keepdims=True))

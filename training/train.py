@@ -217,6 +217,17 @@ def encode(tok, exs, max_len):
     return [e.ids[:max_len - 1] + ([e.ids[-1]] if len(e.ids) >= max_len else []) for e in enc]
 
 
+def pad(seqs):
+    """Right-pad token id lists to the longest one: (input_ids, attention_mask) as int64 arrays."""
+    L = max(len(x) for x in seqs)
+    x = np.zeros((len(seqs), L), dtype=np.int64)
+    m = np.zeros((len(seqs), L), dtype=np.int64)
+    for r, seq in enumerate(seqs):
+        x[r, :len(seq)] = seq
+        m[r, :len(seq)] = 1
+    return x, m
+
+
 def batches(ids, sents, emos, weights, bs, rng, tokens_per_batch=None):
     """Sample an epoch by weight, sort chunks by length (less padding), yield padded tensors."""
     n = len(ids)
@@ -230,12 +241,7 @@ def batches(ids, sents, emos, weights, bs, rng, tokens_per_batch=None):
         out.extend(part[k:k + bs] for k in range(0, len(part), bs))
     rng.shuffle(out)
     for b in out:
-        L = max(len(ids[j]) for j in b)
-        x = np.zeros((len(b), L), dtype=np.int64)
-        m = np.zeros((len(b), L), dtype=np.int64)
-        for r, j in enumerate(b):
-            x[r, :len(ids[j])] = ids[j]
-            m[r, :len(ids[j])] = 1
+        x, m = pad([ids[j] for j in b])
         yield (torch.from_numpy(x), torch.from_numpy(m), torch.tensor([sents[j] for j in b]),
                torch.tensor([emos[j] for j in b]))
 
@@ -254,12 +260,7 @@ def predict_logits(model, ids, bs=128):
     ls, le = np.zeros((len(ids), 3), np.float32), np.zeros((len(ids), 5), np.float32)
     for k in range(0, len(order), bs):
         b = order[k:k + bs]
-        L = max(len(ids[j]) for j in b)
-        x = np.zeros((len(b), L), dtype=np.int64)
-        m = np.zeros((len(b), L), dtype=np.int64)
-        for r, j in enumerate(b):
-            x[r, :len(ids[j])] = ids[j]
-            m[r, :len(ids[j])] = 1
+        x, m = pad([ids[j] for j in b])
         s, e = model(torch.from_numpy(x), torch.from_numpy(m))
         ls[b] = s.numpy()
         le[b] = e.numpy()
