@@ -153,6 +153,10 @@ fn config(input: PathBuf, threads: usize) -> Config {
             sha256: String::new(),
         },
         detect: convqa::detect::DetectConfig::default(),
+        detect_identity: ChecklistIdentity {
+            source: "builtin".into(),
+            sha256: String::new(),
+        },
         model: ModelOptions::default(),
         model_identity: ModelIdentity {
             dir: "constant".into(),

@@ -75,6 +75,29 @@ fn load_checklist(
     Ok((checklist, identity))
 }
 
+/// Load and validate detector settings (or the built-in ones) once, at start-up.
+fn load_detect(path: Option<&Path>) -> Result<(DetectConfig, ChecklistIdentity), ConfigError> {
+    let (source, text) = match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|source| ConfigError::DetectFile {
+                path: p.to_path_buf(),
+                source,
+            })?;
+            (p.display().to_string(), text)
+        }
+        None => (
+            "builtin".to_string(),
+            crate::detect::DEFAULT_DETECT_TOML.to_string(),
+        ),
+    };
+    let cfg = DetectConfig::from_toml_str(&text, &source)?;
+    let identity = ChecklistIdentity {
+        source,
+        sha256: sha256_hex(text.as_bytes()),
+    };
+    Ok((cfg, identity))
+}
+
 /// QA checklist → [`QaResult`].
 fn run_checklist(cl: &CompiledChecklist, conv: &Conversation, labels: &[TurnLabels]) -> QaResult {
     crate::checklist::evaluate(cl, conv, labels)
@@ -125,6 +148,8 @@ pub struct Settings {
     pub inputs: Vec<String>,
     pub out_dir: PathBuf,
     pub checklist: Option<PathBuf>,
+    /// Detector settings file; `None` = the built-in defaults.
+    pub detect: Option<PathBuf>,
     pub model_dir: Option<PathBuf>,
     pub ort_lib: Option<PathBuf>,
     /// 0 = available cores.
@@ -152,6 +177,14 @@ pub enum ConfigError {
     },
     #[error("bad checklist")]
     Checklist(#[from] crate::checklist::ChecklistError),
+    #[error("cannot read detector settings {path}")]
+    DetectFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("bad detector settings")]
+    Detect(#[from] crate::detect::DetectConfigError),
     #[error(transparent)]
     Model(#[from] ModelError),
     #[error("cannot read model file {path}")]
@@ -173,8 +206,9 @@ pub struct Config {
     pub chunk: ChunkLimits,
     pub checklist: CompiledChecklist,
     pub checklist_identity: ChecklistIdentity,
-    /// Detector thresholds (the documented defaults; not configurable from the command line yet).
+    /// Detector thresholds and risk weights (`--detect FILE`, else the built-in defaults).
     pub detect: DetectConfig,
+    pub detect_identity: ChecklistIdentity,
     /// How to load the model (directory resolved, threads and batch size filled in).
     pub model: ModelOptions,
     pub model_identity: ModelIdentity,
@@ -207,6 +241,7 @@ impl Config {
         model.batch_size = batch_size;
         let inputs = ingest::expand_inputs_skipping(&s.inputs, Some(&s.out_dir))?;
         let (checklist, checklist_identity) = load_checklist(s.checklist.as_deref())?;
+        let (detect, detect_identity) = load_detect(s.detect.as_deref())?;
         let dir = crate::model::resolve_model_dir(s.model_dir.as_deref())?;
         let model_identity = model_identity(&dir)?;
         model.model_dir = Some(dir);
@@ -224,7 +259,8 @@ impl Config {
             chunk: ChunkLimits::default(),
             checklist,
             checklist_identity,
-            detect: DetectConfig::default(),
+            detect,
+            detect_identity,
             model,
             model_identity,
         })
@@ -689,6 +725,7 @@ pub fn manifest(cfg: &Config, stats: &RunStats) -> RunManifest {
         },
         model: cfg.model_identity.clone(),
         checklist: cfg.checklist_identity.clone(),
+        detectors: cfg.detect_identity.clone(),
         inputs: stats.inputs.clone(),
     }
 }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 pub mod agents;
 pub mod checklist;
 pub mod classify;
+pub mod detect;
 pub mod export;
 pub mod report;
 pub mod score;
@@ -37,6 +38,8 @@ pub enum Command {
     Classify(classify::Args),
     /// Print the built-in QA checklist, or validate a checklist file and list its items.
     Checklist(checklist::Args),
+    /// Print the built-in escalation/conflict detector settings, or validate a settings file.
+    Detect(detect::Args),
     /// Score conversations (JSONL, JSON, CSV, .gz, or - for stdin): per-turn sentiment and
     /// emotion, QA checklist, escalation, conflict and metrics → conversations.jsonl in --out DIR.
     Score(score::Args),
@@ -52,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Classify(a) => classify::run(a),
         Command::Checklist(a) => checklist::run(a),
+        Command::Detect(a) => detect::run(a),
         Command::Score(a) => score::run(a),
         Command::Agents(a) => agents::run(a),
         Command::Report(a) => report::run(a),

@@ -38,6 +38,10 @@ pub struct Args {
     /// QA checklist (TOML); default: the built-in checklist.
     #[arg(long, value_name = "FILE")]
     pub checklist: Option<PathBuf>,
+    /// Escalation and conflict detector settings (TOML, see `convqa detect print`); default:
+    /// the built-in settings.
+    #[arg(long, value_name = "FILE")]
+    pub detect: Option<PathBuf>,
     /// Model directory (model.onnx, tokenizer.json, config.json); default: CONVQA_MODEL_DIR,
     /// then models/.
     #[arg(long, value_name = "DIR")]
@@ -68,6 +72,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         inputs: a.inputs,
         out_dir: a.out,
         checklist: a.checklist,
+        detect: a.detect,
         model_dir: a.model,
         ort_lib: a.ort_lib,
         threads: a.threads,

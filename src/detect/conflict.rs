@@ -218,16 +218,34 @@ const RULES: &[PhraseRule] = &[
 ];
 
 /// Apology and empathy cues: an agent reply containing one is not a `negative_reply`.
+/// Apology, empathy and courtesy: an agent reply carrying one of these is not "negative" for
+/// the sentiment-based kinds, whatever its score. The model scores "非常抱歉给您带来不便" and
+/// "I'm sorry, that's a stressful spot" as negative, and that is a good reply, not a conflict.
+/// (The phrase rules above still fire on such a turn: "抱歉，你听不懂吗" is condescending.)
 const EMPATHY_ZH: &[&str] = &[
     "理解",
+    "了解您",
     "抱歉",
     "对不起",
     "不好意思",
+    "对唔住",
+    "唔好意思",
     "歉意",
+    "道歉",
     "给您带来不便",
+    "给您添麻烦",
     "遗憾",
     "别着急",
+    "别担心",
+    "不用担心",
+    "放心",
     "辛苦您",
+    "谢谢",
+    "感谢",
+    "多谢",
+    "不客气",
+    "帮您",
+    "为您",
 ];
 const EMPATHY_EN: &[&str] = &[
     "i understand",
@@ -239,6 +257,14 @@ const EMPATHY_EN: &[&str] = &[
     "i hear you",
     "unfortunately",
     "i can imagine",
+    "thank you",
+    "thanks",
+    "please",
+    "don't worry",
+    "happy to",
+    "glad to",
+    "let me help",
+    "i can help",
 ];
 
 fn rules() -> &'static [(&'static PhraseRule, Matcher)] {
@@ -368,7 +394,8 @@ pub fn detect_conflicts(
     let agent_negative = |a: usize| -> Option<String> {
         let l = labels.get(a)?;
         let anger = l.emotion.as_ref().is_some_and(|e| e.label == "anger");
-        let negative = l.sentiment.is_negative() && l.sentiment.score <= cfg.agent_negative_score;
+        let negative =
+            l.sentiment.is_negative() && f64::from(l.sentiment.score) <= cfg.agent_negative_score;
         if !(anger || negative) || empathy().first(&norm[a]).is_some() {
             return None;
         }

@@ -7,7 +7,9 @@
 //! customer turns in a row. At most one moment per (turn, trigger).
 //!
 //! Risk (see [`risk`]): `1 − Π (1 − w_t)` over the DISTINCT trigger types present, then
-//! `risk + bump × (1 − risk)` when the last customer turn is upset. Each factor is in [0, 1], so
+//! `risk + bump × (1 − risk)` when the last customer turn is upset. A sentiment collapse the
+//! customer recovered from (last customer turn positive) counts with its weight scaled by
+//! [`DetectConfig::recovered_collapse_factor`]. Each factor is in [0, 1], so
 //! the result is in [0, 1]; adding a trigger or ending upset can only raise it (monotone), and
 //! repeating a trigger does not, so one customer who says 投诉 five times does not outrank one who
 //! mentions a regulator and a lawyer.
@@ -362,16 +364,20 @@ pub fn detect_escalation(
     moments.extend(sentiment_collapse(conv, labels, cfg));
     moments.sort_by_key(|m| (m.turn, order_of(&m.trigger)));
     moments.dedup_by(|b, a| a.turn == b.turn && a.trigger == b.trigger);
-    let ends_upset = conv
+    let last = conv
         .turns
         .iter()
         .enumerate()
         .rev()
         .find(|(_, t)| t.speaker == Speaker::Customer)
-        .and_then(|(i, _)| labels.get(i))
-        .is_some_and(is_upset);
+        .and_then(|(i, _)| labels.get(i));
+    let ending = match last {
+        Some(l) if is_upset(l) => Ending::Upset,
+        Some(l) if l.sentiment.label == "positive" => Ending::Positive,
+        _ => Ending::Neutral,
+    };
     EscalationResult {
-        risk: risk(&moments, ends_upset, cfg),
+        risk: risk(&moments, ending, cfg),
         moments,
     }
 }
@@ -415,7 +421,7 @@ fn sentiment_collapse(
                     |best, cur| if cur.1 > best.1 { cur } else { best },
                 );
         let now = cust[k].1.sentiment.score;
-        if peak - now >= cfg.collapse_drop && cust[k].1.sentiment.is_negative() {
+        if f64::from(peak - now) >= cfg.collapse_drop && cust[k].1.sentiment.is_negative() {
             out.push(moment(
                 cust[k].0,
                 Severity::Medium,
@@ -446,16 +452,40 @@ fn sentiment_collapse(
     out
 }
 
+/// How the customer's last turn reads, for the risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Negative sentiment, or anger/disappointment (see [`is_upset`]).
+    Upset,
+    Neutral,
+    /// Positive sentiment: an earlier sentiment collapse was recovered from.
+    Positive,
+}
+
 /// Escalation risk in [0, 1]: `1 − Π (1 − w_t)` over the distinct triggers in `moments`
-/// (weights from [`DetectConfig::weights`]), then `r + bump × (1 − r)` when the conversation
-/// ends with the customer upset. Rounded to 4 decimals for stable output.
-pub fn risk(moments: &[EscalationMoment], ends_upset: bool, cfg: &DetectConfig) -> f64 {
+/// (weights from [`DetectConfig::weights`]; a sentiment collapse scaled by
+/// [`DetectConfig::recovered_collapse_factor`] when the customer ends positive), then
+/// `r + bump × (1 − r)` when the conversation ends with the customer upset. Rounded to 4
+/// decimals for stable output.
+pub fn risk(moments: &[EscalationMoment], ending: Ending, cfg: &DetectConfig) -> f64 {
     let mut triggers: Vec<&str> = moments.iter().map(|m| m.trigger.as_str()).collect();
     triggers.sort_unstable();
     triggers.dedup();
-    let calm: f64 = triggers.iter().map(|t| 1.0 - cfg.weights.get(t)).product();
+    let recovered = cfg.recovered_collapse_factor.clamp(0.0, 1.0);
+    let calm: f64 = triggers
+        .iter()
+        .map(|t| {
+            let w = cfg.weights.get(t);
+            let w = if *t == "sentiment_collapse" && ending == Ending::Positive {
+                w * recovered
+            } else {
+                w
+            };
+            1.0 - w
+        })
+        .product();
     let mut r = 1.0 - calm;
-    if ends_upset {
+    if ending == Ending::Upset {
         let bump = cfg.ending_negative_bump.clamp(0.0, 1.0);
         r += bump * (1.0 - r);
     }
@@ -652,25 +682,42 @@ mod tests {
     #[test]
     fn risk_is_bounded_monotone_and_counts_each_trigger_once() {
         let cfg = DetectConfig::default();
-        assert_eq!(risk(&[], false, &cfg), 0.0);
-        assert_eq!(risk(&[], true, &cfg), 0.2);
+        assert_eq!(risk(&[], Ending::Neutral, &cfg), 0.0);
+        assert_eq!(risk(&[], Ending::Upset, &cfg), 0.2);
         // 1 − (1 − 0.4) = 0.4; the repeat changes nothing.
-        assert_eq!(risk(&[m("complaint")], false, &cfg), 0.4);
-        assert_eq!(risk(&[m("complaint"), m("complaint")], false, &cfg), 0.4);
+        assert_eq!(risk(&[m("complaint")], Ending::Neutral, &cfg), 0.4);
+        assert_eq!(
+            risk(&[m("complaint"), m("complaint")], Ending::Neutral, &cfg),
+            0.4
+        );
         // 1 − 0.6 × 0.4 = 0.76; ending upset: 0.76 + 0.2 × 0.24 = 0.808.
-        assert_eq!(risk(&[m("complaint"), m("legal")], false, &cfg), 0.76);
-        assert_eq!(risk(&[m("complaint"), m("legal")], true, &cfg), 0.808);
+        assert_eq!(
+            risk(&[m("complaint"), m("legal")], Ending::Neutral, &cfg),
+            0.76
+        );
+        assert_eq!(
+            risk(&[m("complaint"), m("legal")], Ending::Upset, &cfg),
+            0.808
+        );
         // Adding triggers never lowers it and it never exceeds 1.
         let all: Vec<EscalationMoment> = ORDER.iter().map(|t| m(t)).collect();
         let mut prev = 0.0;
         for k in 1..=all.len() {
-            let r = risk(&all[..k], k % 2 == 0, &cfg);
+            let r = risk(
+                &all[..k],
+                if k % 2 == 0 {
+                    Ending::Upset
+                } else {
+                    Ending::Neutral
+                },
+                &cfg,
+            );
             assert!(r >= prev && r <= 1.0, "k={k}: {r} after {prev}");
-            prev = risk(&all[..k], false, &cfg);
+            prev = risk(&all[..k], Ending::Neutral, &cfg);
         }
         let mut heavy = cfg.clone();
         heavy.weights.legal = 7.0;
-        assert_eq!(risk(&[m("legal")], true, &heavy), 1.0);
+        assert_eq!(risk(&[m("legal")], Ending::Upset, &heavy), 1.0);
     }
 
     #[test]
@@ -689,5 +736,24 @@ mod tests {
         ];
         assert_eq!(detect_escalation(&c, &calm_end, &cfg).risk, 0.4);
         assert_eq!(detect_escalation(&c, &upset_end, &cfg).risk, 0.52);
+    }
+
+    #[test]
+    fn a_recovered_collapse_weighs_less_than_one_left_standing() {
+        let cfg = DetectConfig::default();
+        let collapse = [m("sentiment_collapse")];
+        let standing = risk(&collapse, Ending::Neutral, &cfg);
+        let recovered = risk(&collapse, Ending::Positive, &cfg);
+        assert!(recovered < standing, "{recovered} vs {standing}");
+        // Only the collapse is discounted: an explicit complaint still counts in full.
+        let both = [m("complaint"), m("sentiment_collapse")];
+        assert!(
+            risk(&both, Ending::Positive, &cfg) > risk(&[m("complaint")], Ending::Neutral, &cfg)
+        );
+        let none = DetectConfig {
+            recovered_collapse_factor: 0.0,
+            ..DetectConfig::default()
+        };
+        assert_eq!(risk(&collapse, Ending::Positive, &none), 0.0);
     }
 }

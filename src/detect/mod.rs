@@ -4,7 +4,9 @@
 //! [`EscalationResult`](crate::types::EscalationResult) / `Vec<ConflictMoment>`, pure and
 //! deterministic (moments come out in turn order, ties broken by a fixed trigger/kind order).
 //! Phrase lists are built into the code (they are the detector's definition, not per-site
-//! policy) and compiled once per process; the thresholds live in [`DetectConfig`].
+//! policy) and compiled once per process; the thresholds and risk weights live in
+//! [`DetectConfig`], read from a TOML file (`config/detect.toml` is the documented default,
+//! built in; `convqa score --detect FILE` overrides it).
 //! Matching goes through [`crate::checklist::matcher`], so traditional Chinese and full-width or
 //! upper-case text match the simplified, lower-case lists.
 //!
@@ -17,7 +19,7 @@ pub mod conflict;
 pub mod escalation;
 
 pub use conflict::detect_conflicts;
-pub use escalation::{detect_escalation, risk};
+pub use escalation::{detect_escalation, risk, Ending};
 
 use crate::types::TurnLabels;
 use serde::{Deserialize, Serialize};
@@ -30,7 +32,7 @@ pub struct DetectConfig {
     /// Sentiment collapse: the customer's score falls by at least this much (score units, range
     /// 2.0) from its highest point within the last `collapse_window` customer turns. Default 0.8,
     /// e.g. neutral-positive 0.3 → clearly negative −0.5.
-    pub collapse_drop: f32,
+    pub collapse_drop: f64,
     /// Customer turns (including the current one) the drop is measured over. Default 3.
     pub collapse_window: usize,
     /// Sentiment collapse also fires on this many negative customer turns in a row. Default 3.
@@ -42,13 +44,17 @@ pub struct DetectConfig {
     pub weights: TriggerWeights,
     /// An agent turn counts as negative when its emotion is anger, or its sentiment label is
     /// negative with a score at or below this. Default −0.5 (clearly, not marginally, negative).
-    pub agent_negative_score: f32,
+    pub agent_negative_score: f64,
     /// Mutual hostility: at least this many consecutive customer→agent exchanges in which the
     /// customer is upset and the agent negative. Default 2.
     pub hostility_exchanges: usize,
     /// Interrupt: the agent starts more than this many ms before an upset customer's turn ended.
     /// Default 500 ms (shorter overlaps are ordinary turn-taking and backchannels).
     pub interrupt_ms: u64,
+    /// When the customer's last turn is positive, a sentiment collapse earlier in the call was
+    /// recovered from: its risk weight is multiplied by this. Default 0.3 (the moment is still
+    /// reported; it just predicts a later complaint less).
+    pub recovered_collapse_factor: f64,
 }
 
 impl Default for DetectConfig {
@@ -62,7 +68,92 @@ impl Default for DetectConfig {
             agent_negative_score: -0.5,
             hostility_exchanges: 2,
             interrupt_ms: 500,
+            recovered_collapse_factor: 0.3,
         }
+    }
+}
+
+/// The documented default detector settings (`config/detect.toml`), compiled in so that
+/// `convqa detect print` can write a copy to edit.
+pub const DEFAULT_DETECT_TOML: &str = include_str!("../../config/detect.toml");
+
+/// A detector settings file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectConfigError {
+    /// Not TOML, an unknown key or a value of the wrong type (the message has line and column).
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    /// Parsed, but a value is out of range.
+    #[error("{file}: `{key}` {why}")]
+    Invalid {
+        file: String,
+        key: &'static str,
+        why: String,
+    },
+}
+
+impl DetectConfig {
+    /// Read settings from TOML text (`file` names it in errors): unknown keys are errors, missing
+    /// keys keep their defaults, and every value is range-checked.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<DetectConfig, DetectConfigError> {
+        let cfg: DetectConfig = toml::from_str(text).map_err(|e| DetectConfigError::Parse {
+            file: file.to_string(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        cfg.validate(file)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, file: &str) -> Result<(), DetectConfigError> {
+        let bad = |key: &'static str, why: &str| {
+            Err(DetectConfigError::Invalid {
+                file: file.to_string(),
+                key,
+                why: why.to_string(),
+            })
+        };
+        if !(self.collapse_drop > 0.0 && self.collapse_drop <= 2.0) {
+            return bad(
+                "collapse_drop",
+                "must be in (0, 2] (sentiment scores span -1..1)",
+            );
+        }
+        if self.collapse_window < 2 {
+            return bad("collapse_window", "must be at least 2 customer turns");
+        }
+        if self.negative_run == 0 {
+            return bad("negative_run", "must be at least 1");
+        }
+        if self.hostility_exchanges == 0 {
+            return bad("hostility_exchanges", "must be at least 1");
+        }
+        if !(-1.0..=0.0).contains(&self.agent_negative_score) {
+            return bad("agent_negative_score", "must be in [-1, 0]");
+        }
+        let unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
+        if !unit(self.ending_negative_bump) {
+            return bad("ending_negative_bump", "must be in [0, 1]");
+        }
+        if !unit(self.recovered_collapse_factor) {
+            return bad("recovered_collapse_factor", "must be in [0, 1]");
+        }
+        let w = &self.weights;
+        for (key, v) in [
+            ("weights.complaint", w.complaint),
+            ("weights.regulator", w.regulator),
+            ("weights.media", w.media),
+            ("weights.legal", w.legal),
+            ("weights.supervisor", w.supervisor),
+            ("weights.cancel", w.cancel),
+            ("weights.transfer_request", w.transfer_request),
+            ("weights.repeat_contact", w.repeat_contact),
+            ("weights.sentiment_collapse", w.sentiment_collapse),
+        ] {
+            if !unit(v) {
+                return bad(key, "must be in [0, 1]");
+            }
+        }
+        Ok(())
     }
 }
 
@@ -122,13 +213,15 @@ impl TriggerWeights {
     }
 }
 
-/// A customer turn counts as upset when its sentiment is negative or its emotion is anger or
-/// disappointment (anxiety alone is not hostility).
+/// A customer turn counts as upset when its sentiment is negative, or its emotion is anger or
+/// disappointment and its sentiment is not positive-leaning (anxiety alone is not hostility).
+/// "好，拜拜" can come out as "disappointment" with a positive score: the score wins then.
 pub fn is_upset(l: &TurnLabels) -> bool {
     l.sentiment.is_negative()
-        || l.emotion
-            .as_ref()
-            .is_some_and(|e| matches!(e.label.as_str(), "anger" | "disappointment"))
+        || (l.sentiment.score < 0.0
+            && l.emotion
+                .as_ref()
+                .is_some_and(|e| matches!(e.label.as_str(), "anger" | "disappointment")))
 }
 
 #[cfg(test)]
@@ -208,5 +301,52 @@ pub(crate) mod testutil {
     /// Neutral labels for every turn of `c`.
     pub fn neutral_labels(c: &Conversation) -> Vec<TurnLabels> {
         c.turns.iter().map(|_| neutral()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_settings_file_is_the_default() {
+        // The file documents the defaults: if one changes without the other, this fails.
+        let cfg = DetectConfig::from_toml_str(DEFAULT_DETECT_TOML, "config/detect.toml").unwrap();
+        assert_eq!(cfg, DetectConfig::default());
+    }
+
+    #[test]
+    fn missing_keys_default_and_given_keys_apply() {
+        let cfg =
+            DetectConfig::from_toml_str("negative_run = 5\n[weights]\nlegal = 0.9\n", "t").unwrap();
+        assert_eq!(cfg.negative_run, 5);
+        assert_eq!(cfg.weights.legal, 0.9);
+        assert_eq!(cfg.collapse_drop, DetectConfig::default().collapse_drop);
+        assert_eq!(cfg.weights.complaint, TriggerWeights::default().complaint);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let e = DetectConfig::from_toml_str("colapse_drop = 0.5\n", "my.toml").unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("my.toml:") && msg.contains("colapse_drop"),
+            "{msg}"
+        );
+        let e = DetectConfig::from_toml_str("collapse_drop = 3.0\n", "my.toml").unwrap_err();
+        assert!(e.to_string().contains("`collapse_drop`"), "{e}");
+        let e = DetectConfig::from_toml_str("[weights]\nmedia = 1.5\n", "my.toml").unwrap_err();
+        assert!(e.to_string().contains("`weights.media`"), "{e}");
+        let e = DetectConfig::from_toml_str("negative_run = \"three\"\n", "my.toml").unwrap_err();
+        assert!(e.to_string().contains("negative_run"), "{e}");
+    }
+
+    #[test]
+    fn upset_needs_a_non_positive_score_for_emotion_alone() {
+        use crate::detect::testutil::lab;
+        assert!(is_upset(&lab(-0.6, None)));
+        assert!(is_upset(&lab(-0.1, Some("anger"))));
+        assert!(!is_upset(&lab(0.5, Some("disappointment"))));
+        assert!(!is_upset(&lab(-0.1, Some("anxiety"))));
     }
 }

@@ -23,6 +23,8 @@ pub struct RunManifest {
     pub limits: Limits,
     pub model: ModelIdentity,
     pub checklist: ChecklistIdentity,
+    /// The detector settings used (`--detect FILE` or "builtin"), same shape as `checklist`.
+    pub detectors: ChecklistIdentity,
     pub inputs: Vec<InputInfo>,
 }
 
@@ -71,10 +73,11 @@ pub struct ModelIdentity {
     pub version: Option<String>,
 }
 
-/// Which checklist scored the conversations.
+/// Which settings file was used (the checklist; also the detector settings): path or
+/// "builtin", and the SHA-256 of its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChecklistIdentity {
-    /// The file given with `--checklist`, or "builtin".
+    /// The file given with `--checklist` / `--detect`, or "builtin".
     pub source: String,
     /// SHA-256 of the checklist text, hex.
     pub sha256: String,
@@ -104,6 +107,10 @@ impl RunManifest {
                 version: None,
             },
             checklist: ChecklistIdentity {
+                source: "builtin".into(),
+                sha256: "0".repeat(64),
+            },
+            detectors: ChecklistIdentity {
                 source: "builtin".into(),
                 sha256: "0".repeat(64),
             },

@@ -65,6 +65,10 @@ fn config(inputs: Vec<InputSpec>, threads: usize, chunk: usize) -> Config {
             sha256: String::new(),
         },
         detect: DetectConfig::default(),
+        detect_identity: ChecklistIdentity {
+            source: "builtin".into(),
+            sha256: String::new(),
+        },
         model: ModelOptions::default(),
         model_identity: ModelIdentity {
             dir: "double".into(),

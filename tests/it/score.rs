@@ -261,6 +261,7 @@ fn fatal_errors_exit_2_and_leave_the_output_directory_alone() {
         "bad.toml",
         b"pass_mark = 85\n[[item]]\nid = \"x\"\nwieght = 3\n",
     );
+    let bad_detect = f.file("bad-detect.toml", b"colapse_drop = 0.5\n");
     let a_file = f.file("plain-file", b"x");
     let cases: Vec<(&str, Vec<String>, PathBuf, &str)> = vec![
         (
@@ -278,6 +279,12 @@ fn fatal_errors_exit_2_and_leave_the_output_directory_alone() {
             ],
             out.clone(),
             "bad.toml",
+        ),
+        (
+            "bad detector settings",
+            vec![s(&input).into(), "--detect".into(), s(&bad_detect).into()],
+            out.clone(),
+            "colapse_drop",
         ),
         (
             "missing model",
@@ -456,4 +463,45 @@ fn directories_are_walked_and_huge_records_handled() {
         names_in(&out),
         vec!["conversations.jsonl", "rejects.jsonl", "run.json"]
     );
+}
+
+#[test]
+fn detector_settings_file_changes_risk_and_is_recorded() {
+    let f = Fixture::new();
+    let input = common::repo().join("samples/conversations_zh.jsonl");
+    let default_out = f.path("default");
+    let o = score(&[s(&input)], &default_out);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    // Every trigger weight and the ending bump at zero: no conversation can carry any risk,
+    // while the moments themselves are still reported.
+    let zero = f.file(
+        "zero.toml",
+        b"ending_negative_bump = 0.0\n[weights]\ncomplaint = 0.0\nregulator = 0.0\nmedia = 0.0\n\
+          legal = 0.0\nsupervisor = 0.0\ncancel = 0.0\ntransfer_request = 0.0\n\
+          repeat_contact = 0.0\nsentiment_collapse = 0.0\n",
+    );
+    let zero_out = f.path("zero");
+    let o = score(&[s(&input), "--detect", s(&zero)], &zero_out);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let risks = |dir: &Path| -> Vec<(f64, usize)> {
+        json_lines(&read(&dir.join("conversations.jsonl")))
+            .iter()
+            .map(|r| {
+                (
+                    r["escalation"]["risk"].as_f64().unwrap(),
+                    r["escalation"]["moments"].as_array().unwrap().len(),
+                )
+            })
+            .collect()
+    };
+    let (base, zeroed) = (risks(&default_out), risks(&zero_out));
+    assert!(base.iter().any(|(r, _)| *r > 0.5), "{base:?}");
+    assert!(zeroed.iter().all(|(r, _)| *r == 0.0), "{zeroed:?}");
+    let moments = |v: &[(f64, usize)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
+    assert_eq!(moments(&base), moments(&zeroed));
+    let run: serde_json::Value = serde_json::from_str(&read(&zero_out.join("run.json"))).unwrap();
+    assert_eq!(run["detectors"]["source"], s(&zero));
+    let run: serde_json::Value =
+        serde_json::from_str(&read(&default_out.join("run.json"))).unwrap();
+    assert_eq!(run["detectors"]["source"], "builtin");
 }
