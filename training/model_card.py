@@ -80,7 +80,12 @@ def main():
     for key, name, target, ok in TARGETS:
         v = M["model"].get(key)
         b = "; ".join(f"{k.split(':')[0]} {fmt(x)}" for k, x in base.items() if k.split(": ", 1)[-1].startswith(key))
-        met = ("yes" if ok(v) else "**no**") if (ok and v is not None) else "see baselines"
+        if ok and v is not None:
+            met = "yes" if ok(v) else "**no**"
+        else:
+            # "Clearly beat the baseline": by at least one point over every baseline on the same metric.
+            bs = [x for k, x in base.items() if k.split(": ", 1)[-1].startswith(key)]
+            met = "see baselines" if (v is None or not bs) else ("yes" if v >= max(bs) + 0.01 else "**no**")
         w(f"| {name} | {fmt(v)} | {b or '–'} | {target} | {met} |")
     w("\n### Every metric\n")
     w("| metric | value |\n|---|---|")
@@ -99,7 +104,10 @@ def main():
 
     w("\n## Design comparison (validation split)\n")
     w("Both designs trained on the same data, loss and sampling, on this 2-core machine while it was shared with "
-      "builds (wall-clock budgets, so the step counts differ). Selection used the validation split only.\n")
+      "builds (wall-clock budgets, so the step counts differ). Selection used the validation split only. Design (a) "
+      "ran in two sittings: 76 minutes of a 100-minute schedule, then resumed from its checkpoint with the budget "
+      "raised to 165 minutes (the cosine learning-rate schedule follows wall-clock time, so the rate went back up "
+      "to the 165-minute schedule's value at minute 76 and decayed from there).\n")
     w("| design | params | steps | minutes | val zh review acc | val en tweet F1 | val USS AUC | val mean emotion F1 |")
     w("|---|---|---|---|---|---|---|---|")
     for d in ("scratch", "minilm"):
@@ -172,6 +180,10 @@ def main():
       "Hong Kong colloquial Cantonese is weaker than Mandarin.\n")
     w("- Mixed zh/en turns are covered only by what the tokenizer shares (CJK characters + English wordpieces); there is "
       "no labelled mixed-language test set, so that accuracy is unmeasured.\n")
+    w("- Short conversational turns are the weakest spot: in the bundled sample calls, one-line closings and "
+      "confirmations (\"没有了 谢谢\", \"冇喇 唔該晒你\", \"對 都是我\") often come out negative. The training sets "
+      "are dominated by long reviews and microblog posts. The pipeline therefore puts phrase rules before the model "
+      "where it can (upset words in the checklist triggers, courtesy phrases in the conflict detector).\n")
     w("- Long texts are truncated at 128 tokens (the Rust side marks such turns `truncated`).\n")
     w("- USS dissatisfaction depends on context (the system's previous answer); the model sees one turn only.\n")
     args.out.write_text("\n".join(L) + "\n", encoding="utf-8")

@@ -589,6 +589,20 @@ mod tests {
         // An apology scored negative by the model is not a negative reply.
         let c = conv(&[(Customer, "太离谱了"), (Agent, "非常抱歉给您带来不便")]);
         assert!(detect_conflicts(&c, &[lab(-0.8, None), lab(-0.8, None)], &cfg).is_empty());
+        // Nor is a courteous reply (reassurance, thanks, an offer to help) the model scored
+        // negative; the same reply without the courtesy still is.
+        for polite in [
+            "您别担心，这笔交易已经被系统拦截了",
+            "感谢您的耐心，交易已经拦截",
+            "Thanks for waiting, the charge was declined.",
+        ] {
+            let c = conv(&[(Customer, "太离谱了"), (Agent, polite)]);
+            let got = detect_conflicts(&c, &[lab(-0.8, None), lab(-0.8, None)], &cfg);
+            assert!(got.is_empty(), "{polite}: {got:?}");
+        }
+        let c = conv(&[(Customer, "太离谱了"), (Agent, "交易已经拦截了")]);
+        let got = detect_conflicts(&c, &[lab(-0.8, None), lab(-0.8, None)], &cfg);
+        assert_eq!(got.len(), 1, "{got:?}");
     }
 
     #[test]
