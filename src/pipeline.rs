@@ -46,55 +46,51 @@ use crate::types::{
 /// The compiled QA checklist held by [`Config`].
 pub type CompiledChecklist = crate::checklist::Checklist;
 
+/// A settings file's text and its identity for `run.json`: the file at `path` (a read failure
+/// becomes the error `read_error` builds), or the built-in text, recorded as "builtin".
+fn read_settings(
+    path: Option<&Path>,
+    builtin: &str,
+    read_error: fn(PathBuf, std::io::Error) -> ConfigError,
+) -> Result<(String, ChecklistIdentity), ConfigError> {
+    let (source, text) = match path {
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).map_err(|e| read_error(p.to_path_buf(), e))?,
+        ),
+        None => ("builtin".to_string(), builtin.to_string()),
+    };
+    let identity = ChecklistIdentity {
+        sha256: sha256_hex(text.as_bytes()),
+        source,
+    };
+    Ok((text, identity))
+}
+
 /// Load and compile a checklist file (or the built-in one) once, at start-up. A bad file fails
 /// the run here, naming the file, the line and the item.
 fn load_checklist(
     path: Option<&Path>,
 ) -> Result<(CompiledChecklist, ChecklistIdentity), ConfigError> {
     use crate::checklist::{Checklist, DEFAULT_CHECKLIST_NAME, DEFAULT_CHECKLIST_TOML};
-    let (source, text, name) = match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| ConfigError::ChecklistFile {
-                path: p.to_path_buf(),
-                source,
-            })?;
-            let shown = p.display().to_string();
-            (shown.clone(), text, shown)
-        }
-        None => (
-            "builtin".to_string(),
-            DEFAULT_CHECKLIST_TOML.to_string(),
-            DEFAULT_CHECKLIST_NAME.to_string(),
-        ),
+    let (text, identity) = read_settings(path, DEFAULT_CHECKLIST_TOML, |path, source| {
+        ConfigError::ChecklistFile { path, source }
+    })?;
+    let name = match path {
+        Some(_) => identity.source.as_str(),
+        None => DEFAULT_CHECKLIST_NAME,
     };
-    let checklist = Checklist::from_toml_str(&text, &name)?;
-    let identity = ChecklistIdentity {
-        source,
-        sha256: sha256_hex(text.as_bytes()),
-    };
+    let checklist = Checklist::from_toml_str(&text, name)?;
     Ok((checklist, identity))
 }
 
 /// Load and validate detector settings (or the built-in ones) once, at start-up.
 fn load_detect(path: Option<&Path>) -> Result<(DetectConfig, ChecklistIdentity), ConfigError> {
-    let (source, text) = match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| ConfigError::DetectFile {
-                path: p.to_path_buf(),
-                source,
-            })?;
-            (p.display().to_string(), text)
-        }
-        None => (
-            "builtin".to_string(),
-            crate::detect::DEFAULT_DETECT_TOML.to_string(),
-        ),
-    };
-    let cfg = DetectConfig::from_toml_str(&text, &source)?;
-    let identity = ChecklistIdentity {
-        source,
-        sha256: sha256_hex(text.as_bytes()),
-    };
+    let (text, identity) =
+        read_settings(path, crate::detect::DEFAULT_DETECT_TOML, |path, source| {
+            ConfigError::DetectFile { path, source }
+        })?;
+    let cfg = DetectConfig::from_toml_str(&text, &identity.source)?;
     Ok((cfg, identity))
 }
 

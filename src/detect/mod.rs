@@ -87,7 +87,7 @@ pub enum DetectConfigError {
     #[error("{file}: `{key}` {why}")]
     Invalid {
         file: String,
-        key: &'static str,
+        key: String,
         why: String,
     },
 }
@@ -105,10 +105,10 @@ impl DetectConfig {
     }
 
     fn validate(&self, file: &str) -> Result<(), DetectConfigError> {
-        let bad = |key: &'static str, why: &str| {
+        let bad = |key: &str, why: &str| {
             Err(DetectConfigError::Invalid {
                 file: file.to_string(),
-                key,
+                key: key.to_string(),
                 why: why.to_string(),
             })
         };
@@ -137,20 +137,9 @@ impl DetectConfig {
         if !unit(self.recovered_collapse_factor) {
             return bad("recovered_collapse_factor", "must be in [0, 1]");
         }
-        let w = &self.weights;
-        for (key, v) in [
-            ("weights.complaint", w.complaint),
-            ("weights.regulator", w.regulator),
-            ("weights.media", w.media),
-            ("weights.legal", w.legal),
-            ("weights.supervisor", w.supervisor),
-            ("weights.cancel", w.cancel),
-            ("weights.transfer_request", w.transfer_request),
-            ("weights.repeat_contact", w.repeat_contact),
-            ("weights.sentiment_collapse", w.sentiment_collapse),
-        ] {
+        for (trigger, v) in self.weights.entries() {
             if !unit(v) {
-                return bad(key, "must be in [0, 1]");
+                return bad(&format!("weights.{trigger}"), "must be in [0, 1]");
             }
         }
         Ok(())
@@ -191,20 +180,28 @@ impl Default for TriggerWeights {
 }
 
 impl TriggerWeights {
+    /// Every trigger name with its weight as configured (unclamped), in a fixed order.
+    pub fn entries(&self) -> [(&'static str, f64); 9] {
+        [
+            ("complaint", self.complaint),
+            ("regulator", self.regulator),
+            ("media", self.media),
+            ("legal", self.legal),
+            ("supervisor", self.supervisor),
+            ("cancel", self.cancel),
+            ("transfer_request", self.transfer_request),
+            ("repeat_contact", self.repeat_contact),
+            ("sentiment_collapse", self.sentiment_collapse),
+        ]
+    }
+
     /// The weight of a trigger name, clamped to [0, 1]; 0 for an unknown name.
     pub fn get(&self, trigger: &str) -> f64 {
-        let w = match trigger {
-            "complaint" => self.complaint,
-            "regulator" => self.regulator,
-            "media" => self.media,
-            "legal" => self.legal,
-            "supervisor" => self.supervisor,
-            "cancel" => self.cancel,
-            "transfer_request" => self.transfer_request,
-            "repeat_contact" => self.repeat_contact,
-            "sentiment_collapse" => self.sentiment_collapse,
-            _ => 0.0,
-        };
+        let w = self
+            .entries()
+            .into_iter()
+            .find(|(name, _)| *name == trigger)
+            .map_or(0.0, |(_, w)| w);
         if w.is_finite() {
             w.clamp(0.0, 1.0)
         } else {
