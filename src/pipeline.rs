@@ -84,8 +84,9 @@ fn load_checklist(
     Ok((checklist, identity))
 }
 
-/// Load and validate detector settings (or the built-in ones) once, at start-up.
-fn load_detect(path: Option<&Path>) -> Result<(DetectConfig, ChecklistIdentity), ConfigError> {
+/// Load and validate detector settings (or the built-in ones) once, at start-up; also what
+/// `convqa detect check` runs, so a file it accepts is one `score --detect` accepts.
+pub fn load_detect(path: Option<&Path>) -> Result<(DetectConfig, ChecklistIdentity), ConfigError> {
     let (text, identity) =
         read_settings(path, crate::detect::DEFAULT_DETECT_TOML, |path, source| {
             ConfigError::DetectFile { path, source }

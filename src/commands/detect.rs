@@ -7,8 +7,7 @@
 //!   the settings in effect; a bad file fails naming the file and key (exit code 2).
 
 use super::Outcome;
-use crate::detect::{DetectConfig, DEFAULT_DETECT_TOML};
-use anyhow::Context;
+use crate::detect::DEFAULT_DETECT_TOML;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -35,9 +34,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     match a.action {
         Action::Print => out.write_all(DEFAULT_DETECT_TOML.as_bytes())?,
         Action::Check { file } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read detector settings {}", file.display()))?;
-            let cfg = DetectConfig::from_toml_str(&text, &file.display().to_string())?;
+            let (cfg, _) = crate::pipeline::load_detect(Some(&file))?;
             writeln!(out, "{}: OK", file.display())?;
             out.write_all(toml::to_string(&cfg)?.as_bytes())?;
         }

@@ -262,15 +262,11 @@ impl Writer for ExportWriter {
                 })
                 .collect(),
         };
-        let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|e| ReportError::Json {
-            what: "export",
-            source: e,
-        })?;
-        bytes.push(b'\n');
-        Ok(vec![OutputFile {
-            path: self.file_name.clone(),
-            bytes,
-        }])
+        Ok(vec![OutputFile::pretty_json(
+            self.file_name.clone(),
+            &doc,
+            "export",
+        )?])
     }
 }
 
@@ -355,14 +351,10 @@ impl Writer for XapiWriter {
                 }));
             }
         }
-        let mut bytes = serde_json::to_vec_pretty(&statements).map_err(|e| ReportError::Json {
-            what: "xAPI statements",
-            source: e,
-        })?;
-        bytes.push(b'\n');
-        Ok(vec![OutputFile {
-            path: self.file_name.clone(),
-            bytes,
-        }])
+        Ok(vec![OutputFile::pretty_json(
+            self.file_name.clone(),
+            &statements,
+            "xAPI statements",
+        )?])
     }
 }

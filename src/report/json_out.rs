@@ -8,14 +8,10 @@ pub struct JsonWriter;
 
 impl Writer for JsonWriter {
     fn render(&self, report: &TeamReport) -> Result<Vec<OutputFile>, ReportError> {
-        let mut bytes = serde_json::to_vec_pretty(report).map_err(|e| ReportError::Json {
-            what: "agents.json",
-            source: e,
-        })?;
-        bytes.push(b'\n');
-        Ok(vec![OutputFile {
-            path: "agents.json".into(),
-            bytes,
-        }])
+        Ok(vec![OutputFile::pretty_json(
+            "agents.json",
+            report,
+            "agents.json",
+        )?])
     }
 }

@@ -62,6 +62,23 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
+impl OutputFile {
+    /// `value` as pretty-printed JSON with a final newline; `what` names it in the error.
+    pub fn pretty_json<T: serde::Serialize + ?Sized>(
+        path: impl Into<PathBuf>,
+        value: &T,
+        what: &'static str,
+    ) -> Result<OutputFile, ReportError> {
+        let mut bytes = serde_json::to_vec_pretty(value)
+            .map_err(|source| ReportError::Json { what, source })?;
+        bytes.push(b'\n');
+        Ok(OutputFile {
+            path: path.into(),
+            bytes,
+        })
+    }
+}
+
 /// Every output format implements this: report in, files out.
 pub trait Writer {
     fn render(&self, report: &TeamReport) -> Result<Vec<OutputFile>, ReportError>;
