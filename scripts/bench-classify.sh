@@ -12,7 +12,7 @@
 #    turns and SnowNLP on the Chinese turns (the first BENCH_SNOWNLP_MAX=2000: it is slow);
 # 5. prints a table with turns/s and convqa's speed as a multiple of each baseline.
 #
-# Python: BENCH_ORT_PYTHON (default /work/venv-train/bin/python when it has onnxruntime and
+# Python: BENCH_ORT_PYTHON (default training/.venv/bin/python, the training venv, when it has onnxruntime and
 # tokenizers) for the onnxruntime baseline; VADER and SnowNLP go into a venv this script creates
 # under ${XDG_CACHE_HOME:-$HOME/.cache}/convqa/bench-venv (skipped with a note if pip cannot
 # install them). No timing is asserted anywhere; this only reports.
@@ -48,8 +48,8 @@ install_opt vaderSentiment vaderSentiment
 install_opt snownlp snownlp
 ort_py=${BENCH_ORT_PYTHON:-}
 if [[ -z "$ort_py" ]]; then
-    if [[ -x /work/venv-train/bin/python ]] && have /work/venv-train/bin/python "onnxruntime, tokenizers, numpy"; then
-        ort_py=/work/venv-train/bin/python
+    if [[ -x "$repo/training/.venv/bin/python" ]] && have "$repo/training/.venv/bin/python" "onnxruntime, tokenizers, numpy"; then
+        ort_py="$repo/training/.venv/bin/python"
     else
         install_opt "onnxruntime==1.31.1" onnxruntime
         install_opt tokenizers tokenizers
