@@ -31,6 +31,8 @@ TARGETS = [
 ]
 
 
+DESIGN_TAG = {"scratch": "a", "minilm": "b"}  # run directory name → the design letter
+
 SHIP_REASON = {
     "a": "Design (b) at full depth (6 × 384) is about 3–4× the compute per token of design (a) and measured about "
          "400 turns/s in fp32 here (shared/research), below the 1,000 turns/s target.",
@@ -141,22 +143,19 @@ def main():
     w("Both designs train on the same data, loss, sampling and wall-clock-budgeted cosine schedule "
       "(`training/train.py`); selection used the validation split only. Each run's validation history and lexical "
       "weights are kept in `training/results/<design>/` so this card can be rebuilt on any machine.\n")
-    for d in ("scratch", "minilm"):
-        p = args.runs / d / "train_info.json"
-        if p.exists():
-            i = json.load(open(p))
-            w(f"- Design ({'a' if d == 'scratch' else 'b'}): {i['steps']} steps of batch {i['bs']} (peak lr {i['lr']}) "
-              f"in {i['minutes']} minutes on {i['threads']} threads. {i.get('conditions', '')}")
+    infos = {d: json.load(open(args.runs / d / "train_info.json")) for d in DESIGN_TAG
+             if (args.runs / d / "train_info.json").exists()}
+    for d, i in infos.items():
+        w(f"- Design ({DESIGN_TAG[d]}): {i['steps']} steps of batch {i['bs']} (peak lr {i['lr']}) "
+          f"in {i['minutes']} minutes on {i['threads']} threads. {i.get('conditions', '')}")
     w("")
     w("| design | model | steps | minutes | val zh review acc | val en tweet F1 | val USS AUC | val mean emotion F1 |")
     w("|---|---|---|---|---|---|---|---|")
-    for d in ("scratch", "minilm"):
-        tag = "a" if d == "scratch" else "b"
-        p = args.runs / d / "train_info.json"
-        if not p.exists():
+    for d, tag in DESIGN_TAG.items():
+        if d not in infos:
             w(f"| {d} ({tag}) | – | not run | | | | | |")
             continue
-        info = json.load(open(p))
+        info = infos[d]
         for h in info["history"]:
             w(f"| {d} ({tag}) | {info['model_cfg']} | {h['step']} | {h['minutes']} | "
               f"{fmt(h['zh_review_acc'])} | {fmt(h['en_tweet_f1'])} | {fmt(h['uss_auc'])} | {fmt(h['emo_f1_mean'])} |")
@@ -171,7 +170,7 @@ def main():
     w("\nThe lexical component is a linear model over hashed token uni/bi/trigrams (8 epochs of sparse updates, "
       "`training/lexical.py`), trained on each design's own token ids; its logits are added to the design's with "
       "weights chosen on validation.\n")
-    tests = {d: json.load(open(args.runs / d / "metrics.json")) for d in ("scratch", "minilm")
+    tests = {d: json.load(open(args.runs / d / "metrics.json")) for d in DESIGN_TAG
              if (args.runs / d / "metrics.json").exists()}
     if len(tests) == 2:
         w("\n### Both designs on the test splits\n")
@@ -182,7 +181,7 @@ def main():
         for k in b:
             if k in a and isinstance(a[k], float) and "turns_per_s" not in k:
                 w(f"| {k} | {fmt(a[k])} | {fmt(b[k])} | {b[k] - a[k]:+.4f} |")
-    ship = "b" if minilm else "a"
+    ship = DESIGN_TAG["minilm" if minilm else "scratch"]
     w(f"\nShipped: design ({ship}). {SHIP_REASON[ship]}\n")
 
     w("\n## Training data\n")
