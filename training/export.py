@@ -217,6 +217,13 @@ def main():
     if "model" in sd and isinstance(sd["model"], dict):
         sd = sd["model"]
     model.load_state_dict(sd)
+    if design == "e5":
+        # Texts are truncated at MAX_LEN tokens, so position rows beyond it are never read: drop them.
+        emb = model.bert.embeddings
+        emb.position_embeddings = torch.nn.Embedding.from_pretrained(emb.position_embeddings.weight[:T.MAX_LEN].clone())
+        emb.position_ids = emb.position_ids[:, :T.MAX_LEN]
+        if hasattr(emb, "token_type_ids"):
+            emb.token_type_ids = emb.token_type_ids[:, :T.MAX_LEN]
     model.eval()
     exs = T.examples()
     lex, chosen = None, None
@@ -226,7 +233,7 @@ def main():
         lex.load_state_dict(torch.load(args.run / "lex.pt"))
         lex.eval()
         chosen = choose_weights(model, lex, tok, exs)
-        json.dump({k: {"weight": v[0], "val": v[1]} for k, v in chosen.items()},
+        json.dump({"buckets": LX.BUCKETS, **{k: {"weight": v[0], "val": v[1]} for k, v in chosen.items()}},
                   open(args.run / "ensemble.json", "w"), indent=1)
     wrapped = Exported(model, lex, chosen["sent"][0] if chosen else 0.0, chosen["emo"][0] if chosen else 0.0).eval()
 
@@ -244,7 +251,7 @@ def main():
     quant = None
     if design != "scratch":
         quant = quantize_static(fp32_path, onnx_path, tok, exs)
-    tok.save(str(args.out / "tokenizer.json"))
+    tok.save(str(args.out / "tokenizer.json"), pretty=False)  # compact: the vocabulary is ~1 MB smaller
     sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
     arch = {
         "model_type": "convqa-wide-deep",
@@ -284,7 +291,7 @@ def main():
         "max_length": T.MAX_LEN,
         **arch,
         "vocab_size": tok.get_vocab_size(),
-        "lexical": ({"buckets": 1 << 19, "orders": [1, 2, 3], "weight_sentiment": chosen["sent"][0],
+        "lexical": ({"buckets": LX.BUCKETS, "orders": [1, 2, 3], "weight_sentiment": chosen["sent"][0],
                      "weight_emotion": chosen["emo"][0]} if chosen else None),
         "id2label": {str(i): l for i, l in enumerate(D.SENT_LABELS)},
         "label2id": {l: i for i, l in enumerate(D.SENT_LABELS)},

@@ -178,7 +178,7 @@ def main():
             e = json.load(open(ens))
             r = e["sent"]["val"]
             w(f"| ({tag}) best checkpoint + lexical n-gram model (lexical weight: sentiment {e['sent']['weight']}, "
-              f"emotion {e['emo']['weight']}) | + {1 << 19} × 8 int8 | | | {fmt(r['zh_review_acc'])} | "
+              f"emotion {e['emo']['weight']}) | + {e.get('buckets', 1 << 19)} × 8 int8 | | | {fmt(r['zh_review_acc'])} | "
               f"{fmt(r['en_tweet_f1'])} | {fmt(r['uss_auc'])} | {fmt(e['emo']['val']['emo_f1_all'])} "
               "(all emotion rows pooled) |")
     w("\nThe lexical component is a linear model over hashed token uni/bi/trigrams (8 epochs of sparse updates, "
