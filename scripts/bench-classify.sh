@@ -4,8 +4,8 @@
 #   scripts/bench-classify.sh [N_TURNS]        (default 20000)
 #
 # 1. builds the release binary and installs the ONNX Runtime library (scripts/setup-ort.sh);
-# 2. generates N customer-service turns (half Chinese, half English, ~26 tokens on average) into a
-#    temp file;
+# 2. generates N distinct customer-service turns (half Chinese, half English, ~20-26 tokens on
+#    average, depending on the model's tokenizer) into a temp file;
 # 3. times `convqa classify --threads 2` end to end (process start, model load, I/O included);
 # 4. times, on the same texts: Python onnxruntime + tokenizers on the same model (sorted batches,
 #    2 intra-op threads: the best Python setup measured in shared/research), VADER on the English
@@ -82,15 +82,22 @@ en_agent = ["I am sorry for the trouble, let me check the status of order {n} fo
             "Thank you for your patience, your refund has been processed and should arrive within {d} business days.",
             "I completely understand, I have escalated this to my supervisor who will call you back today.",
             "Could you please confirm the email address on the account so I can look into this?"]
+# Every text distinct: convqa scores identical texts once per call (and Python below does not), so
+# repeated templates would measure that shortcut instead of the model.
+seen = set()
 with open(out, "w", encoding="utf-8") as f:
-    for i in range(n):
+    i = 0
+    while len(seen) < n:
         zh, agent = i % 2 == 0, r.randrange(3) == 0
         if zh:
             t = r.choice(zh_agent) if agent else r.choice(zh_open) + r.choice(zh_issue) + r.choice(zh_close)
         else:
             t = r.choice(en_agent) if agent else r.choice(en_open) + r.choice(en_issue) + r.choice(en_close)
         t = t.replace("{n}", str(r.randrange(10000, 100000))).replace("{d}", str(r.randrange(2, 11)))
-        f.write(t + "\n")
+        if t not in seen:
+            seen.add(t)
+            f.write(t + "\n")
+            i += 1
 PY
 grep -P '[\x{4e00}-\x{9fff}]' "$turns" > "$work/zh.txt" || true
 grep -vP '[\x{4e00}-\x{9fff}]' "$turns" > "$work/en.txt" || true
