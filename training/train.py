@@ -91,10 +91,16 @@ def extend_minilm_tokenizer(texts, min_count=3):
         if n >= min_count and ch not in vocab:
             vocab[ch] = len(vocab)
             added += 1
-    tj["padding"] = None
-    tj["truncation"] = {"direction": "Right", "max_length": MAX_LEN, "strategy": "LongestFirst", "stride": 0}
+    export_settings(tj)
     tok = Tokenizer.from_str(json.dumps(tj, ensure_ascii=False))
     return tok, added
+
+
+def export_settings(tj: dict) -> None:
+    """Set a tokenizer.json's padding off and truncation at MAX_LEN, as the export layout requires
+    (convqa batches by length itself; the graph's position table ends at MAX_LEN)."""
+    tj["padding"] = None
+    tj["truncation"] = {"direction": "Right", "max_length": MAX_LEN, "strategy": "LongestFirst", "stride": 0}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,9 +385,7 @@ def main():
     ids_decay = {id(p) for p in decay}
     rest = [p for p in model.parameters() if id(p) not in ids_decay]
     groups = [{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}]
-    if args.design == "e5":
-        args.embed_lr_mult = 1.0  # pretrained rows: no reason to move them faster
-    if args.design in ("minilm", "e5"):
+    if args.design == "minilm":
         # The added CJK rows start at the mean embedding and must travel far; at the fine-tuning
         # rate of the pretrained layers they would barely move within a session's budget.
         emb = model.bert.embeddings.word_embeddings.weight
@@ -457,7 +461,7 @@ def main():
     json.dump({"design": args.design, "model_cfg": model.cfg, "lr": lr, "bs": args.bs, "steps": state["step"],
                "minutes": round((time.time() - start) / 60, 1), "history": state["history"],
                "threads": args.threads,
-               **({"embed_lr_mult": args.embed_lr_mult} if args.design != "scratch" else {})}, open(args.out / "train_info.json", "w"), indent=1)
+               **({"embed_lr_mult": args.embed_lr_mult} if args.design == "minilm" else {})}, open(args.out / "train_info.json", "w"), indent=1)
     print("done", flush=True)
 
 
