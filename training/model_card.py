@@ -160,8 +160,16 @@ def main():
     infos = {d: json.load(open(args.runs / d / "train_info.json")) for d in DESIGN_TAG
              if (args.runs / d / "train_info.json").exists()}
     for d, i in infos.items():
-        w(f"- Design ({DESIGN_TAG[d]}): {i['steps']} steps of batch {i['bs']} (peak lr {i['lr']}) "
-          f"in {i['minutes']} minutes on {i['threads']} threads. {i.get('conditions', '')}")
+        prev = i.get("previous_stage")
+        if prev:
+            w(f"- Design ({DESIGN_TAG[d]}), stage 1: {prev['steps']} steps of batch {prev['bs']} (peak lr {prev['lr']}) "
+              f"in {prev['minutes']} minutes on {prev['threads']} threads from the pretrained weights; stage 2 "
+              f"(`train.py --init-from`): {i['steps']} more steps of batch {i['bs']} (peak lr {i['lr']}, fresh "
+              f"optimiser and cosine schedule, texts truncated at {i.get('max_len_train')} tokens) in "
+              f"{i['minutes']} minutes. {i.get('conditions', '')}")
+        else:
+            w(f"- Design ({DESIGN_TAG[d]}): {i['steps']} steps of batch {i['bs']} (peak lr {i['lr']}) "
+              f"in {i['minutes']} minutes on {i['threads']} threads. {i.get('conditions', '')}")
     w("")
     w("| design | model | steps | minutes | val zh review acc | val en tweet F1 | val USS AUC | val mean emotion F1 |")
     w("|---|---|---|---|---|---|---|---|")
@@ -170,8 +178,13 @@ def main():
             w(f"| {d} ({tag}) | – | not run | | | | | |")
             continue
         info = infos[d]
-        for h in info["history"]:
-            w(f"| {d} ({tag}) | {info['model_cfg']} | {h['step']} | {h['minutes']} | "
+        prev = info.get("previous_stage") or {"history": [], "steps": 0, "minutes": 0}
+        hist = [("stage 1, ", h) for h in prev["history"]] + \
+            [("stage 2, " if info.get("previous_stage") else "",
+              dict(h, step=h["step"] + prev["steps"], minutes=round(h["minutes"] + prev["minutes"], 1)))
+             for h in info["history"]]
+        for stage, h in hist:
+            w(f"| {d} ({tag}) | {stage}{info['model_cfg']} | {h['step']} | {h['minutes']} | "
               f"{fmt(h['zh_review_acc'])} | {fmt(h['en_tweet_f1'])} | {fmt(h['uss_auc'])} | {fmt(h['emo_f1_mean'])} |")
         ens = args.runs / d / "ensemble.json"
         if ens.exists():

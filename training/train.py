@@ -320,6 +320,13 @@ def val_report(model, val, val_ids):
     return rep
 
 
+def previous_stage(init_from: Path):
+    """The train_info.json of the run a second stage started from (kept with the new run's, so the
+    model card shows the whole training history), or None when it is not beside the weights."""
+    p = init_from.parent / "train_info.json"
+    return json.load(open(p)) if p.exists() else None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--design", choices=["scratch", "minilm", "e5"], required=True)
@@ -334,6 +341,12 @@ def main():
     ap.add_argument("--minilm-layers", type=int, default=6, help="design minilm: keep this many layers")
     ap.add_argument("--e5-layers", type=int, default=6, help="design e5: keep this many of the 12 layers")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-from", type=Path, default=None,
+                    help="start from this model state dict (an earlier run's best.pt) instead of the "
+                         "pretrained weights: a second stage with a fresh optimiser and LR schedule, so "
+                         "training can go on beyond one session's budget")
+    ap.add_argument("--max-len-train", type=int, default=MAX_LEN_TRAIN,
+                    help="truncate training texts at this many tokens (inference truncates at MAX_LEN)")
     ap.add_argument("--seed", type=int, default=13)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -368,9 +381,16 @@ def main():
         print(f"minilm vocab extended by {added} CJK characters -> {tok.get_vocab_size()}", flush=True)
         model = MiniLMModel(tok.get_vocab_size(), layers=args.minilm_layers)
         lr = args.lr or 1e-4
+    if args.init_from:
+        sd = torch.load(args.init_from, weights_only=True)
+        if args.design == "e5":
+            # Exported models keep only the position rows inference reads (E5Model.drop_positions_beyond).
+            model.drop_positions_beyond(sd["bert.embeddings.position_embeddings.weight"].shape[0])
+        model.load_state_dict(sd)
+        print(f"initialised from {args.init_from}", flush=True)
     tok.save(str(args.out / "tokenizer.json"))
     t0 = time.time()
-    train_ids = encode(tok, train, MAX_LEN_TRAIN)
+    train_ids = encode(tok, train, args.max_len_train)
     val_ids = encode(tok, val, MAX_LEN)
     unk = tok.token_to_id("[UNK]")
     n_tok = sum(len(x) for x in val_ids)
@@ -460,7 +480,9 @@ def main():
                 break
     json.dump({"design": args.design, "model_cfg": model.cfg, "lr": lr, "bs": args.bs, "steps": state["step"],
                "minutes": round((time.time() - start) / 60, 1), "history": state["history"],
-               "threads": args.threads,
+               "threads": args.threads, "max_len_train": args.max_len_train,
+               **({"init_from": str(args.init_from)} if args.init_from else {}),
+               **({"previous_stage": previous_stage(args.init_from)} if args.init_from else {}),
                **({"embed_lr_mult": args.embed_lr_mult} if args.design == "minilm" else {})}, open(args.out / "train_info.json", "w"), indent=1)
     print("done", flush=True)
 
