@@ -185,6 +185,11 @@ class E5Model(nn.Module):
         if hasattr(emb, "token_type_ids"):
             emb.token_type_ids = emb.token_type_ids[:, :n]
 
+    def fit_positions_to(self, sd):
+        """Cut the position table to the rows a saved state dict holds: exported models and the runs
+        started from them keep only the rows inference reads (drop_positions_beyond)."""
+        self.drop_positions_beyond(sd["bert.embeddings.position_embeddings.weight"].shape[0])
+
     def encode(self, ids, mask):
         x = self.bert(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state
         m = mask.to(x.dtype)

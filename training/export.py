@@ -219,7 +219,7 @@ def main():
         sd = sd["model"]
     if design == "e5":
         # A second-stage run (train.py --init-from) saves the already cut position table.
-        model.drop_positions_beyond(sd["bert.embeddings.position_embeddings.weight"].shape[0])
+        model.fit_positions_to(sd)
     model.load_state_dict(sd)
     if design == "e5":
         model.drop_positions_beyond(T.MAX_LEN)

@@ -68,7 +68,7 @@ def main():
     sd = state_dict_from_onnx(args.onnx)
     vocab = sd["bert.embeddings.word_embeddings.weight"].shape[0]
     model = E5.E5Model(vocab, layers=args.layers)
-    model.drop_positions_beyond(sd["bert.embeddings.position_embeddings.weight"].shape[0])
+    model.fit_positions_to(sd)
     missing, unexpected = model.load_state_dict(sd, strict=False)
     missing = [m for m in missing if "position_ids" not in m and "token_type_ids" not in m]
     assert not missing and not unexpected, (missing, unexpected)

@@ -384,8 +384,7 @@ def main():
     if args.init_from:
         sd = torch.load(args.init_from, weights_only=True)
         if args.design == "e5":
-            # Exported models keep only the position rows inference reads (E5Model.drop_positions_beyond).
-            model.drop_positions_beyond(sd["bert.embeddings.position_embeddings.weight"].shape[0])
+            model.fit_positions_to(sd)
         model.load_state_dict(sd)
         print(f"initialised from {args.init_from}", flush=True)
     tok.save(str(args.out / "tokenizer.json"))
@@ -481,8 +480,8 @@ def main():
     json.dump({"design": args.design, "model_cfg": model.cfg, "lr": lr, "bs": args.bs, "steps": state["step"],
                "minutes": round((time.time() - start) / 60, 1), "history": state["history"],
                "threads": args.threads, "max_len_train": args.max_len_train,
-               **({"init_from": str(args.init_from)} if args.init_from else {}),
-               **({"previous_stage": previous_stage(args.init_from)} if args.init_from else {}),
+               **({"init_from": str(args.init_from), "previous_stage": previous_stage(args.init_from)}
+                  if args.init_from else {}),
                **({"embed_lr_mult": args.embed_lr_mult} if args.design == "minilm" else {})}, open(args.out / "train_info.json", "w"), indent=1)
     print("done", flush=True)
 
