@@ -250,6 +250,10 @@ def main():
     quant = None
     if design != "scratch":
         quant = quantize_static(fp32_path, onnx_path, tok, exs)
+        # Same numbers, uint8 storage: every x86 CPU then computes the same integers (u8_weights.py).
+        import u8_weights
+        u8_weights.convert(onnx_path)
+        quant["method"] += u8_weights.METHOD_NOTE
     tok.save(str(args.out / "tokenizer.json"), pretty=False)  # compact: the vocabulary is ~1 MB smaller
     sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
     arch = {

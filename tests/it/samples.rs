@@ -1,11 +1,15 @@
 //! The bundled samples, end to end with the real model: `convqa score` must reproduce the
-//! golden outputs in samples/golden/ byte for byte, and the broken inputs in samples/bad/ must be
+//! golden outputs in samples/golden/ (byte for byte except
+//! the model's probabilities, which may move slightly between CPU families: see
+//! `common::MODEL_OUTPUT_TOLERANCE`), and the broken inputs in samples/bad/ must be
 //! set aside with file and line while the valid records are scored.
 //!
 //! The goldens change whenever the model, the checklist or a detector changes on purpose:
 //! regenerate them with `scripts/update-goldens.sh` and review the diff like code.
 
-use crate::common::{assert_same_lines, convqa, stderr};
+use crate::common::{
+    assert_same_lines, assert_same_results, convqa, result_diffs, stderr, MODEL_OUTPUT_TOLERANCE,
+};
 use std::path::Path;
 
 const SAMPLE_INPUTS: [&str; 4] = [
@@ -31,13 +35,19 @@ fn samples_match_the_golden_results() {
         .expect("run convqa score");
     assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/golden");
-    for f in ["conversations.jsonl", "rejects.jsonl"] {
-        assert_same_lines(
-            &format!("{f} vs samples/golden/{f} (regenerate with scripts/update-goldens.sh if the change is intended)"),
-            &read(&golden.join(f)),
-            &read(&out.path().join(f)),
-        );
-    }
+    let regen = "(regenerate with scripts/update-goldens.sh if the change is intended)";
+    assert_same_results(
+        &format!("conversations.jsonl vs samples/golden/conversations.jsonl {regen}"),
+        &read(&golden.join("conversations.jsonl")),
+        &read(&out.path().join("conversations.jsonl")),
+        MODEL_OUTPUT_TOLERANCE,
+    );
+    // The rejects hold no model output: byte for byte.
+    assert_same_lines(
+        &format!("rejects.jsonl vs samples/golden/rejects.jsonl {regen}"),
+        &read(&golden.join("rejects.jsonl")),
+        &read(&out.path().join("rejects.jsonl")),
+    );
     // Every sample conversation is scored: one result per input conversation.
     let n_results = read(&out.path().join("conversations.jsonl"))
         .lines()
@@ -104,4 +114,70 @@ fn bad_samples_are_set_aside_with_file_and_line_and_the_rest_is_scored() {
         err.contains("bad.jsonl:2"),
         "stderr names file and line: {err}"
     );
+}
+
+/// The golden comparison itself: it lets a model probability move a little, and nothing else.
+#[test]
+fn golden_comparison_tolerates_only_small_model_output_moves() {
+    let golden =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/golden/conversations.jsonl"));
+    let first: serde_json::Value =
+        serde_json::from_str(golden.lines().next().expect("a golden line")).expect("JSON");
+    let fails = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = first.clone();
+        edit(&mut v);
+        !result_diffs(&first.to_string(), &v.to_string(), MODEL_OUTPUT_TOLERANCE).is_empty()
+    };
+    let prob = |v: &mut serde_json::Value, by: f64| {
+        let p = &mut v["turns"][1]["sentiment"]["probs"]["negative"];
+        *p = serde_json::json!(p.as_f64().expect("a probability") - by);
+    };
+    assert!(!fails(&|_| {}), "identical results must compare equal");
+    assert!(!fails(&|v| prob(v, MODEL_OUTPUT_TOLERANCE / 2.0)));
+    assert!(fails(&|v| prob(v, MODEL_OUTPUT_TOLERANCE * 1.5)));
+    assert!(fails(
+        &|v| v["turns"][1]["sentiment"]["label"] = "neutral".into()
+    ));
+    assert!(fails(&|v| v["qa"]["score"] = serde_json::json!(99.5)));
+    assert!(fails(
+        &|v| v["metrics"]["agent_talk_share"] = serde_json::json!(0.7801)
+    ));
+    assert!(fails(&|v| {
+        v["turns"].as_array_mut().expect("turns").pop();
+    }));
+    // A score quoted in a reason may move like the score; the words and turn numbers may not.
+    let reason = first["qa"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .position(|i| i["reason"].as_str().is_some_and(|r| r.contains("(score ")))
+        .expect("a golden QA reason quoting a score");
+    let edit_reason = |from: String, to: String| {
+        move |v: &mut serde_json::Value| {
+            let r = v["qa"]["items"][reason]["reason"].as_str().expect("reason");
+            v["qa"]["items"][reason]["reason"] = r.replacen(&from, &to, 1).into();
+        }
+    };
+    let quoted = first["qa"]["items"][reason]["reason"]
+        .as_str()
+        .expect("reason");
+    let score: f64 = quoted
+        .split("(score ")
+        .nth(1)
+        .and_then(|t| t.split(')').next())
+        .and_then(|t| t.parse().ok())
+        .expect("a number after “(score ”");
+    let moved = |by: f64| {
+        edit_reason(
+            format!("(score {score:.2})"),
+            format!("(score {:.2})", score + by),
+        )
+    };
+    assert!(!fails(&moved(MODEL_OUTPUT_TOLERANCE / 2.0)));
+    assert!(fails(&moved(MODEL_OUTPUT_TOLERANCE * 1.5)));
+    assert!(fails(&edit_reason(" turn ".into(), " turn 1".into())));
+    assert!(fails(&edit_reason(
+        "the agent".into(),
+        "the customer".into()
+    )));
 }
