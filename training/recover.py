@@ -3,7 +3,10 @@
 Used once, when a run's fp32 checkpoint did not survive a move to a fresh machine but its
 exported model did: the weights come back on their int8 grid (per-channel scales, error under
 half a quantisation step), the LayerNorm, bias and head parameters exactly. The result is a
-`model.state_dict()` of `e5.E5Model` that `train.py --init-from` continues from.
+`model.state_dict()` of `e5.E5Model` that `train.py --init-from` continues from. Beside it go
+the lexical n-gram model (lex.pt, from its int8 table: re-quantising it gives the same table) and
+the model's tokenizer.json, so `export.py --run` can export the run again (e.g. with another
+quantisation).
 
   python recover.py --onnx ../models/model.onnx --out runs/e5-recovered/best.pt
 """
@@ -11,6 +14,7 @@ half a quantisation step), the LayerNorm, bias and head parameters exactly. The 
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +62,17 @@ def state_dict_from_onnx(path: Path) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}
 
 
+def lexical_state_from_onnx(path: Path) -> dict[str, torch.Tensor] | None:
+    """The state dict of lexical.Lexical from export.LexicalTerm's buffers (None without one)."""
+    import onnx
+    from onnx import numpy_helper
+    init = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    if "lex.qlex.q" not in init:
+        return None
+    emb = init["lex.qlex.q"].astype(np.float32) * init["lex.qlex.scale"].astype(np.float32)
+    return {"emb.weight": torch.from_numpy(emb), "bias": torch.from_numpy(init["lex.lex_bias"].copy())}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--onnx", type=Path, required=True)
@@ -75,6 +90,13 @@ def main():
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), args.out)
     print(f"recovered {len(sd)} tensors, vocabulary {vocab} -> {args.out}")
+    lex = lexical_state_from_onnx(args.onnx)
+    if lex is not None:
+        torch.save(lex, args.out.parent / "lex.pt")
+        print(f"recovered the lexical table {tuple(lex['emb.weight'].shape)} -> {args.out.parent / 'lex.pt'}")
+    tok = args.onnx.parent / "tokenizer.json"
+    if tok.exists():
+        shutil.copyfile(tok, args.out.parent / "tokenizer.json")
 
 
 if __name__ == "__main__":
