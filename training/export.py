@@ -126,7 +126,11 @@ def choose_weights(model, lex, tok, exs):
     return best
 
 
-def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024):
+# How the activation ranges are calibrated: the name used on the command line -> the card's words.
+CALIBRATIONS = {"minmax": "min/max", "percentile": "99.999th percentile of |x|", "entropy": "entropy (KL)"}
+
+
+def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024, calibration="minmax"):
     """Static int8 (QDQ) quantisation of the weight MatMuls with activation ranges calibrated once on
     training text, so the scales are constants of the graph: unlike dynamic int8, a sentence's
     output cannot depend on the rest of its batch. Embedding tables are already int8 per row;
@@ -140,7 +144,11 @@ def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024):
     rng = np.random.default_rng(7)
     train = [e for e in exs if e.split == "train" and e.source not in T.EVAL_ONLY]
     calib = [train[i] for i in rng.choice(len(train), size=n_calib, replace=False)]
-    cal_ids = sorted(T.encode(tok, calib, T.MAX_LEN), key=len)
+    # The histogram calibrators (percentile, entropy) stack every batch into one array, so their
+    # batches need one shape: texts cut to 64 tokens and padded to it. Min/max takes each batch at
+    # its own length.
+    fixed = 64 if calibration != "minmax" else None
+    cal_ids = sorted(T.encode(tok, calib, fixed or T.MAX_LEN), key=len)
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -151,6 +159,8 @@ def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024):
             if k is None:
                 return None
             x, m = T.pad(cal_ids[k:k + 16])
+            if fixed:
+                x, m = (np.pad(a, ((0, 0), (0, fixed - a.shape[1]))) for a in (x, m))
             return {"input_ids": x, "attention_mask": m}
 
     # Only the weight MatMuls: the attention products (activation × activation) are a small share
@@ -167,7 +177,9 @@ def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024):
     ort_quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ,
                         op_types_to_quantize=["MatMul"], per_channel=True, nodes_to_exclude=excluded,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax,
+                        calibrate_method={"minmax": CalibrationMethod.MinMax,
+                                          "percentile": CalibrationMethod.Percentile,
+                                          "entropy": CalibrationMethod.Entropy}[calibration],
                         extra_options={"OpTypesToExcludeOutputQuantization": ["MatMul"]})
     # Same numbers, uint8 storage: every x86 CPU then computes the same integers (u8_weights.py).
     # Before the agreement check, which would otherwise measure the saturating kernels on AVX2.
@@ -188,7 +200,7 @@ def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024):
             agree[h] += int((a[h].argmax(1) == b[h].argmax(1)).sum())
     src.unlink()
     rec = {"method": "static int8 (QDQ): the weight MatMuls, with weights per channel, uint8 inputs whose "
-                     f"ranges were calibrated on {n_calib} training texts (min/max), and fp32 outputs"
+                     f"ranges were calibrated on {n_calib} training texts ({CALIBRATIONS[calibration]}), and fp32 outputs"
                      + u8_weights.METHOD_NOTE,
            "label_agreement_with_fp32": {"sentiment": round(agree[0] / len(v_ids), 4),
                                          "emotion": round(agree[1] / len(v_ids), 4),
@@ -202,6 +214,8 @@ def main():
     ap.add_argument("--run", type=Path, required=True, help="training run dir (best.pt, tokenizer.json)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "models")
     ap.add_argument("--weights", default="best.pt")
+    ap.add_argument("--calibration", choices=sorted(CALIBRATIONS), default="minmax",
+                    help="how the int8 activation ranges are calibrated (designs (b) and (c))")
     args = ap.parse_args()
     from tokenizers import Tokenizer
 
@@ -254,7 +268,7 @@ def main():
                       opset_version=17, dynamo=False)
     quant = None
     if design != "scratch":
-        quant = quantize_static(fp32_path, onnx_path, tok, exs)
+        quant = quantize_static(fp32_path, onnx_path, tok, exs, calibration=args.calibration)
     tok.save(str(args.out / "tokenizer.json"), pretty=False)  # compact: the vocabulary is ~1 MB smaller
     sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
     arch = {
