@@ -130,7 +130,7 @@ def choose_weights(model, lex, tok, exs):
 CALIBRATIONS = {"minmax": "min/max", "percentile": "99.999th percentile of |x|", "entropy": "entropy (KL)"}
 
 
-def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024, calibration="minmax"):
+def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024, calibration="minmax", weight_bits=8):
     """Static int8 (QDQ) quantisation of the weight MatMuls with activation ranges calibrated once on
     training text, so the scales are constants of the graph: unlike dynamic int8, a sentence's
     output cannot depend on the rest of its batch. Embedding tables are already int8 per row;
@@ -180,11 +180,19 @@ def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024, calibration="m
                         calibrate_method={"minmax": CalibrationMethod.MinMax,
                                           "percentile": CalibrationMethod.Percentile,
                                           "entropy": CalibrationMethod.Entropy}[calibration],
+                        reduce_range=weight_bits == 7,
                         extra_options={"OpTypesToExcludeOutputQuantization": ["MatMul"]})
-    # Same numbers, uint8 storage: every x86 CPU then computes the same integers (u8_weights.py).
-    # Before the agreement check, which would otherwise measure the saturating kernels on AVX2.
+    # Every x86 CPU must compute the same integers. 8-bit weights: stored as uint8 (same numbers),
+    # for the non-saturating U8U8 kernels (u8_weights.py); before the agreement check, which would
+    # otherwise measure the saturating kernels on AVX2. 7-bit weights (|w| <= 64) cannot saturate
+    # the faster U8S8 kernels: 2 x 255 x 64 = 32,640 fits in int16.
     import u8_weights
-    u8_weights.convert(dst)
+    if weight_bits == 8:
+        u8_weights.convert(dst)
+        precision_note = u8_weights.METHOD_NOTE
+    else:
+        precision_note = ("; the weights are 7-bit (|w| <= 64), so ONNX Runtime's U8S8 kernels cannot saturate "
+                          "and give the same integers on every x86 CPU")
     # Agreement with the fp32 graph on validation text (argmax per head).
     val = [e for e in exs if e.split == "val" and e.source not in T.EVAL_ONLY]
     sample = [val[i] for i in rng.choice(len(val), size=2000, replace=False)]
@@ -201,7 +209,7 @@ def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024, calibration="m
     src.unlink()
     rec = {"method": "static int8 (QDQ): the weight MatMuls, with weights per channel, uint8 inputs whose "
                      f"ranges were calibrated on {n_calib} training texts ({CALIBRATIONS[calibration]}), and fp32 outputs"
-                     + u8_weights.METHOD_NOTE,
+                     + precision_note,
            "label_agreement_with_fp32": {"sentiment": round(agree[0] / len(v_ids), 4),
                                          "emotion": round(agree[1] / len(v_ids), 4),
                                          "validation_texts": len(v_ids)}}
@@ -214,6 +222,8 @@ def main():
     ap.add_argument("--run", type=Path, required=True, help="training run dir (best.pt, tokenizer.json)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "models")
     ap.add_argument("--weights", default="best.pt")
+    ap.add_argument("--weight-bits", type=int, choices=(7, 8), default=8,
+                    help="int8 weights (uint8 storage, U8U8 kernels) or 7-bit (U8S8 kernels, faster on AVX2)")
     ap.add_argument("--calibration", choices=sorted(CALIBRATIONS), default="minmax",
                     help="how the int8 activation ranges are calibrated (designs (b) and (c))")
     args = ap.parse_args()
@@ -268,7 +278,8 @@ def main():
                       opset_version=17, dynamo=False)
     quant = None
     if design != "scratch":
-        quant = quantize_static(fp32_path, onnx_path, tok, exs, calibration=args.calibration)
+        quant = quantize_static(fp32_path, onnx_path, tok, exs, calibration=args.calibration,
+                                weight_bits=args.weight_bits)
     tok.save(str(args.out / "tokenizer.json"), pretty=False)  # compact: the vocabulary is ~1 MB smaller
     sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
     arch = {
