@@ -237,6 +237,22 @@ impl ResultSink for OutputDir {
     }
 }
 
+/// The sorted file names in `dir`: what a test expects an output directory to hold.
+#[cfg(test)]
+pub(crate) fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("readable directory")
+        .map(|e| {
+            e.expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,11 +275,7 @@ mod tests {
         })
         .unwrap();
         o.commit(&manifest()).unwrap();
-        let mut names: Vec<String> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
+        let names = file_names(&out);
         assert_eq!(
             names,
             vec!["conversations.jsonl", "rejects.jsonl", "run.json"]
@@ -293,10 +305,7 @@ mod tests {
         })
         .unwrap();
         drop(o);
-        let names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let names = file_names(dir.path());
         assert_eq!(names, vec![CONVERSATIONS_FILE.to_string()]);
         assert_eq!(
             std::fs::read_to_string(dir.path().join(CONVERSATIONS_FILE)).unwrap(),

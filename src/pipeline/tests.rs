@@ -249,11 +249,7 @@ fn score_to_dir_writes_three_files_and_a_manifest() {
     let out = OutputDir::create(&cfg.out_dir).unwrap();
     let stats = score_to_dir(&cfg, &Double::default(), out, &mut |_| {}).unwrap();
     assert_eq!(stats.counts.rejected, 1);
-    let mut names: Vec<String> = std::fs::read_dir(&cfg.out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = crate::output::file_names(&cfg.out_dir);
     assert_eq!(
         names,
         vec!["conversations.jsonl", "rejects.jsonl", "run.json"]

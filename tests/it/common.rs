@@ -104,6 +104,21 @@ pub fn assert_ok(o: &Output) {
     );
 }
 
+/// The sorted file names in `dir` (what an output directory holds).
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// Compare two multi-line outputs and, when they differ, show the first differing line of each.
 pub fn assert_same_lines(what: &str, expected: &str, got: &str) {
     if expected == got {

@@ -73,15 +73,6 @@ fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
 
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 fn code(o: &Output) -> Option<i32> {
     o.status.code()
 }
@@ -124,7 +115,7 @@ fn clean_input_exits_0_with_three_files_and_no_temp_files() {
     let o = score(&[s(&input)], &out);
     assert_eq!(code(&o), Some(0), "stderr:\n{}", stderr(&o));
     assert_eq!(
-        names_in(&out),
+        common::names_in(&out),
         vec!["conversations.jsonl", "rejects.jsonl", "run.json"]
     );
     let results = json_lines(&read(&out.join("conversations.jsonl")));
@@ -315,7 +306,11 @@ fn fatal_errors_exit_2_and_leave_the_output_directory_alone() {
         assert_eq!(code(&o), Some(2), "{what}: stderr:\n{}", stderr(&o));
         let err = stderr(&o);
         assert!(err.contains(mentions), "{what}: {err}");
-        assert_eq!(names_in(&out), vec!["conversations.jsonl"], "{what}");
+        assert_eq!(
+            common::names_in(&out),
+            vec!["conversations.jsonl"],
+            "{what}"
+        );
         assert_eq!(
             read(&out.join("conversations.jsonl")),
             "previous run\n",
@@ -460,7 +455,7 @@ fn directories_are_walked_and_huge_records_handled() {
         .unwrap()
         .contains("more than --max-turns 5000"));
     assert_eq!(
-        names_in(&out),
+        common::names_in(&out),
         vec!["conversations.jsonl", "rejects.jsonl", "run.json"]
     );
 }
