@@ -78,6 +78,11 @@ def main():
     ap.add_argument("--onnx", type=Path, required=True)
     ap.add_argument("--layers", type=int, default=6)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--train-info", type=Path, default=None,
+                    help="the exported run's train_info.json (e.g. results/e5/): copied beside --out, marked "
+                         "with where the weights were recovered from, for export.py and the model card")
+    ap.add_argument("--recovered-from", default=None,
+                    help="how to name the source model in train_info (default: the --onnx path)")
     args = ap.parse_args()
     import e5 as E5
     sd = state_dict_from_onnx(args.onnx)
@@ -94,6 +99,12 @@ def main():
     if lex is not None:
         torch.save(lex, args.out.parent / "lex.pt")
         print(f"recovered the lexical table {tuple(lex['emb.weight'].shape)} -> {args.out.parent / 'lex.pt'}")
+    if args.train_info:
+        import json
+        info = json.load(open(args.train_info))
+        info["weights_recovered_from"] = args.recovered_from or str(args.onnx)
+        with open(args.out.parent / "train_info.json", "w") as f:
+            json.dump(info, f, indent=1)
     tok = args.onnx.parent / "tokenizer.json"
     if tok.exists():
         shutil.copyfile(tok, args.out.parent / "tokenizer.json")
