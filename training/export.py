@@ -126,8 +126,10 @@ def choose_weights(model, lex, tok, exs):
     return best
 
 
-# How the activation ranges are calibrated: the name used on the command line -> the card's words.
-CALIBRATIONS = {"minmax": "min/max", "percentile": "99.999th percentile of |x|", "entropy": "entropy (KL)"}
+# How the activation ranges are calibrated: the name used on the command line -> (the member of
+# onnxruntime's CalibrationMethod, the card's words).
+CALIBRATIONS = {"minmax": ("MinMax", "min/max"), "percentile": ("Percentile", "99.999th percentile of |x|"),
+                "entropy": ("Entropy", "entropy (KL)")}
 
 
 def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024, calibration="minmax", weight_bits=8):
@@ -177,9 +179,7 @@ def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024, calibration="m
     ort_quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ,
                         op_types_to_quantize=["MatMul"], per_channel=True, nodes_to_exclude=excluded,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method={"minmax": CalibrationMethod.MinMax,
-                                          "percentile": CalibrationMethod.Percentile,
-                                          "entropy": CalibrationMethod.Entropy}[calibration],
+                        calibrate_method=getattr(CalibrationMethod, CALIBRATIONS[calibration][0]),
                         reduce_range=weight_bits == 7,
                         extra_options={"OpTypesToExcludeOutputQuantization": ["MatMul"]})
     # Every x86 CPU must compute the same integers. 8-bit weights: stored as uint8 (same numbers),
@@ -208,7 +208,7 @@ def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024, calibration="m
             agree[h] += int((a[h].argmax(1) == b[h].argmax(1)).sum())
     src.unlink()
     rec = {"method": "static int8 (QDQ): the weight MatMuls, with weights per channel, uint8 inputs whose "
-                     f"ranges were calibrated on {n_calib} training texts ({CALIBRATIONS[calibration]}), and fp32 outputs"
+                     f"ranges were calibrated on {n_calib} training texts ({CALIBRATIONS[calibration][1]}), and fp32 outputs"
                      + precision_note,
            "label_agreement_with_fp32": {"sentiment": round(agree[0] / len(v_ids), 4),
                                          "emotion": round(agree[1] / len(v_ids), 4),

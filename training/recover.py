@@ -14,6 +14,7 @@ quantisation).
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 from pathlib import Path
 
@@ -100,7 +101,6 @@ def main():
         torch.save(lex, args.out.parent / "lex.pt")
         print(f"recovered the lexical table {tuple(lex['emb.weight'].shape)} -> {args.out.parent / 'lex.pt'}")
     if args.train_info:
-        import json
         info = json.load(open(args.train_info))
         info["weights_recovered_from"] = args.recovered_from or str(args.onnx)
         with open(args.out.parent / "train_info.json", "w") as f:

@@ -1,8 +1,7 @@
 //! The bundled samples, end to end with the real model: `convqa score` must reproduce the
-//! golden outputs in samples/golden/ (byte for byte except
-//! the model's probabilities, which may move slightly between CPU families: see
-//! `common::MODEL_OUTPUT_TOLERANCE`), and the broken inputs in samples/bad/ must be
-//! set aside with file and line while the valid records are scored.
+//! golden outputs in samples/golden/ (exactly, except the model's probabilities, which may move
+//! slightly between CPU families: see `common::MODEL_OUTPUT_TOLERANCE`), and the broken inputs in
+//! samples/bad/ must be set aside with file and line while the valid records are scored.
 //!
 //! The goldens change whenever the model, the checklist or a detector changes on purpose:
 //! regenerate them with `scripts/update-goldens.sh` and review the diff like code.
