@@ -470,6 +470,9 @@ def main():
                     torch.save(model.state_dict(), args.out / "best.pt")
                     json.dump(rep, open(args.out / "val_best.json", "w"), indent=1)
                 last_eval = time.time()
+                # predict_logits switched to eval mode; without this, dropout would stay off for the
+                # rest of the run after the first validation.
+                model.train()
             if now - last_ck > 300 or out_of_time:
                 state["elapsed"] = now - start
                 torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ck)
