@@ -198,3 +198,45 @@ class E5Model(nn.Module):
     def forward(self, ids, mask):
         pooled = self.drop(self.encode(ids, mask))
         return self.sent(pooled), self.emo(pooled)
+
+
+def load_run(run, layers=None):
+    """An E5Model with a trained run's weights (best.pt; layer count from its train_info.json)."""
+    import torch
+    info = json.loads((run / "train_info.json").read_text())
+    sd = torch.load(run / "best.pt", weights_only=False)
+    if "model" in sd and isinstance(sd["model"], dict):
+        sd = sd["model"]
+    m = E5Model(sd["bert.embeddings.word_embeddings.weight"].shape[0], layers=info["model_cfg"]["layers"])
+    m.fit_positions_to(sd)
+    m.load_state_dict(sd)
+    return m, sd
+
+
+def student_from(run, layers, picked=None):
+    """(teacher in eval mode, student, teacher layers the student starts from). The student keeps
+    the teacher's embeddings and heads and a subset of its fine-tuned layers (DistilBERT-style
+    layer dropping): a far better start for distillation than the pretrained lower layers."""
+    import torch
+    teacher, sd = load_run(run)
+    teacher.eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    n = teacher.layers
+    if picked is None:
+        picked = sorted({round(i * (n - 1) / (layers - 1)) for i in range(layers)}) if layers > 1 else [n - 1]
+    else:
+        picked = [int(x) for x in str(picked).split(",")]
+    assert len(picked) == layers and all(0 <= p < n for p in picked), picked
+    student = E5Model(sd["bert.embeddings.word_embeddings.weight"].shape[0], layers=layers)
+    student.fit_positions_to(sd)
+    out = {}
+    for k, v in sd.items():
+        if k.startswith("bert.encoder.layer."):
+            src = int(k.split(".")[3])
+            if src in picked:
+                out[k.replace(f"layer.{src}.", f"layer.{picked.index(src)}.", 1)] = v
+        else:
+            out[k] = v
+    student.load_state_dict(out)
+    return teacher, student, picked

@@ -347,6 +347,15 @@ def main():
                          "training can go on beyond one session's budget")
     ap.add_argument("--max-len-train", type=int, default=MAX_LEN_TRAIN,
                     help="truncate training texts at this many tokens (inference truncates at MAX_LEN)")
+    ap.add_argument("--distill-from", type=Path, default=None,
+                    help="design e5: a trained run dir (best.pt, train_info.json, tokenizer.json) used as "
+                         "teacher; the student (--e5-layers) starts from the teacher's layers "
+                         "--student-layers and also learns the teacher's soft labels")
+    ap.add_argument("--student-layers", default=None,
+                    help="comma-separated teacher layers the student starts from (default: evenly spaced, last kept)")
+    ap.add_argument("--distill-weight", type=float, default=0.5,
+                    help="share of the loss from the teacher's soft labels (rest: the gold labels)")
+    ap.add_argument("--distill-temp", type=float, default=2.0)
     ap.add_argument("--seed", type=int, default=13)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -369,6 +378,14 @@ def main():
             train_scratch_tokenizer([e.text for e in train])
         model = ScratchModel(tok.get_vocab_size())
         lr = args.lr or 1e-3
+    elif args.design == "e5" and args.distill_from:
+        import e5 as E5
+        from tokenizers import Tokenizer
+        # The student reads the teacher's token ids, so it takes the teacher's tokenizer.
+        tok = Tokenizer.from_file(str(args.distill_from / "tokenizer.json"))
+        teacher, model, picked = E5.student_from(args.distill_from, args.e5_layers, args.student_layers)
+        print(f"student: teacher layers {picked} of {teacher.layers}", flush=True)
+        lr = args.lr or 8e-5
     elif args.design == "e5":
         import e5 as E5
         tok, keep = E5.prune_tokenizer([e.text for e in train])
@@ -449,6 +466,15 @@ def main():
                 loss = loss + F.cross_entropy(ls, ys, ignore_index=-1, label_smoothing=0.05)
             if (ye >= 0).any():
                 loss = loss + 0.7 * F.cross_entropy(le, ye, ignore_index=-1, label_smoothing=0.05)
+            if args.distill_from:
+                # Soft labels on both heads for every text, also where the gold label is missing
+                # (a review has no emotion label, a tweet-emotion text no sentiment label).
+                with torch.no_grad():
+                    ts, te = teacher(x, m)
+                a, tt = args.distill_weight, args.distill_temp
+                kd = sum(w * F.kl_div(F.log_softmax(sl / tt, -1), F.softmax(tl / tt, -1), reduction="batchmean")
+                         for w, sl, tl in ((1.0, ls, ts), (0.7, le, te))) * tt * tt
+                loss = (1 - a) * loss + a * kd
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -485,7 +511,10 @@ def main():
                "threads": args.threads, "max_len_train": args.max_len_train,
                **({"init_from": str(args.init_from), "previous_stage": previous_stage(args.init_from)}
                   if args.init_from else {}),
-               **({"embed_lr_mult": args.embed_lr_mult} if args.design == "minilm" else {})}, open(args.out / "train_info.json", "w"), indent=1)
+               **({"embed_lr_mult": args.embed_lr_mult} if args.design == "minilm" else {}),
+               **({"distilled_from": str(args.distill_from), "student_layers": picked,
+                   "distill_weight": args.distill_weight, "distill_temp": args.distill_temp,
+                   "teacher": previous_stage(args.distill_from / "best.pt")} if args.distill_from else {})}, open(args.out / "train_info.json", "w"), indent=1)
     print("done", flush=True)
 
 
