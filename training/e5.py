@@ -200,9 +200,9 @@ class E5Model(nn.Module):
         return self.sent(pooled), self.emo(pooled)
 
 
-def load_run(run, layers=None):
-    """An E5Model with a trained run's weights (best.pt; layer count from its train_info.json)."""
-    import torch
+def load_run(run):
+    """An E5Model with a trained run's weights (best.pt; layer count from its train_info.json), and
+    its state dict."""
     info = json.loads((run / "train_info.json").read_text())
     sd = torch.load(run / "best.pt", weights_only=False)
     if "model" in sd and isinstance(sd["model"], dict):
@@ -217,7 +217,6 @@ def student_from(run, layers, picked=None):
     """(teacher in eval mode, student, teacher layers the student starts from). The student keeps
     the teacher's embeddings and heads and a subset of its fine-tuned layers (DistilBERT-style
     layer dropping): a far better start for distillation than the pretrained lower layers."""
-    import torch
     teacher, sd = load_run(run)
     teacher.eval()
     for p in teacher.parameters():
