@@ -165,17 +165,18 @@ def main():
       "weights are kept in `training/results/<design>/` so this card can be rebuilt on any machine.\n")
     infos = {d: json.load(open(args.runs / d / "train_info.json")) for d in DESIGN_TAG
              if (args.runs / d / "train_info.json").exists()}
+    def steps(i, more=""):
+        return f"{i['steps']} {more}steps of batch {i['bs']} (peak lr {i['lr']}"
     for d, i in infos.items():
         prev = i.get("previous_stage")
         if prev:
-            w(f"- Design ({DESIGN_TAG[d]}), stage 1: {prev['steps']} steps of batch {prev['bs']} (peak lr {prev['lr']}) "
-              f"in {prev['minutes']} minutes on {prev['threads']} threads from the pretrained weights; stage 2 "
-              f"(`train.py --init-from`): {i['steps']} more steps of batch {i['bs']} (peak lr {i['lr']}, fresh "
-              f"optimiser and cosine schedule, texts truncated at {i.get('max_len_train')} tokens) in "
-              f"{i['minutes']} minutes. {i.get('conditions', '')}")
+            w(f"- Design ({DESIGN_TAG[d]}), stage 1: {steps(prev)}) in {prev['minutes']} minutes on "
+              f"{prev['threads']} threads from the pretrained weights; stage 2 (`train.py --init-from`): "
+              f"{steps(i, 'more ')}, fresh optimiser and cosine schedule, texts truncated at "
+              f"{i.get('max_len_train')} tokens) in {i['minutes']} minutes. {i.get('conditions', '')}")
         else:
-            w(f"- Design ({DESIGN_TAG[d]}): {i['steps']} steps of batch {i['bs']} (peak lr {i['lr']}) "
-              f"in {i['minutes']} minutes on {i['threads']} threads. {i.get('conditions', '')}")
+            w(f"- Design ({DESIGN_TAG[d]}): {steps(i)}) in {i['minutes']} minutes on {i['threads']} threads. "
+              f"{i.get('conditions', '')}")
     w("")
     w("| design | model | steps | minutes | val zh review acc | val en tweet F1 | val USS AUC | val mean emotion F1 |")
     w("|---|---|---|---|---|---|---|---|")
