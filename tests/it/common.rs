@@ -249,7 +249,8 @@ fn json_diffs(
 /// True when `a` and `b` are the same text except for decimal numbers (`-0.87`) that differ by at
 /// most `tol`.
 fn same_up_to_decimals(a: &str, b: &str, tol: f64) -> bool {
-    let re = regex::Regex::new(r"-?\d+\.\d+").expect("valid regex");
+    static DECIMAL: OnceLock<regex::Regex> = OnceLock::new();
+    let re = DECIMAL.get_or_init(|| regex::Regex::new(r"-?\d+\.\d+").expect("valid regex"));
     let words = |s: &str| re.split(s).map(str::to_owned).collect::<Vec<_>>();
     let decimals = |s: &str| {
         re.find_iter(s)
