@@ -26,8 +26,23 @@ struct RawChecklist {
     name: Option<String>,
     #[serde(default)]
     pass_mark: Option<Spanned<f64>>,
+    /// Named phrase lists (`[phrases.upset]`) that any matcher can pull in with `use`, so a
+    /// list several items share is written and maintained once.
+    #[serde(default)]
+    phrases: BTreeMap<String, Spanned<RawPhraseSet>>,
     #[serde(default, rename = "item")]
     items: Vec<RawItem>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhraseSet {
+    #[serde(default)]
+    zh: Vec<Spanned<String>>,
+    #[serde(default)]
+    en: Vec<Spanned<String>>,
+    #[serde(default)]
+    regex: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -101,6 +116,9 @@ struct RawMatcher {
     ignore: Vec<Spanned<String>>,
     #[serde(default)]
     unless_negated: bool,
+    /// Names of `[phrases.NAME]` sets whose zh / en / regex lists join this matcher's own.
+    #[serde(default, rename = "use")]
+    uses: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -199,6 +217,7 @@ fn locate_item(src: &str, span: &Range<usize>) -> Option<String> {
 struct Ctx<'a> {
     src: &'a str,
     file: &'a str,
+    sets: &'a BTreeMap<String, Spanned<RawPhraseSet>>,
     id: &'a str,
     line: usize,
 }
@@ -232,6 +251,16 @@ fn compile(raw: RawChecklist, src: &str, file: &str) -> Result<Checklist, Checkl
         }
         None => DEFAULT_PASS_MARK,
     };
+    for (name, set) in &raw.phrases {
+        let s = set.get_ref();
+        if s.zh.is_empty() && s.en.is_empty() && s.regex.is_empty() {
+            return Err(ChecklistError::InvalidSetting {
+                file: file.to_string(),
+                line: line_col(src, set.span().start).0,
+                message: format!("`phrases.{name}` needs at least one of zh, en, regex"),
+            });
+        }
+    }
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut items = Vec::with_capacity(raw.items.len());
     for it in raw.items {
@@ -240,6 +269,7 @@ fn compile(raw: RawChecklist, src: &str, file: &str) -> Result<Checklist, Checkl
         let cx = Ctx {
             src,
             file,
+            sets: &raw.phrases,
             id: &id,
             line,
         };
@@ -422,7 +452,37 @@ fn compile_scope(raw: Option<RawScope>, cx: &Ctx<'_>) -> Result<Scope, Checklist
     Ok(s)
 }
 
-fn compile_matcher(raw: RawMatcher, table: &str, cx: &Ctx<'_>) -> Result<Matcher, ChecklistError> {
+fn compile_matcher(
+    mut raw: RawMatcher,
+    table: &str,
+    cx: &Ctx<'_>,
+) -> Result<Matcher, ChecklistError> {
+    // Splice in the named sets first, so their entries are checked (and their bad regexes
+    // reported at the set's own line) like the matcher's own.
+    for name in std::mem::take(&mut raw.uses) {
+        let line = cx.line_of(name.span());
+        let Some(set) = cx.sets.get(name.get_ref().trim()) else {
+            let known: Vec<&str> = cx.sets.keys().map(String::as_str).collect();
+            return Err(ChecklistError::Invalid {
+                file: cx.file.to_string(),
+                line,
+                item: cx.id.to_string(),
+                message: format!(
+                    "`{table}.use` names `{}`, which no [phrases.NAME] table defines (defined: {})",
+                    name.get_ref(),
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            });
+        };
+        let set = set.get_ref();
+        raw.zh.extend(set.zh.iter().cloned());
+        raw.en.extend(set.en.iter().cloned());
+        raw.regex.extend(set.regex.iter().cloned());
+    }
     let phrase_list = |v: Vec<Spanned<String>>, key: &str| -> Result<Vec<String>, ChecklistError> {
         v.into_iter()
             .map(|p| {

@@ -824,6 +824,121 @@ fn semantic_errors_name_the_item() {
     assert!(e.to_string().contains("pass_mark"), "{e}");
 }
 
+// ───────────────────────────── named phrase sets ─────────────────────────────
+
+const SETS: &str = r#"[phrases.upset]
+zh = ["太贵"]
+en = ["ridiculous"]
+regex = ['(气|急)死']
+
+[phrases.thanks]
+en = ["thank you"]
+"#;
+
+#[test]
+fn a_matcher_uses_named_sets_next_to_its_own_phrases() {
+    let src = format!(
+        "{SETS}\n[[item]]\nid = \"t\"\ntitle = \"T\"\nsection = \"S\"\ncheck = \"say\"\n\
+         [item.say]\nzh = [\"别的\"]\nuse = [\"upset\", \"thanks\"]\n"
+    );
+    let cl = Checklist::from_toml_str(&src, "sets.toml").unwrap_or_else(|e| panic!("{e}"));
+    let cases: &[(&str, ItemStatus)] = &[
+        ("太贵了吧", Pass),           // the set's zh, matched after normalisation…
+        ("太貴了吧", Pass),           // …so traditional text matches too
+        ("This is RIDICULOUS", Pass), // the set's en
+        ("急死我了", Pass),           // the set's regex
+        ("thank you", Pass),          // the second set
+        ("还有别的吗", Pass),         // the matcher's own phrase still counts
+        ("好的，没问题", Fail),
+        ("the set is not a substring match: ridiculously", Fail),
+    ];
+    for (text, want) in cases {
+        let r = run_neutral(&cl, &conv(&[(Agent, text)]));
+        assert_eq!(r.status, *want, "text {text:?}: {}", r.reason);
+    }
+    // A trigger can use a set alone: a customer's "ridiculous" turn (neutral to the model)
+    // now calls for an apology.
+    let src = format!(
+        "{SETS}\n[[item]]\nid = \"t\"\ntitle = \"T\"\nsection = \"S\"\ncheck = \"say\"\n\
+         [item.say]\nzh = [\"抱歉\"]\n[item.after]\n[item.after.say]\nuse = [\"upset\"]\n"
+    );
+    let cl = Checklist::from_toml_str(&src, "sets.toml").unwrap_or_else(|e| panic!("{e}"));
+    let upset = conv(&[(Customer, "this is ridiculous"), (Agent, "好的")]);
+    assert_eq!(run_neutral(&cl, &upset).status, Fail);
+    let calm = conv(&[(Customer, "this is fine"), (Agent, "好的")]);
+    assert_eq!(run_neutral(&cl, &calm).status, Na);
+}
+
+#[test]
+fn named_set_errors_say_where() {
+    let item =
+        "[[item]]\nid = \"t\"\ntitle = \"T\"\nsection = \"S\"\ncheck = \"say\"\n[item.say]\n";
+    // An unknown name: the item, the line of the name, and the names that do exist.
+    let e = err(&format!(
+        "{SETS}\n{item}use = [\n  \"upset\",\n  \"upste\",\n]\n"
+    ));
+    assert!(matches!(e, ChecklistError::Invalid { .. }), "{e:?}");
+    assert_eq!(e.item(), Some("t"));
+    assert_eq!(e.line(), Some(17), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("`upste`") && msg.contains("thanks, upset"),
+        "{msg}"
+    );
+    // A bad regex inside a set is reported at the set's line, for the item that uses it.
+    let bad = "[phrases.bad]\nen = [\"ok\"]\nregex = [\n  '(unclosed',\n]\n\n";
+    let e = err(&format!("{bad}{item}use = [\"bad\"]\n"));
+    assert!(matches!(e, ChecklistError::BadRegex { .. }), "{e:?}");
+    assert_eq!((e.item(), e.line()), (Some("t"), Some(4)), "{e}");
+    // An empty set, and an unknown key in a set.
+    let e = err(&format!("[phrases.none]\n\n{item}zh = [\"a\"]\n"));
+    assert!(
+        e.to_string()
+            .contains("`phrases.none` needs at least one of"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "[phrases.typo]\nzh = [\"a\"]\nen_us = [\"b\"]\n\n{item}zh = [\"a\"]\n"
+    ));
+    assert!(e.to_string().contains("en_us"), "{e}");
+}
+
+#[test]
+fn builtin_upset_words_reach_both_items_that_share_them() {
+    let cl = Checklist::from_toml_str(DEFAULT_CHECKLIST_TOML, DEFAULT_CHECKLIST_NAME).unwrap();
+    // Neutral labels: only the shared word list can make this customer turn upset.
+    let c = conv(&[
+        (Agent, "您好，请问有什么可以帮您"),
+        (Customer, "你们这也太离谱了"),
+        (Agent, "我查一下订单"),
+        (Agent, "已经查到了"),
+    ]);
+    let r = cl.evaluate(&c, &neutral_labels(&c));
+    for id in ["empathy.acknowledge_feelings", "empathy.apology"] {
+        assert_eq!(
+            builtin_item(&r, id).status,
+            Fail,
+            "{id}: {}",
+            builtin_item(&r, id).reason
+        );
+    }
+    let calm = conv(&[
+        (Agent, "您好，请问有什么可以帮您"),
+        (Customer, "我想查一下订单"),
+        (Agent, "我查一下订单"),
+        (Agent, "已经查到了"),
+    ]);
+    let r = cl.evaluate(&calm, &neutral_labels(&calm));
+    for id in ["empathy.acknowledge_feelings", "empathy.apology"] {
+        assert_eq!(
+            builtin_item(&r, id).status,
+            Na,
+            "{id}: {}",
+            builtin_item(&r, id).reason
+        );
+    }
+}
+
 #[test]
 fn io_error_names_the_file() {
     let e = Checklist::load(std::path::Path::new("/nonexistent/checklist.toml")).unwrap_err();
