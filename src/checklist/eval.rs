@@ -363,7 +363,7 @@ fn say_after(item: &Item, m: &Matcher, never: bool, t: &Trigger, p: &Prepared<'_
     };
     let eps = episodes(item, t, p, &scoped);
     if eps.is_empty() {
-        return Outcome::na(format!("no trigger: there was no {}", t.describe()));
+        return Outcome::na(format!("no trigger: there was no {}", t.describe_bare()));
     }
     let (answerable, too_late): (Vec<&Episode>, Vec<&Episode>) =
         eps.iter().partition(|e| !e.window.is_empty());

@@ -154,6 +154,19 @@ pub struct Trigger {
 impl Trigger {
     /// "a customer turn that is negative or shows anger/disappointment".
     pub fn describe(&self) -> String {
+        format!(
+            "a{} {}",
+            if self.speaker == SpeakerScope::Agent {
+                "n"
+            } else {
+                ""
+            },
+            self.describe_bare()
+        )
+    }
+
+    /// The same without the article ("customer turn that is negative …"), for "there was no …".
+    pub fn describe_bare(&self) -> String {
         let mut conds = Vec::new();
         if let Some(s) = &self.sentiment {
             conds.push(format!("is {s}"));
@@ -168,9 +181,9 @@ impl Trigger {
             conds.push(format!("says {}", m.describe()));
         }
         let who = match self.speaker {
-            SpeakerScope::Any => "a turn",
-            SpeakerScope::Agent => "an agent turn",
-            SpeakerScope::Customer => "a customer turn",
+            SpeakerScope::Any => "turn",
+            SpeakerScope::Agent => "agent turn",
+            SpeakerScope::Customer => "customer turn",
         };
         format!("{who} that {}", conds.join(" or "))
     }

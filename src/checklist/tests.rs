@@ -354,6 +354,43 @@ fn conditional_apology_after_an_upset_customer() {
 }
 
 #[test]
+fn trigger_descriptions_read_as_english() {
+    // The N/A reason says what never happened, the fail reason what did; each needs its own
+    // article ("there was no a customer turn" was the bug).
+    let cl = apology("every");
+    let c = conv(&[(Customer, "查话费"), (Agent, "好的")]);
+    let na = run(&cl, &c, &[neutral(), neutral()]);
+    assert!(
+        na.reason
+            .contains("there was no customer turn that is negative or shows anger/disappointment"),
+        "{}",
+        na.reason
+    );
+    let fail = run(&cl, &c, &[lab(-0.8, None), neutral()]);
+    assert_eq!(fail.status, Fail, "{}", fail.reason);
+    assert!(
+        fail.reason
+            .contains("after a customer turn that is negative"),
+        "{}",
+        fail.reason
+    );
+    let agent = one(r#"check = "say"
+speaker = "customer"
+[item.say]
+en = ["thanks"]
+[item.after]
+speaker = "agent"
+say = { en = ["done"] }
+within_turns = 1"#);
+    let r = run_neutral(&agent, &conv(&[(Agent, "hello"), (Customer, "hi")]));
+    assert!(
+        r.reason.contains("there was no agent turn that says"),
+        "{}",
+        r.reason
+    );
+}
+
+#[test]
 fn conditional_pass_and_fail_evidence() {
     let cl = apology("every");
     let c = conv(&[(Customer, "太慢了"), (Agent, "非常抱歉")]);
