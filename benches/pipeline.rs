@@ -118,6 +118,7 @@ impl TurnClassifier for Constant {
                 },
                 emotion: None,
                 truncated: false,
+                rule: None,
             })
             .collect())
     }

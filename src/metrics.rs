@@ -142,7 +142,8 @@ pub fn longest_silence_ms(turns: &[Turn]) -> Option<u64> {
     longest
 }
 
-/// Customer turns that say something (blank turns carry no sentiment) with their labels.
+/// Customer turns that say something (blank turns and rule-decided ones such as a read-out order
+/// number carry no sentiment) with their labels.
 fn customer_turns<'a>(
     conv: &'a Conversation,
     labels: &'a [TurnLabels],
@@ -152,6 +153,7 @@ fn customer_turns<'a>(
         .enumerate()
         .filter(|(_, t)| t.speaker == Speaker::Customer && !t.text.trim().is_empty())
         .filter_map(move |(i, t)| labels.get(i).map(|l| (i, t, l)))
+        .filter(|(_, _, l)| l.carries_sentiment())
 }
 
 /// The customer's sentiment over the conversation (score = P(positive) − P(negative)).
@@ -306,6 +308,7 @@ mod tests {
             },
             emotion: None,
             truncated: false,
+            rule: None,
         }
     }
 
@@ -387,6 +390,28 @@ mod tests {
         assert_eq!(talk_share(&[turn(S, "only system", None)]), (None, None));
         let third = vec![turn(C, "a", None), turn(A, "bb", None)];
         assert_eq!(talk_share(&third), (Some(0.6667), Some(0.3333)));
+    }
+
+    #[test]
+    fn rule_decided_turns_are_not_part_of_the_arc() {
+        let turns = vec![
+            turn(C, "this is outrageous", None),
+            turn(C, "2026110812345678", None),
+            turn(C, "still broken", None),
+        ];
+        let mut l = vec![
+            label("negative", -0.8),
+            label("neutral", 0.0),
+            label("negative", -0.6),
+        ];
+        l[1].rule = Some("digits".into());
+        let arc = sentiment_arc(&conv(turns.clone()), &l);
+        assert_eq!(arc.trajectory, vec![(0, -0.8), (2, -0.6)]);
+        assert_eq!(arc.mean, Some(-0.7));
+        assert_eq!(arc.end, Some(-0.6));
+        // The same 0 from the model counts.
+        l[1].rule = None;
+        assert_eq!(sentiment_arc(&conv(turns), &l).trajectory.len(), 3);
     }
 
     #[test]

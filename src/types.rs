@@ -196,6 +196,19 @@ pub struct TurnLabels {
     /// The text was longer than the model's maximum length and only its head was scored.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// Set when a rule decided the labels instead of the model, saying which (e.g. a turn that is
+    /// only an order number is neutral without the model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+impl TurnLabels {
+    /// False when a rule decided the labels because the text carries no feeling (an order
+    /// number): such turns stay out of the customer's sentiment arc, the resolution check and
+    /// collapse detection, where a fixed neutral 0 would read as a mood swing.
+    pub fn carries_sentiment(&self) -> bool {
+        self.rule.is_none()
+    }
 }
 
 /// A quote from the conversation supporting a finding.

@@ -12,6 +12,8 @@
 //!
 //! `emotion` is absent for a model without an emotion head; `"truncated": true` is added when the
 //! text was longer than the model's maximum length and only its head was scored.
+//! `"rule": "…"` is added when a rule decided the labels without the model (a text of only
+//! digits and separators, such as an order number, is neutral; docs/SCHEMA.md, turns).
 //! Empty or whitespace-only lines are not scored (there is nothing to score): they print
 //! `{"text":"","language":"und","skipped":"empty"}`, so output line N still belongs to input line N.
 //! A line that is not valid UTF-8 is reported on stderr as `FILE:LINE` and skipped (no output

@@ -394,6 +394,8 @@ fn sentiment_collapse(
         .enumerate()
         .filter(|(_, t)| t.speaker == Speaker::Customer)
         .filter_map(|(i, _)| labels.get(i).map(|l| (i, l)))
+        // A read-out order number is neither a recovery nor a break in a run of negative turns.
+        .filter(|(_, l)| l.carries_sentiment())
         .collect();
     let moment = |i: usize, severity: Severity, matched: String| {
         let turn = &conv.turns[i];
@@ -588,6 +590,36 @@ mod tests {
         let c = conv(&[(Agent, "您可以拨打12315投诉"), (Customer, "好的")]);
         let r = detect_escalation(&c, &neutral_labels(&c), &DetectConfig::default());
         assert!(r.moments.is_empty());
+    }
+
+    #[test]
+    fn rule_decided_turns_are_no_peak_and_no_break_in_a_run() {
+        let cfg = DetectConfig::default();
+        let c = conv(&[
+            (Customer, "太慢了"),
+            (Customer, "2026110812345678"),
+            (Customer, "钱还没退"),
+            (Customer, "还要等多久"),
+        ]);
+        let by_rule = || TurnLabels {
+            rule: Some("digits".into()),
+            ..neutral()
+        };
+        let labels = vec![lab(-0.7, None), by_rule(), lab(-0.9, None), lab(-0.8, None)];
+        let r = detect_escalation(&c, &labels, &cfg);
+        let matched: Vec<&str> = r.moments.iter().map(|m| m.matched.as_str()).collect();
+        // As a model label the order number's 0 would be a peak (0 → −0.9 is a collapse) and
+        // would break the run; skipped, the three complaints are one run ending at turn 3.
+        assert_eq!(r.moments.len(), 1, "{matched:?}");
+        assert_eq!(r.moments[0].turn, 3, "{matched:?}");
+        assert!(matched[0].contains("in a row"), "{matched:?}");
+        let as_model = vec![lab(-0.7, None), neutral(), lab(-0.9, None), lab(-0.8, None)];
+        let r = detect_escalation(&c, &as_model, &cfg);
+        assert!(
+            r.moments.iter().any(|m| m.matched.contains("fell from")),
+            "{:?}",
+            r.moments
+        );
     }
 
     #[test]

@@ -252,6 +252,7 @@ pub(crate) mod testutil {
                 probs: Probs::default(),
             }),
             truncated: false,
+            rule: None,
         }
     }
 

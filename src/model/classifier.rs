@@ -15,9 +15,9 @@
 
 use super::config::ModelConfig;
 use super::files::{resolve_model_dir, ModelFiles};
-use super::{post, runtime, ConfigSourceError, ModelError, ModelOptions, TurnClassifier};
+use super::{post, rules, runtime, ConfigSourceError, ModelError, ModelOptions, TurnClassifier};
 use crate::lang;
-use crate::types::TurnLabels;
+use crate::types::{EmotionOut, SentimentOut, TurnLabels};
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::{TensorElementType, TensorRef, ValueType};
@@ -68,6 +68,9 @@ pub struct Classifier {
     /// Id fed for a text that tokenises to nothing (only possible without special tokens).
     fallback_id: i64,
     cache: Mutex<HashMap<String, TurnLabels>>,
+    /// The labels an identifier-only text gets without the model (`rules`); `None` when a head
+    /// has no "neutral" label to give.
+    rule_neutral: Option<(SentimentOut, Option<EmotionOut>)>,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -175,6 +178,7 @@ impl Classifier {
             .build()
             .map_err(|source| ModelError::ThreadPool { threads, source })?;
 
+        let rule_neutral = rules::neutral_outputs(&config.sentiment, config.emotion.as_ref());
         Ok(Classifier {
             files,
             config,
@@ -185,6 +189,7 @@ impl Classifier {
             batch_size: opts.effective_batch_size(),
             fallback_id,
             cache: Mutex::new(HashMap::new()),
+            rule_neutral,
         })
     }
 
@@ -387,6 +392,7 @@ impl Classifier {
                         _ => None,
                     },
                     truncated: encoded[i].truncated,
+                    rule: None,
                 });
             }
         }
@@ -467,6 +473,19 @@ impl TurnClassifier for Classifier {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             distinct.iter().map(|t| cache.get(*t).cloned()).collect()
         };
+        if let Some((s, e)) = &self.rule_neutral {
+            for (i, t) in distinct.iter().enumerate() {
+                if labels[i].is_none() && rules::identifier_only(t) {
+                    labels[i] = Some(TurnLabels {
+                        language: lang::detect(t),
+                        sentiment: s.clone(),
+                        emotion: e.clone(),
+                        truncated: false,
+                        rule: Some(rules::IDENTIFIER_RULE.to_string()),
+                    });
+                }
+            }
+        }
         let missing: Vec<usize> = (0..distinct.len())
             .filter(|&i| labels[i].is_none())
             .collect();

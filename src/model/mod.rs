@@ -5,7 +5,8 @@
 //! - `files`: finding the model directory and its three files;
 //! - `config`: reading `config.json` (heads, labels, max length) in either supported layout;
 //! - `classifier`: tokenising, length-bucketed batching, one ORT session per worker thread;
-//! - `post`: softmax, rounding and label choice, kept apart so it is tested without a model.
+//! - `post`: softmax, rounding and label choice, kept apart so it is tested without a model;
+//! - `rules`: texts decided before the model (identifier-only turns are neutral).
 //!
 //! The pipeline only sees the [`TurnClassifier`] trait, so its tests can use a double.
 
@@ -13,6 +14,7 @@ mod classifier;
 mod config;
 mod files;
 mod post;
+mod rules;
 pub mod runtime;
 
 pub use classifier::Classifier;

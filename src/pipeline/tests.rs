@@ -39,6 +39,7 @@ impl TurnClassifier for Double {
                     },
                     emotion: None,
                     truncated: false,
+                    rule: None,
                 }
             })
             .collect())

@@ -251,6 +251,48 @@ fn fast_model_mostly_agrees_with_the_default_on_the_sample_calls() {
 }
 
 #[test]
+fn identifier_only_texts_are_neutral_by_rule_for_both_models() {
+    let ids = [
+        "2026110955120045",
+        "186-1234-5678",
+        "#48213",
+        "６６３２，０９１８。",
+    ];
+    let others = [
+        "👍",
+        "？？？",
+        "卡号后四位6632",
+        "My order 48213 never came",
+    ];
+    let input: String = ids
+        .iter()
+        .chain(&others)
+        .map(|t| format!("{t}\n"))
+        .collect();
+    for model in [vec![], fast().to_vec()] {
+        let got = classify(&with(&model, &[]), &input);
+        assert_eq!(got.len(), ids.len() + others.len());
+        for v in &got[..ids.len()] {
+            assert!(
+                v["rule"].as_str().is_some_and(|r| r.contains("digits")),
+                "{v}"
+            );
+            assert_eq!(v["sentiment"]["label"], "neutral", "{v}");
+            assert_eq!(v["sentiment"]["score"].as_f64(), Some(0.0), "{v}");
+            assert_eq!(
+                v["sentiment"]["probs"]["neutral"].as_f64(),
+                Some(1.0),
+                "{v}"
+            );
+            assert_eq!(v["emotion"]["label"], "neutral", "{v}");
+        }
+        for v in &got[ids.len()..] {
+            assert!(v.get("rule").is_none(), "went to the model: {v}");
+        }
+    }
+}
+
+#[test]
 fn files_and_stdin_keep_input_order_and_empty_lines_stay_aligned() {
     let dir = tempfile::tempdir().expect("temp dir");
     let a = dir.path().join("a.txt");
