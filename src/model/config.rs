@@ -27,6 +27,17 @@ pub struct Head {
     pub labels: Vec<String>,
 }
 
+#[cfg(test)]
+impl Head {
+    /// A head with these labels and a dummy output name, for tests of label handling.
+    pub fn with_labels(labels: &[&str]) -> Head {
+        Head {
+            output: "x".into(),
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
 /// What convqa needs from `config.json`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelConfig {

@@ -71,10 +71,7 @@ mod tests {
     use super::*;
 
     fn head(labels: &[&str]) -> Head {
-        Head {
-            output: "x".into(),
-            labels: labels.iter().map(|s| s.to_string()).collect(),
-        }
+        Head::with_labels(labels)
     }
 
     #[test]
