@@ -13,9 +13,9 @@
 # Budgets on this 2-core machine, idle: design (c) e5 (shipped) 90 min for the default 6-layer
 # model, then 75 min to distil it into the 4-layer fast model; design (b) minilm 75 min (each + ~15
 # min lexical model, export, evaluation); design (a) scratch 165 min. Checkpoints:
-# training/runs/<design>/ckpt.pt (ignored by git), every 5 minutes. The budget is wall-clock time and the learning-rate schedule follows it, so
-# a run can be split over sessions: stop it, then `RESUME=1 training/run.sh` continues from the
-# checkpoint to the same budget.
+# training/runs/<design>/ckpt.pt (ignored by git), every 5 minutes. The budget is wall-clock time
+# and the learning-rate schedule follows it, so a run can be split over sessions: stop it, then
+# `RESUME=1 training/run.sh` continues from the checkpoint to the same budget.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"

@@ -154,15 +154,12 @@ pub struct Trigger {
 impl Trigger {
     /// "a customer turn that is negative or shows anger/disappointment".
     pub fn describe(&self) -> String {
-        format!(
-            "a{} {}",
-            if self.speaker == SpeakerScope::Agent {
-                "n"
-            } else {
-                ""
-            },
-            self.describe_bare()
-        )
+        let article = if self.speaker == SpeakerScope::Agent {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {}", self.describe_bare())
     }
 
     /// The same without the article ("customer turn that is negative …"), for "there was no …".
