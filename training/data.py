@@ -312,12 +312,17 @@ def load_uss(files=("MWOZ", "CCPE", "ReDial")) -> list[Example]:
     for name in files:
         with _open(DATA_DIR / "uss_user_satisfaction" / f"{name}.txt.gz") as f:
             dialog = 0
+            system = ""  # the system turn the user is answering (for uss_context.py)
             for line in f:
                 line = line.rstrip("\n")
                 if not line.strip():
                     dialog += 1
+                    system = ""
                     continue
                 parts = line.split("\t")
+                if parts[0] == "SYSTEM" and len(parts) > 1:
+                    system = clean(parts[1])
+                    continue
                 if len(parts) < 4 or parts[0] != "USER" or parts[1] == "OVERALL":
                     continue
                 scores = [int(x) for x in parts[3].split(",") if x.strip()]
@@ -327,7 +332,7 @@ def load_uss(files=("MWOZ", "CCPE", "ReDial")) -> list[Example]:
                 s = "negative" if mean < 2.5 else ("positive" if mean >= 3.5 else "neutral")
                 t = clean(parts[1])
                 out.append(Example(t, S[s], -1, f"uss_{name.lower()}", "en", split_of(f"uss:{name}:{dialog}"),
-                                   {"mean": mean}))
+                                   {"mean": mean, "system_before": system}))
     return out
 
 

@@ -340,7 +340,22 @@ def main():
     if kind != "scratch":
         w("- int8: a few percent of emotion labels differ from the fp32 model (Precision above).\n")
     w("- Long texts are truncated at 128 tokens (the Rust side marks such turns `truncated`).\n")
-    w("- USS dissatisfaction depends on context (the system's previous answer); the model sees one turn only.\n")
+    ctx_file = args.runs / "uss_context.json"
+    if ctx_file.exists():
+        # Measured by uss_context.py: how far the same simple classifier gets with and without the
+        # system turn before the user turn.
+        c = json.load(open(ctx_file))
+        u, s = c["user_turn"], c["system_turn_before_and_user_turn"]
+        w("- USS dissatisfaction depends on context (the system's previous answer), and the model sees one turn "
+          "only: in MultiWOZ, \"Does the hotel have a lift?\" is rated dissatisfied because of what the system had "
+          "just failed to do. Measured with a word n-gram logistic regression trained on the USS train turns "
+          f"(`training/uss_context.py`): test AUC {fmt(u['pooled'])} from the user turn alone, {fmt(s['pooled'])} "
+          f"with the system turn before it; on MultiWOZ {fmt(u['uss_mwoz'])} → {fmt(s['uss_mwoz'])}. This model's "
+          f"own MultiWOZ AUC is {fmt(M['model']['en_uss_dissatisfaction_auc[uss_mwoz]'])}. The pipeline's "
+          "escalation detector reads whole conversations (repeat contact, supervisor requests, sentiment "
+          "collapse), not one turn's score.\n")
+    else:
+        w("- USS dissatisfaction depends on context (the system's previous answer); the model sees one turn only.\n")
     args.out.write_text("\n".join(L) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 

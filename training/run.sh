@@ -60,6 +60,8 @@ fi
 if [ "${EXPORT:-1}" = 0 ]; then
   exit 0
 fi
+# How far one turn can show USS dissatisfaction without its context (quoted in both cards; < 1 min).
+"$py" uss_context.py
 "$py" export.py --run "$run" --out ../models     # also writes $run/ensemble.json
 cp "$run/ensemble.json" "results/$design/"
 "$py" evaluate.py --model ../models --out metrics.json

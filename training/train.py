@@ -357,6 +357,9 @@ def main():
     ap.add_argument("--distill-weight", type=float, default=0.5,
                     help="share of the loss from the teacher's soft labels (rest: the gold labels)")
     ap.add_argument("--distill-temp", type=float, default=2.0)
+    ap.add_argument("--source-weights", default="",
+                    help="comma-separated source=weight pairs that override SOURCE_WEIGHT for this run "
+                         "(e.g. cantonese_forum=4,cped=1.5)")
     ap.add_argument("--seed", type=int, default=13)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -416,7 +419,13 @@ def main():
           f"{sum(p.numel() for p in model.parameters())/1e6:.1f}M", flush=True)
     sents = [e.sent for e in train]
     emos = [e.emo for e in train]
-    weights = [SOURCE_WEIGHT.get(e.source, 1.0) for e in train]
+    source_weight = dict(SOURCE_WEIGHT)
+    for pair in filter(None, args.source_weights.split(",")):
+        name, _, w = pair.partition("=")
+        if name not in {e.source for e in train}:
+            raise SystemExit(f"--source-weights: no training source named {name!r}")
+        source_weight[name] = float(w)
+    weights = [source_weight.get(e.source, 1.0) for e in train]
 
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n and "ngram" not in n and ".tok." not in n and not n.startswith("tok")]
     ids_decay = {id(p) for p in decay}
@@ -510,6 +519,8 @@ def main():
     json.dump({"design": args.design, "model_cfg": model.cfg, "lr": lr, "bs": args.bs, "steps": state["step"],
                "minutes": round((time.time() - start) / 60, 1), "history": state["history"],
                "threads": args.threads, "max_len_train": args.max_len_train,
+               **({"source_weights": {k: source_weight[k] for k in sorted(source_weight) if source_weight[k] != SOURCE_WEIGHT.get(k)}}
+                  if args.source_weights else {}),
                **({"init_from": str(args.init_from), "previous_stage": previous_stage(args.init_from)}
                   if args.init_from else {}),
                **({"embed_lr_mult": args.embed_lr_mult} if args.design == "minilm" else {}),
