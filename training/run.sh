@@ -72,8 +72,8 @@ cp "$run/ensemble.json" "results/$design/"
 cp metrics.json "results/$design/"
 if [ "$fast" = 1 ]; then
   # 7-bit weights: ONNX Runtime's U8S8 kernels then cannot saturate, give the same integers on
-  # every x86 CPU and use VNNI where the CPU has it (2.3-3.9x the default model's speed there). The
-  # default keeps 8 bits: with 7 its English tweet F1 fell 0.013, under the target.
+  # every x86 CPU and use VNNI where the CPU has it (2.3x the default model's speed on a VNNI
+  # EPYC). The default keeps 8 bits: with 7 its English tweet F1 fell 0.013, under the target.
   "$py" export.py --run runs/e5-l4 --out ../models/fast --weight-bits 7
   cp runs/e5-l4/ensemble.json results/e5-l4/
   "$py" evaluate.py --model ../models/fast --out results/e5-l4/metrics.json --baselines-from metrics.json
