@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the bundled samples with the bundled model, from a fresh clone:
 # fetch the ONNX Runtime library (PyPI wheel) → build → score the samples → per-agent numbers →
-# coach reports (HTML + Markdown) → training-system export.
+# coach reports (HTML + Markdown) → training-system export → calibration against the reviewers of
+# the bundled development set (300 real helpdesk dialogues, calibration/dev).
 #
 #   scripts/demo.sh [OUT_DIR]          (default: out/)
 #
@@ -25,9 +26,14 @@ echo "== convqa report --from $out/run --out $out/report"
 "$bin" report --from "$out/run" --out "$out/report"
 echo "== convqa export --from $out/run --out $out/export.json"
 "$bin" export --from "$out/run" --out "$out/export.json"
+echo "== convqa score calibration/dev/dialogues.jsonl --out $out/dev; convqa calibrate --out $out/calibration"
+"$bin" score calibration/dev/dialogues.jsonl --out "$out/dev"
+"$bin" calibrate --from "$out/dev" --labels calibration/dev/labels.jsonl \
+    --labels calibration/dev/labels_second_pass.jsonl --map config/rubric-map.toml --out "$out/calibration"
 echo
 echo "Results:"
 echo "  per conversation : $out/run/conversations.jsonl  (rejects: $out/run/rejects.jsonl, run info: $out/run/run.json)"
 echo "  per agent        : $out/agents/agents.json, $out/agents/agents.csv"
 echo "  coach reports    : $out/report/index.html (one page per agent, + Markdown)"
 echo "  training feed    : $out/export.json"
+echo "  calibration      : $out/calibration/calibration.html (agreement with the dev set's reviewers)"

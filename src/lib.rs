@@ -2,10 +2,12 @@
 //!
 //! Stages, each a module over plain data (see [`types`]):
 //! ingest → lang (normalise, detect) → model (ONNX inference) → checklist / detect (rules and
-//! detectors) → score → pipeline (orchestration, parallelism, output) → agg → coach → report.
+//! detectors) → score → pipeline (orchestration, parallelism, output) → agg → coach → report;
+//! calibrate compares scored results with a QA team's reviewer labels.
 //! `main.rs` is glue: it parses the CLI and calls one of [`commands`].
 
 pub mod agg;
+pub mod calibrate;
 pub mod checklist;
 pub mod coach;
 pub mod commands;

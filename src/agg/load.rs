@@ -171,13 +171,71 @@ fn load_one(
     seen: &mut HashMap<String, (PathBuf, u64)>,
     digests: &mut Vec<[u8; 32]>,
 ) -> Result<(Aggregate, RunSource), AggError> {
+    let mut agg = Aggregate::new(spec);
+    let (count, sha256) = read_results(file, seen, |rec, text, line| {
+        agg.add(rec, spec).map_err(|e| match e {
+            AggError::InvalidRecord { message, .. } => AggError::Corrupt {
+                path: file.to_path_buf(),
+                line,
+                message,
+            },
+            other => other,
+        })?;
+        digests.push(Sha256::digest(text.as_bytes()).into());
+        Ok(())
+    })?;
+    let rejected_upstream = count_rejects(file)?;
+    let src = RunSource {
+        results: file.to_path_buf(),
+        conversations: count,
+        rejected_upstream,
+        sha256,
+    };
+    Ok((agg, src))
+}
+
+/// Reads every result record of the `--from` paths, in order, with the same checks as
+/// [`load_runs`] (an unfinished run, schema version, corrupt lines, a conversation twice), and
+/// hands each to `visit` with its file and line. For stages that need whole records rather than
+/// the aggregate (calibration).
+pub fn visit_runs(
+    paths: &[PathBuf],
+    mut visit: impl FnMut(ConversationResult, &Path, u64) -> Result<(), AggError>,
+) -> Result<Vec<RunSource>, AggError> {
+    let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
+    let mut sources = Vec::new();
+    for p in paths {
+        let (file, manifest) = results_file(p)?;
+        let rejected = match &manifest {
+            Some(m) => read_manifest(m)?,
+            None => None,
+        };
+        let (count, sha256) = read_results(&file, &mut seen, |rec, _, line| {
+            visit(rec.clone(), &file, line)
+        })?;
+        sources.push(RunSource {
+            results: file.clone(),
+            conversations: count,
+            rejected_upstream: rejected.or(count_rejects(&file)?),
+            sha256,
+        });
+    }
+    Ok(sources)
+}
+
+/// Parses one results file line by line, checking each record, and passes it to `visit` with
+/// its trimmed JSON text and line number. Returns the number of records and the file's SHA-256.
+fn read_results(
+    file: &Path,
+    seen: &mut HashMap<String, (PathBuf, u64)>,
+    mut visit: impl FnMut(&ConversationResult, &str, u64) -> Result<(), AggError>,
+) -> Result<(u64, String), AggError> {
     let io = |e| AggError::Io {
         path: file.to_path_buf(),
         source: e,
     };
     let f = std::fs::File::open(file).map_err(io)?;
     let mut rd = std::io::BufReader::new(f);
-    let mut agg = Aggregate::new(spec);
     let mut file_hash = Sha256::new();
     let mut buf = Vec::new();
     let mut line_no = 0u64;
@@ -236,21 +294,10 @@ fn load_one(
             });
         }
         seen.insert(rec.conversation_id.clone(), (file.to_path_buf(), line_no));
-        agg.add(&rec, spec).map_err(|e| match e {
-            AggError::InvalidRecord { message, .. } => corrupt(message),
-            other => other,
-        })?;
-        digests.push(Sha256::digest(text.as_bytes()).into());
+        visit(&rec, text, line_no)?;
         count += 1;
     }
-    let rejected_upstream = count_rejects(file)?;
-    let src = RunSource {
-        results: file.to_path_buf(),
-        conversations: count,
-        rejected_upstream,
-        sha256: hex(&file_hash.finalize()),
-    };
-    Ok((agg, src))
+    Ok((count, hex(&file_hash.finalize())))
 }
 
 /// Non-empty lines in `rejects.jsonl` beside the results file, if it exists.

@@ -21,7 +21,7 @@ pub use agent::{
     AgentAgg, Aggregate, EventAgg, ItemAgg, SentimentAgg, SumCount, BEST_K, QUOTE_MAX_CHARS,
     RECENT_K, TRAJECTORY_BINS, WORST_CONVERSATIONS_K, WORST_K,
 };
-pub use load::{load_runs, LoadedInput, RunSource};
+pub use load::{load_runs, visit_runs, LoadedInput, RunSource};
 pub use spec::{AggSpec, MetricName, PhraseSignal, ThresholdSignal};
 pub use stats::{
     median_order_statistic_k, t975, AgentStats, EventStats, Interval, ItemStats, MeanStat, Rate,

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod agents;
+pub mod calibrate;
 pub mod checklist;
 pub mod classify;
 pub mod detect;
@@ -49,6 +50,9 @@ pub enum Command {
     Report(report::Args),
     /// The training-system feed: versioned JSON (docs/EXPORT.md) or xAPI statements.
     Export(export::Args),
+    /// Agreement with a QA team's reviewers: per-item κ, QA score vs reviewer score, resolution,
+    /// escalation, conflict → calibration.json, calibration.md, calibration.html in --out DIR.
+    Calibrate(calibrate::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -60,5 +64,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Agents(a) => agents::run(a),
         Command::Report(a) => report::run(a),
         Command::Export(a) => export::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
     }
 }

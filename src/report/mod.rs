@@ -18,7 +18,7 @@ mod svg;
 
 pub use csv_out::CsvWriter;
 pub use export::{recommendation_id, ExportWriter, XapiWriter, EXPORT_SCHEMA_VERSION};
-pub use html::HtmlWriter;
+pub use html::{esc, HtmlWriter};
 pub use json_out::JsonWriter;
 pub use markdown::MarkdownWriter;
 

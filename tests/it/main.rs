@@ -2,6 +2,7 @@
 //! binary (see `common`) on small inputs.
 
 mod agents;
+mod calibrate;
 mod classify;
 mod common;
 mod report;
