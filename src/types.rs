@@ -42,12 +42,27 @@ impl Speaker {
     }
 }
 
-/// Contact channel; `voice` conversations usually carry timestamps.
+/// Contact channel; `voice` conversations usually carry timestamps. `social` is a public
+/// social-media thread (Weibo, Twitter/X replies), where a reviewer does not expect call
+/// etiquette such as "anything else?"; `email` a written, asynchronous exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Chat,
     Voice,
+    Social,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Chat => "chat",
+            Channel::Voice => "voice",
+            Channel::Social => "social",
+            Channel::Email => "email",
+        }
+    }
 }
 
 /// Detected language (script) of a turn.

@@ -9,7 +9,7 @@
 use super::matcher::{normalise, quote, Hit, Matcher};
 use super::rule::{Item, Require, Rule, SpeakerScope, Trigger};
 use super::timing::{self, Gap, Handover};
-use crate::types::{Channel, Conversation, Evidence, ItemResult, ItemStatus, TurnLabels};
+use crate::types::{Conversation, Evidence, ItemResult, ItemStatus, TurnLabels};
 use std::collections::BTreeSet;
 
 /// Most evidence quotes kept per item; the reason still counts all of them.
@@ -102,12 +102,13 @@ pub fn evaluate_item(item: &Item, p: &Prepared<'_>) -> ItemResult {
 }
 
 fn outcome(item: &Item, p: &Prepared<'_>) -> Outcome {
-    if let (Some(want), Some(got)) = (item.channel, p.conv.channel) {
-        if want != got {
+    if let Some(got) = p.conv.channel {
+        if !item.channels.is_empty() && !item.channels.contains(&got) {
+            let want: Vec<&str> = item.channels.iter().map(|c| c.as_str()).collect();
             return Outcome::na(format!(
                 "applies to {} conversations only; this one is {}",
-                channel_name(want),
-                channel_name(got)
+                want.join(" and "),
+                got.as_str()
             ));
         }
     }
@@ -138,13 +139,7 @@ fn outcome(item: &Item, p: &Prepared<'_>) -> Outcome {
             max_overlap_ms,
             max_violations,
         } => talk_over(*max_overlap_ms, *max_violations, p),
-    }
-}
-
-fn channel_name(c: Channel) -> &'static str {
-    match c {
-        Channel::Chat => "chat",
-        Channel::Voice => "voice",
+        Rule::Resolved => resolved(p),
     }
 }
 
@@ -605,6 +600,27 @@ fn silence(max_ms: u64, allowed: usize, excused_by: Option<&Matcher>, p: &Prepar
             .map(|g| p.evidence(g.before + 1, None))
             .collect(),
     )
+}
+
+/// The outcome item: the same resolution signal the result's metrics carry, so the score and the
+/// metric never disagree. Its evidence is the customer turn that decided it.
+fn resolved(p: &Prepared<'_>) -> Outcome {
+    let r = crate::metrics::resolution(p.conv, p.labels);
+    let evidence: Vec<Evidence> = r.evidence.into_iter().collect();
+    match r.status.as_str() {
+        "resolved" => Outcome::new(
+            true,
+            "the customer confirms the issue is resolved".into(),
+            evidence,
+        ),
+        "unresolved" => Outcome::new(
+            false,
+            "the conversation ends with the issue unresolved (the customer says it is not fixed, or ends upset)"
+                .into(),
+            evidence,
+        ),
+        _ => Outcome::na("the conversation shows neither a resolution nor an unresolved issue"),
+    }
 }
 
 fn talk_over(max_overlap_ms: u64, allowed: usize, p: &Prepared<'_>) -> Outcome {

@@ -45,6 +45,14 @@ struct RawPhraseSet {
     regex: Vec<Spanned<String>>,
 }
 
+/// `channel = "voice"` or `channel = ["chat", "voice", "email"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum RawCheck {
@@ -53,6 +61,7 @@ enum RawCheck {
     ResponseLatency,
     Silence,
     TalkOver,
+    Resolved,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,7 +80,7 @@ struct RawItem {
     #[serde(default)]
     speaker: Option<SpeakerScope>,
     #[serde(default)]
-    channel: Option<Channel>,
+    channel: Option<OneOrMany<Channel>>,
     #[serde(default)]
     scope: Option<RawScope>,
     #[serde(default)]
@@ -385,6 +394,13 @@ fn compile_item(it: RawItem, cx: &Ctx<'_>) -> Result<Item, ChecklistError> {
                 excused_by,
             }
         }
+        RawCheck::Resolved => {
+            misplaced("max_seconds", it.max_seconds.is_some())?;
+            misplaced("max_overlap_ms", it.max_overlap_ms.is_some())?;
+            misplaced("max_violations", it.max_violations.is_some())?;
+            misplaced("excused_by", it.excused_by.is_some())?;
+            Rule::Resolved
+        }
         RawCheck::TalkOver => {
             misplaced("max_seconds", it.max_seconds.is_some())?;
             misplaced("excused_by", it.excused_by.is_some())?;
@@ -403,7 +419,11 @@ fn compile_item(it: RawItem, cx: &Ctx<'_>) -> Result<Item, ChecklistError> {
         weight: it.weight,
         critical: it.critical,
         description: it.description,
-        channel: it.channel,
+        channels: match it.channel {
+            None => Vec::new(),
+            Some(OneOrMany::One(c)) => vec![c],
+            Some(OneOrMany::Many(v)) => v,
+        },
         speaker: it.speaker.unwrap_or(SpeakerScope::Agent),
         scope,
         rule,
@@ -418,6 +438,7 @@ fn check_name(c: RawCheck) -> &'static str {
         RawCheck::ResponseLatency => "response_latency",
         RawCheck::Silence => "silence",
         RawCheck::TalkOver => "talk_over",
+        RawCheck::Resolved => "resolved",
     }
 }
 

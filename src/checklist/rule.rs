@@ -210,6 +210,9 @@ pub enum Rule {
         max_overlap_ms: u64,
         max_violations: usize,
     },
+    /// The outcome: the conversation's resolution signal ([`crate::metrics::resolution`]) says
+    /// resolved (pass) or unresolved (fail); N/A when it shows neither.
+    Resolved,
 }
 
 impl Rule {
@@ -221,10 +224,14 @@ impl Rule {
             Rule::ResponseLatency { .. } => "response_latency",
             Rule::Silence { .. } => "silence",
             Rule::TalkOver { .. } => "talk_over",
+            Rule::Resolved => "resolved",
         }
     }
     pub fn is_timing(&self) -> bool {
-        !matches!(self, Rule::Say { .. })
+        matches!(
+            self,
+            Rule::ResponseLatency { .. } | Rule::Silence { .. } | Rule::TalkOver { .. }
+        )
     }
 }
 
@@ -238,8 +245,9 @@ pub struct Item {
     /// A failure forces the conversation score to 0 and fails it.
     pub critical: bool,
     pub description: Option<String>,
-    /// Only applies to conversations on this channel (conversations without a channel included).
-    pub channel: Option<Channel>,
+    /// Only applies to conversations on these channels (all when empty; conversations without
+    /// a channel are always checked).
+    pub channels: Vec<Channel>,
     pub speaker: SpeakerScope,
     pub scope: Scope,
     pub rule: Rule,
@@ -308,12 +316,14 @@ impl Item {
                 "agent does not start talking more than {max_overlap_ms} ms before the customer finished{}",
                 tolerance(*max_violations)
             ),
+            Rule::Resolved => {
+                "the customer's issue is resolved by the end (N/A when the conversation shows neither)"
+                    .to_string()
+            }
         };
-        if let Some(c) = self.channel {
-            s.push_str(match c {
-                Channel::Chat => " [chat only]",
-                Channel::Voice => " [voice only]",
-            });
+        if !self.channels.is_empty() {
+            let c: Vec<&str> = self.channels.iter().map(|c| c.as_str()).collect();
+            s.push_str(&format!(" [{} only]", c.join(", ")));
         }
         s
     }

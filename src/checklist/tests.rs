@@ -658,6 +658,56 @@ fn channel_filter() {
     assert!(r.reason.contains("voice"), "{}", r.reason);
 }
 
+#[test]
+fn channel_list_makes_an_item_na_on_other_channels() {
+    // Why: etiquette a reviewer expects on a call ("anything else?", a name) is not expected on
+    // a public social-media reply; such items are N/A there, never a fail.
+    let cl = one(
+        "channel = [\"chat\", \"voice\"]\ncheck = \"say\"\n[item.say]\nen = [\"anything else\"]",
+    );
+    let mut c = conv(&[(Customer, "my order"), (Agent, "here you go")]);
+    assert_eq!(run_neutral(&cl, &c).status, Fail);
+    c.channel = Some(Channel::Chat);
+    assert_eq!(run_neutral(&cl, &c).status, Fail);
+    c.channel = Some(Channel::Social);
+    let r = run_neutral(&cl, &c);
+    assert_eq!(r.status, Na);
+    assert!(
+        r.reason.contains("chat and voice") && r.reason.contains("social"),
+        "{}",
+        r.reason
+    );
+    let e = err("[[item]]\nid = \"t\"\ntitle = \"T\"\nsection = \"S\"\nchannel = [\"fax\"]\ncheck = \"resolved\"\n");
+    assert!(e.to_string().contains("bad.toml"), "{e}");
+}
+
+#[test]
+fn resolved_check_follows_the_resolution_signal() {
+    let cl = one("check = \"resolved\"");
+    let ok = conv(&[
+        (Customer, "my router is down"),
+        (Agent, "please restart it"),
+        (Customer, "好了，谢谢"),
+    ]);
+    let r = run_neutral(&cl, &ok);
+    assert_eq!(r.status, Pass, "{}", r.reason);
+    assert_eq!(r.evidence[0].turn, 2);
+    let not = conv(&[
+        (Customer, "my router is down"),
+        (Agent, "please restart it"),
+        (Customer, "还是不行"),
+    ]);
+    assert_eq!(run_neutral(&cl, &not).status, Fail);
+    let open = conv(&[
+        (Customer, "my router is down"),
+        (Agent, "please restart it"),
+    ]);
+    assert_eq!(run_neutral(&cl, &open).status, Na);
+    // It takes no phrase lists.
+    let e = err("[[item]]\nid = \"t\"\ntitle = \"T\"\nsection = \"S\"\ncheck = \"resolved\"\n[item.say]\nen = [\"x\"]\n");
+    assert!(e.to_string().contains("say"), "{e}");
+}
+
 // ───────────────────────────── scoring through evaluate ─────────────────────────────
 
 const THREE_ITEMS: &str = r#"

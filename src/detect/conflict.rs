@@ -6,7 +6,8 @@
 //!   and "这是规定" / "it's company policy" only when the customer is upset), `condescend`
 //!   (Medium: "你听不懂吗", "calm down"), `rude` (High: "爱投诉就投诉", "whatever");
 //! - `negative_reply` (Medium): the agent's first reply to an upset customer turn is itself
-//!   negative (anger, or negative at or below [`DetectConfig::agent_negative_score`]);
+//!   negative (anger, or negative at or below [`DetectConfig::agent_negative_score`]) and, by
+//!   default ([`DetectConfig::agent_negative_needs_cue`]), carries a hostility cue;
 //! - `mutual_hostility` (High): at least [`DetectConfig::hostility_exchanges`] consecutive
 //!   exchanges in which both sides are negative; the `negative_reply` moments inside such a run
 //!   are folded into it;
@@ -71,7 +72,8 @@ const RULES: &[PhraseRule] = &[
             "deal with it",
             "go ahead and complain",
         ],
-        regex: &[],
+        // "[呵呵]", Weibo's smirk emoticon, from a service account is a brush-off.
+        regex: &[r"\[呵呵\]"],
         ignore: &[
             "whatever you need",
             "whatever i can",
@@ -267,6 +269,80 @@ const EMPATHY_EN: &[&str] = &[
     "i can help",
 ];
 
+/// Hostility cues: what makes a negative-sounding agent reply a retort rather than bad news or a
+/// diagnostic question. Weaker than the phrase rules (none is a conflict on its own), so they only
+/// confirm the model's reading when [`DetectConfig::agent_negative_needs_cue`] is on.
+const CUE_ZH: &[&str] = &[
+    "呵呵",
+    "= =",
+    "==",
+    "都说了",
+    "早就说",
+    "早说过",
+    "说过了",
+    "你到底",
+    "到底要",
+    "还要我",
+    "别再",
+    "不要再",
+    "你怎么",
+    "你们自己",
+    "你自己",
+    "自己看",
+    "自己去",
+    "没办法",
+    "没有办法",
+    "管不了",
+    "不归我们",
+    "怎么可能",
+    "不可能",
+    "有什么办法",
+    "爱信不信",
+    "你懂不懂",
+    "想怎么样",
+    "想怎样",
+    "就这态度",
+    "你说呢",
+    "那又怎样",
+    "又怎么样",
+    "关我什么事",
+    "您自己",
+    "自己去问",
+    "跟你说了",
+    "跟您说了",
+    "说得很清楚",
+    "说的很清楚",
+    "一样的答复",
+    "不对接",
+    "!!",
+    "！！",
+    "?!",
+    "？！",
+];
+const CUE_EN: &[&str] = &[
+    "obviously",
+    "clearly you",
+    "as stated",
+    "as mentioned",
+    "like i said",
+    "you need to listen",
+    "nothing we can do",
+    "nothing i can do",
+    "can't help you",
+    "cannot help you",
+    "not possible",
+    "no way",
+    "seriously",
+    "read the",
+    "you should have",
+    "you should've",
+    "that's on you",
+    "what do you want",
+    "so what",
+    "!!",
+    "?!",
+];
+
 fn rules() -> &'static [(&'static PhraseRule, Matcher)] {
     static C: OnceLock<Vec<(&'static PhraseRule, Matcher)>> = OnceLock::new();
     C.get_or_init(|| {
@@ -299,6 +375,17 @@ fn empathy() -> &'static Matcher {
             ..Default::default()
         })
         .expect("built-in empathy phrases compile")
+    })
+}
+
+fn cue() -> &'static Matcher {
+    static C: OnceLock<Matcher> = OnceLock::new();
+    C.get_or_init(|| {
+        Matcher::new(&MatcherSpec {
+            phrases: CUE_ZH.iter().chain(CUE_EN).map(|s| s.to_string()).collect(),
+            ..Default::default()
+        })
+        .expect("built-in hostility cues compile")
     })
 }
 
@@ -397,6 +484,9 @@ pub fn detect_conflicts(
         let negative =
             l.sentiment.is_negative() && f64::from(l.sentiment.score) <= cfg.agent_negative_score;
         if !(anger || negative) || empathy().first(&norm[a]).is_some() {
+            return None;
+        }
+        if cfg.agent_negative_needs_cue && cue().first(&norm[a]).is_none() {
             return None;
         }
         Some(if anger {
@@ -600,9 +690,20 @@ mod tests {
             let got = detect_conflicts(&c, &[lab(-0.8, None), lab(-0.8, None)], &cfg);
             assert!(got.is_empty(), "{polite}: {got:?}");
         }
-        let c = conv(&[(Customer, "太离谱了"), (Agent, "交易已经拦截了")]);
-        let got = detect_conflicts(&c, &[lab(-0.8, None), lab(-0.8, None)], &cfg);
-        assert_eq!(got.len(), 1, "{got:?}");
+        // A plain reply the model reads as negative (bad news, a diagnostic question) is not a
+        // conflict by default: the agent_negative_needs_cue regression (calibration/dev: 35 such
+        // flags on polite replies, none rude to the reviewers). Without the cue rule it still is.
+        for plain in ["交易已经拦截了", "重启能恢复吗？手机是否有过进水？"] {
+            let c = conv(&[(Customer, "太离谱了"), (Agent, plain)]);
+            let labels = [lab(-0.8, None), lab(-0.9, None)];
+            assert!(detect_conflicts(&c, &labels, &cfg).is_empty(), "{plain}");
+            let model_only = DetectConfig {
+                agent_negative_needs_cue: false,
+                ..DetectConfig::default()
+            };
+            let got = detect_conflicts(&c, &labels, &model_only);
+            assert_eq!(got.len(), 1, "{plain}: {got:?}");
+        }
     }
 
     #[test]

@@ -45,6 +45,12 @@ pub struct DetectConfig {
     /// An agent turn counts as negative when its emotion is anger, or its sentiment label is
     /// negative with a score at or below this. Default −0.5 (clearly, not marginally, negative).
     pub agent_negative_score: f64,
+    /// The model's reading alone is not enough for the sentiment-based conflict kinds: the agent
+    /// turn must also carry a hostility cue (a retort, sarcasm, "nothing we can do", "!!").
+    /// Default true. Why: on the 300 real helpdesk dialogues of calibration/dev, every one of
+    /// the 35 sentiment-only conflicts was a polite diagnostic question or plain answer that the
+    /// model read as negative ("重启能恢复吗？"), and none was rude to the reviewers.
+    pub agent_negative_needs_cue: bool,
     /// Mutual hostility: at least this many consecutive customer→agent exchanges in which the
     /// customer is upset and the agent negative. Default 2.
     pub hostility_exchanges: usize,
@@ -66,6 +72,7 @@ impl Default for DetectConfig {
             ending_negative_bump: 0.2,
             weights: TriggerWeights::default(),
             agent_negative_score: -0.5,
+            agent_negative_needs_cue: true,
             hostility_exchanges: 2,
             interrupt_ms: 500,
             recovered_collapse_factor: 0.3,

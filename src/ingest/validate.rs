@@ -8,7 +8,8 @@
 //! - more than `max_turns` turns → reject; more than [`LONG_CONVERSATION_WARN_TURNS`] → warning;
 //! - a turn text longer than `max_turn_chars` characters → cut, warning, turn flagged;
 //! - an unusable timestamp (not a non-negative number, or end before start) → both of that turn's
-//!   timestamps dropped, warning; an unknown channel → dropped, warning.
+//!   timestamps dropped, warning; an unknown channel → dropped, warning (known: chat, voice,
+//!   social, email and their common synonyms).
 
 use std::sync::Arc;
 
@@ -243,9 +244,13 @@ pub(crate) fn validate(
         Some(c) => match c.as_str() {
             "chat" | "webchat" | "messaging" | "sms" => Some(Channel::Chat),
             "voice" | "phone" | "call" | "telephony" => Some(Channel::Voice),
+            "social" | "social_media" | "weibo" | "twitter" | "x" | "facebook" | "instagram" => {
+                Some(Channel::Social)
+            }
+            "email" | "e-mail" | "mail" => Some(Channel::Email),
             other => {
                 warnings.push(format!(
-                    "unknown channel {:?} ignored (expected chat or voice)",
+                    "unknown channel {:?} ignored (expected chat, voice, social or email)",
                     crate::ingest::excerpt(other)
                 ));
                 None

@@ -63,6 +63,28 @@ fn samples_match_the_golden_results() {
         n_results > n_jsonl,
         "{n_results} results for {n_jsonl} JSONL conversations + CSV"
     );
+    conflicts_are_the_agents_doing(&read(&out.path().join("conversations.jsonl")));
+}
+
+/// Regression (issue: "Verdicts a QA team can trust"): a-wong-kaman's three conflicts were a
+/// compensation offer, "唔該你，拜拜" and an empathy line, read as negative by the model. A
+/// conflict now needs the agent to be hostile; the agent written to be dismissive (a-chen-wei)
+/// still has his.
+fn conflicts_are_the_agents_doing(results: &str) {
+    let mut by_agent: std::collections::BTreeMap<String, usize> = Default::default();
+    for line in results.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let n = v["conflicts"].as_array().unwrap().len();
+        *by_agent
+            .entry(v["agent_id"].as_str().unwrap().to_string())
+            .or_default() += n;
+    }
+    assert_eq!(by_agent.get("a-wong-kaman"), Some(&0), "{by_agent:?}");
+    assert_eq!(by_agent.get("a-li-na"), Some(&0), "{by_agent:?}");
+    assert!(
+        by_agent.get("a-chen-wei").is_some_and(|&n| n >= 5),
+        "{by_agent:?}"
+    );
 }
 
 #[test]
