@@ -685,6 +685,7 @@ pub fn analyse(
         escalation,
         conflicts,
         turns,
+        metadata: conv.metadata,
     }
 }
 

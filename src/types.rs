@@ -381,4 +381,8 @@ pub struct ConversationResult {
     pub escalation: EscalationResult,
     pub conflicts: Vec<ConflictMoment>,
     pub turns: Vec<TurnResult>,
+    /// The input's `metadata`, as given (outcomes such as `csat`, a queue, a customer id), so
+    /// later stages can relate the QA verdicts to them; omitted when the input had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
 }

@@ -30,6 +30,7 @@ pub(crate) fn conv(
     items: &[(&str, ItemStatus)],
 ) -> ConversationResult {
     ConversationResult {
+        metadata: None,
         schema_version: RESULT_SCHEMA_VERSION.into(),
         conversation_id: id.into(),
         agent_id: agent.into(),

@@ -653,9 +653,10 @@ fn csat_check(
     known_items: &[(String, String)],
     opts: &CalibrationOptions,
 ) -> CsatCheck {
+    // The reviewer's CSAT, else the one the input carried in its metadata.
     let rows: Vec<(&ConversationResult, f64)> = matched
         .iter()
-        .filter_map(|(l, r)| Some((*r, l.csat?)))
+        .filter_map(|(l, r)| Some((*r, l.csat.or_else(|| metadata_csat(r))?)))
         .collect();
     let scored: Vec<(f64, f64)> = rows
         .iter()
@@ -699,6 +700,16 @@ fn csat_check(
         spearman_qa_score: opt4(spearman_pairs(&scored)),
         items,
     }
+}
+
+/// `metadata.csat` of a result, when it is a number (or a numeric string).
+fn metadata_csat(r: &ConversationResult) -> Option<f64> {
+    match r.metadata.as_ref()?.get("csat")? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|x: &f64| x.is_finite())
 }
 
 /// Reviewer–reviewer agreement beside tool–reviewer agreement, on the conversations that two or

@@ -110,6 +110,32 @@ fn kappa_and_rank_correlations_match_hand_computed_values() {
     }
 }
 
+/// The input's metadata.csat is carried into the results, and calibrate relates the QA score
+/// to it when the labels have no CSAT: CSAT 5, 2, 1, 4 against QA 90, 60, 40, 70 ranks the
+/// same, Spearman 1.
+#[test]
+fn csat_from_the_results_metadata() {
+    let t = tempfile::tempdir().unwrap();
+    let res = write_results(t.path());
+    let text = std::fs::read_to_string(&res).unwrap();
+    let with_csat: String = text
+        .lines()
+        .zip([5, 2, 1, 4])
+        .map(|(l, c)| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v["metadata"] = serde_json::json!({ "csat": c, "queue": "billing" });
+            format!("{v}\n")
+        })
+        .collect();
+    std::fs::write(&res, with_csat).unwrap();
+    let labels = t.path().join("labels.jsonl");
+    std::fs::write(&labels, JSONL).unwrap();
+    let (o, cal) = calibrate(t.path(), &res, &[&labels], &[]);
+    assert_ok(&o);
+    assert_eq!(cal["csat"]["n"], 4);
+    assert_eq!(cal["csat"]["spearman_qa_score"], 1.0);
+}
+
 #[test]
 fn csv_labels_read_like_jsonl() {
     let t = tempfile::tempdir().unwrap();
