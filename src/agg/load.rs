@@ -139,16 +139,8 @@ pub fn load_runs(paths: &[PathBuf], spec: &AggSpec) -> Result<LoadedInput, AggEr
     let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
     let mut digests: Vec<[u8; 32]> = Vec::new();
     for p in paths {
-        let (file, manifest) = results_file(p)?;
-        let rejected = match &manifest {
-            Some(m) => read_manifest(m)?,
-            None => None,
-        };
-        let (part, mut src) = load_one(&file, spec, &mut seen, &mut digests)?;
-        if manifest.is_some() {
-            // run.json's count is authoritative; rejects.jsonl is the fallback.
-            src.rejected_upstream = rejected.or(src.rejected_upstream);
-        }
+        let (file, rejected) = open_run(p)?;
+        let (part, src) = load_one(&file, rejected, spec, &mut seen, &mut digests)?;
         aggregate.merge(&part)?;
         sources.push(src);
     }
@@ -167,13 +159,14 @@ pub fn load_runs(paths: &[PathBuf], spec: &AggSpec) -> Result<LoadedInput, AggEr
 
 fn load_one(
     file: &Path,
+    rejected: Option<u64>,
     spec: &AggSpec,
     seen: &mut HashMap<String, (PathBuf, u64)>,
     digests: &mut Vec<[u8; 32]>,
 ) -> Result<(Aggregate, RunSource), AggError> {
     let mut agg = Aggregate::new(spec);
     let (count, sha256) = read_results(file, seen, |rec, text, line| {
-        agg.add(rec, spec).map_err(|e| match e {
+        agg.add(&rec, spec).map_err(|e| match e {
             AggError::InvalidRecord { message, .. } => AggError::Corrupt {
                 path: file.to_path_buf(),
                 line,
@@ -184,14 +177,35 @@ fn load_one(
         digests.push(Sha256::digest(text.as_bytes()).into());
         Ok(())
     })?;
-    let rejected_upstream = count_rejects(file)?;
-    let src = RunSource {
-        results: file.to_path_buf(),
-        conversations: count,
-        rejected_upstream,
-        sha256,
+    Ok((agg, run_source(file, count, sha256, rejected)?))
+}
+
+/// A `--from` path's results file and the count of rejected records its `run.json` gives (none
+/// for a bare results file).
+fn open_run(p: &Path) -> Result<(PathBuf, Option<u64>), AggError> {
+    let (file, manifest) = results_file(p)?;
+    let rejected = match &manifest {
+        Some(m) => read_manifest(m)?,
+        None => None,
     };
-    Ok((agg, src))
+    Ok((file, rejected))
+}
+
+/// What was read from one results file. `run.json`'s count of rejects is authoritative;
+/// `rejects.jsonl` beside the file is the fallback.
+fn run_source(
+    file: &Path,
+    conversations: u64,
+    sha256: String,
+    rejected: Option<u64>,
+) -> Result<RunSource, AggError> {
+    Ok(RunSource {
+        results: file.to_path_buf(),
+        conversations,
+        // rejects.jsonl is read (and must be readable) even when run.json gives the count.
+        rejected_upstream: rejected.or(count_rejects(file)?),
+        sha256,
+    })
 }
 
 /// Reads every result record of the `--from` paths, in order, with the same checks as
@@ -205,20 +219,10 @@ pub fn visit_runs(
     let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
     let mut sources = Vec::new();
     for p in paths {
-        let (file, manifest) = results_file(p)?;
-        let rejected = match &manifest {
-            Some(m) => read_manifest(m)?,
-            None => None,
-        };
-        let (count, sha256) = read_results(&file, &mut seen, |rec, _, line| {
-            visit(rec.clone(), &file, line)
-        })?;
-        sources.push(RunSource {
-            results: file.clone(),
-            conversations: count,
-            rejected_upstream: rejected.or(count_rejects(&file)?),
-            sha256,
-        });
+        let (file, rejected) = open_run(p)?;
+        let (count, sha256) =
+            read_results(&file, &mut seen, |rec, _, line| visit(rec, &file, line))?;
+        sources.push(run_source(&file, count, sha256, rejected)?);
     }
     Ok(sources)
 }
@@ -228,7 +232,7 @@ pub fn visit_runs(
 fn read_results(
     file: &Path,
     seen: &mut HashMap<String, (PathBuf, u64)>,
-    mut visit: impl FnMut(&ConversationResult, &str, u64) -> Result<(), AggError>,
+    mut visit: impl FnMut(ConversationResult, &str, u64) -> Result<(), AggError>,
 ) -> Result<(u64, String), AggError> {
     let io = |e| AggError::Io {
         path: file.to_path_buf(),
@@ -294,7 +298,7 @@ fn read_results(
             });
         }
         seen.insert(rec.conversation_id.clone(), (file.to_path_buf(), line_no));
-        visit(&rec, text, line_no)?;
+        visit(rec, text, line_no)?;
         count += 1;
     }
     Ok((count, hex(&file_hash.finalize())))

@@ -418,7 +418,7 @@ fn item_agreement(
 ) -> ItemAgreement {
     let mut conf = Confusion::default();
     let mut pairs = Vec::new();
-    let mut by_kind: BTreeMap<&str, Vec<Disagreement>> = BTreeMap::new();
+    let mut dis: Vec<Disagreement> = Vec::new();
     for (l, r) in matched {
         let Some(rv) = l.items.get(id).copied() else {
             continue;
@@ -448,7 +448,7 @@ fn item_agreement(
             pairs.push((code(ti.status), code(rv)));
         }
         if let Some(kind) = kind {
-            by_kind.entry(kind).or_default().push(Disagreement {
+            dis.push(Disagreement {
                 conversation_id: l.conversation_id.clone(),
                 reviewer: l.reviewer.clone(),
                 kind: kind.into(),
@@ -464,21 +464,17 @@ fn item_agreement(
     let tool_fail = pairs.iter().filter(|(a, _)| *a == 1).count() as u64;
     let rev_fail = pairs.iter().filter(|(_, b)| *b == 1).count() as u64;
     let both_fail = pairs.iter().filter(|(a, b)| *a == 1 && *b == 1).count() as u64;
-    let mut disagreements = Vec::new();
     // Decided disagreements first: they are what a phrase list or scope fix changes.
-    for kind in [
-        "tool_fail_reviewer_pass",
-        "tool_pass_reviewer_fail",
-        "tool_na_reviewer_decided",
-        "tool_decided_reviewer_na",
-    ] {
-        if let Some(mut v) = by_kind.remove(kind) {
-            v.sort_by(|a, b| {
-                (&a.conversation_id, &a.reviewer).cmp(&(&b.conversation_id, &b.reviewer))
-            });
-            disagreements.extend(v.into_iter().take(opts.worst));
-        }
-    }
+    let disagreements = worst_by_kind(
+        dis,
+        &[
+            "tool_fail_reviewer_pass",
+            "tool_pass_reviewer_fail",
+            "tool_na_reviewer_decided",
+            "tool_decided_reviewer_na",
+        ],
+        opts.worst,
+    );
     ItemAgreement {
         id: id.into(),
         title: title.into(),
@@ -496,6 +492,22 @@ fn item_agreement(
         confusion: conf,
         disagreements,
     }
+}
+
+/// At most `n` disagreements of each kind, kinds in `order`, each kind by conversation id and
+/// reviewer.
+fn worst_by_kind(mut dis: Vec<Disagreement>, order: &[&str], n: usize) -> Vec<Disagreement> {
+    let rank = |d: &Disagreement| order.iter().position(|k| *k == d.kind);
+    dis.sort_by(|a, b| {
+        (rank(a), &a.conversation_id, &a.reviewer).cmp(&(rank(b), &b.conversation_id, &b.reviewer))
+    });
+    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    dis.retain(|d| {
+        let k = taken.entry(d.kind.clone()).or_default();
+        *k += 1;
+        *k <= n
+    });
+    dis
 }
 
 fn spearman_pairs(p: &[(f64, f64)]) -> Option<f64> {
@@ -617,18 +629,11 @@ fn binary_agreement(
             });
         }
     }
-    dis.sort_by(|a, b| {
-        (&a.kind, &a.conversation_id, &a.reviewer).cmp(&(&b.kind, &b.conversation_id, &b.reviewer))
-    });
-    let mut disagreements: Vec<Disagreement> = Vec::new();
-    for kind in ["tool_yes_reviewer_no", "tool_no_reviewer_yes"] {
-        disagreements.extend(
-            dis.iter()
-                .filter(|d| d.kind == kind)
-                .take(opts.worst)
-                .cloned(),
-        );
-    }
+    let disagreements = worst_by_kind(
+        dis,
+        &["tool_yes_reviewer_no", "tool_no_reviewer_yes"],
+        opts.worst,
+    );
     let n = pairs.len() as u64;
     BinaryAgreement {
         n: pairs.len(),
@@ -677,20 +682,26 @@ fn csat_check(
             if obs.is_empty() {
                 return None;
             }
+            let split = |o: &[(bool, f64)]| -> (Vec<f64>, Vec<f64>) {
+                let (p, f): (Vec<&(bool, f64)>, Vec<_>) = o.iter().partition(|x| x.0);
+                (
+                    p.iter().map(|x| x.1).collect(),
+                    f.iter().map(|x| x.1).collect(),
+                )
+            };
             let diff = |o: &[(bool, f64)]| {
-                let p: Vec<f64> = o.iter().filter(|x| x.0).map(|x| x.1).collect();
-                let f: Vec<f64> = o.iter().filter(|x| !x.0).map(|x| x.1).collect();
+                let (p, f) = split(o);
                 Some(mean(&p)? - mean(&f)?)
             };
-            let pass: Vec<f64> = obs.iter().filter(|x| x.0).map(|x| x.1).collect();
-            let fail: Vec<f64> = obs.iter().filter(|x| !x.0).map(|x| x.1).collect();
+            let (pass, fail) = split(&obs);
+            let (csat_pass, csat_fail) = (mean(&pass), mean(&fail));
             Some(CsatItem {
                 id: id.clone(),
                 n_pass: pass.len(),
                 n_fail: fail.len(),
-                csat_pass: opt4(mean(&pass)),
-                csat_fail: opt4(mean(&fail)),
-                difference: opt4(diff(&obs)),
+                csat_pass: opt4(csat_pass),
+                csat_fail: opt4(csat_fail),
+                difference: opt4(csat_pass.zip(csat_fail).map(|(p, f)| p - f)),
                 difference_ci: ci4(bootstrap_ci(&obs, opts.bootstrap, BOOTSTRAP_SEED, diff)),
             })
         })
@@ -722,100 +733,88 @@ fn reviewer_agreement(
     for (l, r) in matched {
         by_conv.entry(&l.conversation_id).or_default().push((l, r));
     }
-    let multi: Vec<&Vec<(&Label, &ConversationResult)>> =
-        by_conv.values().filter(|v| v.len() >= 2).collect();
+    let multi: Vec<&[(&Label, &ConversationResult)]> = by_conv
+        .values()
+        .filter(|v| v.len() >= 2)
+        .map(|v| v.as_slice())
+        .collect();
     if multi.is_empty() {
         return None;
     }
+    let decided =
+        |s: ItemStatus| (s != ItemStatus::Na).then_some(usize::from(s == ItemStatus::Fail));
     let mut targets = Vec::new();
     for (id, _) in known_items {
-        let (mut rr, mut tr) = (Vec::new(), Vec::new());
-        for group in &multi {
-            let decided =
-                |s: ItemStatus| (s != ItemStatus::Na).then_some(usize::from(s == ItemStatus::Fail));
-            let tool = group[0]
-                .1
-                .qa
-                .items
-                .iter()
-                .find(|i| &i.id == id)
-                .map(|i| i.status);
-            let revs: Vec<Option<usize>> = group
-                .iter()
-                .map(|(l, _)| l.items.get(id).copied().and_then(decided))
-                .collect();
-            for i in 0..revs.len() {
-                for j in i + 1..revs.len() {
-                    let (Some(a), Some(b)) = (revs[i], revs[j]) else {
-                        continue;
-                    };
-                    rr.push((a, b));
-                    if let Some(t) = tool.and_then(decided) {
-                        tr.push((t, a));
-                        tr.push((t, b));
-                    }
-                }
-            }
-        }
-        if !rr.is_empty() {
-            targets.push(ReviewerTarget {
-                id: id.clone(),
-                n: rr.len(),
-                reviewer_reviewer: opt4(kappa01(&rr)),
-                tool_reviewer: opt4(kappa01(&tr)),
-            });
-        }
+        let pairs = pooled_pairs(
+            &multi,
+            |r| decided(r.qa.items.iter().find(|i| &i.id == id)?.status),
+            |l| l.items.get(id).copied().and_then(decided),
+        );
+        targets.extend(reviewer_target(id, pairs, kappa01));
     }
-    // Conversation-level targets.
+    // The score: only conversations the tool could score (a score needs an applicable item).
+    let scored: Vec<&[(&Label, &ConversationResult)]> = multi
+        .iter()
+        .copied()
+        .filter(|g| g[0].1.qa.score.is_some())
+        .collect();
+    let pairs = pooled_pairs(&scored, |r| r.qa.score, |l| l.score);
+    targets.extend(reviewer_target("score", pairs, spearman_pairs));
+    for target in ["resolved", "escalation", "conflict"] {
+        let pairs = pooled_pairs(
+            &multi,
+            |r| Some(usize::from(tool_bool(r, target))),
+            |l| reviewer_bool(l, target).map(usize::from),
+        );
+        targets.extend(reviewer_target(target, pairs, kappa01));
+    }
+    Some(ReviewerAgreement {
+        conversations: multi.len(),
+        targets,
+    })
+}
+
+/// (reviewer, reviewer) pairs and the matching (tool, reviewer) pairs.
+type Pairs<T> = (Vec<(T, T)>, Vec<(T, T)>);
+
+/// One row of the reviewer table, with `stat` (κ, or Spearman for the score) on both sides; none
+/// when no two reviewers judged this target on the same conversation.
+fn reviewer_target<T>(
+    id: &str,
+    (rr, tr): Pairs<T>,
+    stat: impl Fn(&[(T, T)]) -> Option<f64>,
+) -> Option<ReviewerTarget> {
+    (!rr.is_empty()).then(|| ReviewerTarget {
+        id: id.into(),
+        n: rr.len(),
+        reviewer_reviewer: opt4(stat(&rr)),
+        tool_reviewer: opt4(stat(&tr)),
+    })
+}
+
+/// For every pair of reviewers of each conversation where both judged: (reviewer a, reviewer b),
+/// and (tool, a) and (tool, b) where the tool judged too.
+fn pooled_pairs<T: Copy>(
+    groups: &[&[(&Label, &ConversationResult)]],
+    tool: impl Fn(&ConversationResult) -> Option<T>,
+    reviewer: impl Fn(&Label) -> Option<T>,
+) -> Pairs<T> {
     let (mut rr, mut tr) = (Vec::new(), Vec::new());
-    for group in &multi {
-        for i in 0..group.len() {
-            for j in i + 1..group.len() {
-                let (li, r) = group[i];
-                let lj = group[j].0;
-                if let (Some(a), Some(b), Some(t)) = (li.score, lj.score, r.qa.score) {
-                    rr.push((a, b));
+    for group in groups {
+        let t = tool(group[0].1);
+        let revs: Vec<Option<T>> = group.iter().map(|(l, _)| reviewer(l)).collect();
+        for i in 0..revs.len() {
+            for j in i + 1..revs.len() {
+                let (Some(a), Some(b)) = (revs[i], revs[j]) else {
+                    continue;
+                };
+                rr.push((a, b));
+                if let Some(t) = t {
                     tr.push((t, a));
                     tr.push((t, b));
                 }
             }
         }
     }
-    if !rr.is_empty() {
-        targets.push(ReviewerTarget {
-            id: "score".into(),
-            n: rr.len(),
-            reviewer_reviewer: opt4(spearman_pairs(&rr)),
-            tool_reviewer: opt4(spearman_pairs(&tr)),
-        });
-    }
-    for target in ["resolved", "escalation", "conflict"] {
-        let (mut rr, mut tr) = (Vec::new(), Vec::new());
-        for group in &multi {
-            let t = usize::from(tool_bool(group[0].1, target));
-            for i in 0..group.len() {
-                for j in i + 1..group.len() {
-                    let a = reviewer_bool(group[i].0, target);
-                    let b = reviewer_bool(group[j].0, target);
-                    if let (Some(a), Some(b)) = (a, b) {
-                        rr.push((usize::from(a), usize::from(b)));
-                        tr.push((t, usize::from(a)));
-                        tr.push((t, usize::from(b)));
-                    }
-                }
-            }
-        }
-        if !rr.is_empty() {
-            targets.push(ReviewerTarget {
-                id: target.into(),
-                n: rr.len(),
-                reviewer_reviewer: opt4(kappa01(&rr)),
-                tool_reviewer: opt4(kappa01(&tr)),
-            });
-        }
-    }
-    Some(ReviewerAgreement {
-        conversations: multi.len(),
-        targets,
-    })
+    (rr, tr)
 }
