@@ -363,30 +363,25 @@ fn rules() -> &'static [(&'static PhraseRule, Matcher)] {
     })
 }
 
-fn empathy() -> &'static Matcher {
-    static E: OnceLock<Matcher> = OnceLock::new();
-    E.get_or_init(|| {
+/// A matcher over a built-in zh and en phrase list, compiled once into `cell`.
+fn phrase_lists(cell: &'static OnceLock<Matcher>, zh: &[&str], en: &[&str]) -> &'static Matcher {
+    cell.get_or_init(|| {
         Matcher::new(&MatcherSpec {
-            phrases: EMPATHY_ZH
-                .iter()
-                .chain(EMPATHY_EN)
-                .map(|s| s.to_string())
-                .collect(),
+            phrases: zh.iter().chain(en).map(|s| s.to_string()).collect(),
             ..Default::default()
         })
-        .expect("built-in empathy phrases compile")
+        .expect("built-in phrase lists compile")
     })
+}
+
+fn empathy() -> &'static Matcher {
+    static E: OnceLock<Matcher> = OnceLock::new();
+    phrase_lists(&E, EMPATHY_ZH, EMPATHY_EN)
 }
 
 fn cue() -> &'static Matcher {
     static C: OnceLock<Matcher> = OnceLock::new();
-    C.get_or_init(|| {
-        Matcher::new(&MatcherSpec {
-            phrases: CUE_ZH.iter().chain(CUE_EN).map(|s| s.to_string()).collect(),
-            ..Default::default()
-        })
-        .expect("built-in hostility cues compile")
-    })
+    phrase_lists(&C, CUE_ZH, CUE_EN)
 }
 
 fn kind_order(kind: &str) -> usize {
