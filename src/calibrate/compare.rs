@@ -259,35 +259,59 @@ fn status_str(s: ItemStatus) -> &'static str {
     }
 }
 
-/// The tool's yes/no on a conversation-level target.
-fn tool_bool(r: &ConversationResult, target: &str) -> bool {
+/// A conversation-level yes/no judgement both sides give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Judgement {
+    Resolved,
+    Escalation,
+    Conflict,
+}
+
+impl Judgement {
+    const ALL: [Judgement; 3] = [
+        Judgement::Resolved,
+        Judgement::Escalation,
+        Judgement::Conflict,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Judgement::Resolved => "resolved",
+            Judgement::Escalation => "escalation",
+            Judgement::Conflict => "conflict",
+        }
+    }
+}
+
+/// The tool's yes/no on a conversation-level judgement.
+fn tool_bool(r: &ConversationResult, target: Judgement) -> bool {
     match target {
-        "resolved" => r.metrics.resolution.status == "resolved",
-        "escalation" => r
+        Judgement::Resolved => r.metrics.resolution.status == "resolved",
+        Judgement::Escalation => r
             .escalation
             .moments
             .iter()
             .any(|m| CUSTOMER_ESCALATION_TRIGGERS.contains(&m.trigger.as_str())),
-        _ => !r.conflicts.is_empty(),
+        Judgement::Conflict => !r.conflicts.is_empty(),
     }
 }
 
-fn reviewer_bool(l: &Label, target: &str) -> Option<bool> {
+fn reviewer_bool(l: &Label, target: Judgement) -> Option<bool> {
     match target {
-        "resolved" => l.resolved,
-        "escalation" => l.escalation,
-        _ => l.conflict,
+        Judgement::Resolved => l.resolved,
+        Judgement::Escalation => l.escalation,
+        Judgement::Conflict => l.conflict,
     }
 }
 
 /// What the tool based a yes/no on, for the disagreement list.
-fn tool_bool_evidence(r: &ConversationResult, target: &str) -> (String, Vec<Evidence>) {
+fn tool_bool_evidence(r: &ConversationResult, target: Judgement) -> (String, Vec<Evidence>) {
     match target {
-        "resolved" => (
+        Judgement::Resolved => (
             format!("resolution: {}", r.metrics.resolution.status),
             r.metrics.resolution.evidence.iter().cloned().collect(),
         ),
-        "escalation" => {
+        Judgement::Escalation => {
             let ms: Vec<_> = r
                 .escalation
                 .moments
@@ -310,7 +334,7 @@ fn tool_bool_evidence(r: &ConversationResult, target: &str) -> (String, Vec<Evid
                 .collect();
             (reason, ev)
         }
-        _ => (
+        Judgement::Conflict => (
             r.conflicts
                 .iter()
                 .map(|c| format!("{} ({})", c.kind, c.matched))
@@ -396,9 +420,9 @@ pub fn calibrate(
         },
         items,
         score: score_agreement(&matched, opts),
-        resolved: binary_agreement("resolved", &matched, opts),
-        escalation: binary_agreement("escalation", &matched, opts),
-        conflict: binary_agreement("conflict", &matched, opts),
+        resolved: binary_agreement(Judgement::Resolved, &matched, opts),
+        escalation: binary_agreement(Judgement::Escalation, &matched, opts),
+        conflict: binary_agreement(Judgement::Conflict, &matched, opts),
         csat: csat_check(&matched, known_items, opts),
         reviewers: reviewer_agreement(&matched, known_items),
         problems,
@@ -591,7 +615,7 @@ fn score_agreement(
 }
 
 fn binary_agreement(
-    target: &str,
+    target: Judgement,
     matched: &[(&Label, &ConversationResult)],
     opts: &CalibrationOptions,
 ) -> BinaryAgreement {
@@ -760,13 +784,13 @@ fn reviewer_agreement(
         .collect();
     let pairs = pooled_pairs(&scored, |r| r.qa.score, |l| l.score);
     targets.extend(reviewer_target("score", pairs, spearman_pairs));
-    for target in ["resolved", "escalation", "conflict"] {
+    for target in Judgement::ALL {
         let pairs = pooled_pairs(
             &multi,
             |r| Some(usize::from(tool_bool(r, target))),
             |l| reviewer_bool(l, target).map(usize::from),
         );
-        targets.extend(reviewer_target(target, pairs, kappa01));
+        targets.extend(reviewer_target(target.name(), pairs, kappa01));
     }
     Some(ReviewerAgreement {
         conversations: multi.len(),
