@@ -6,13 +6,16 @@
 //! - `config`: reading `config.json` (heads, labels, max length) in either supported layout;
 //! - `classifier`: tokenising, length-bucketed batching, one ORT session per worker thread;
 //! - `post`: softmax, rounding and label choice, kept apart so it is tested without a model;
-//! - `rules`: texts decided before the model (identifier-only turns are neutral).
+//! - `rules`: texts decided before the model (identifier-only turns are neutral);
+//! - [`ngram`]: small hashed n-gram classifiers for one question about a turn (does this agent
+//!   turn give a concrete solution?), pure Rust, weights compiled in.
 //!
 //! The pipeline only sees the [`TurnClassifier`] trait, so its tests can use a double.
 
 mod classifier;
 mod config;
 mod files;
+pub mod ngram;
 mod post;
 mod rules;
 pub mod runtime;
