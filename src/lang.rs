@@ -5,6 +5,7 @@
 //!   every turn result and used by the rule engine to pick phrase lists.
 //! - [`to_simplified`]: character-level traditional → simplified mapping, so one phrase list
 //!   matches both scripts.
+//! - [`is_short`]: whether a turn is too short for the model's reading of it to mean much.
 //! - [`normalise_for_match`]: the one normalisation the rule engine applies to both its phrases
 //!   and the turn text (full-width → half-width, lower case, traditional → simplified).
 //!
@@ -198,6 +199,19 @@ fn t2s_char(c: char) -> Option<char> {
         .binary_search_by_key(&c, |p| p.0)
         .ok()
         .map(|i| t.t2s[i].1)
+}
+
+/// A short turn: at most 6 Han characters and no more than 3 words of other letters or digits
+/// ("喂？还在吗？", "好的", "ok thanks", "唔該晒"). Punctuation, emoji and spaces do not count.
+/// Why: the sentiment model reads very little in such turns, so one of them must not decide a
+/// customer's collapse.
+pub fn is_short(text: &str) -> bool {
+    let han = text.chars().filter(|&c| is_han(c)).count();
+    let words = text
+        .split(|c: char| !c.is_alphanumeric() || is_han(c))
+        .filter(|w| !w.is_empty())
+        .count();
+    han <= 6 && words <= 3
 }
 
 /// Map traditional Chinese characters to simplified ones (character level), leaving everything

@@ -88,6 +88,12 @@ pub struct ItemAgg {
     pub na: u64,
     /// Failures while the item was critical (each forces the score to 0).
     pub critical_fail: u64,
+    /// Passes and fails in hard conversations (see [`AgentAgg::hard`]), so that an agent can be
+    /// compared with the team on calls of similar difficulty.
+    #[serde(default)]
+    pub hard_pass: u64,
+    #[serde(default)]
+    pub hard_fail: u64,
     pub worst: TopK<Worst, WORST_K>,
     pub best: TopK<Best, BEST_K>,
 }
@@ -95,6 +101,12 @@ pub struct ItemAgg {
 impl ItemAgg {
     pub fn applicable(&self) -> u64 {
         self.pass + self.fail
+    }
+    /// (fails, applicable) in hard conversations and in the others.
+    pub fn by_difficulty(&self) -> [(u64, u64); 2] {
+        let hard = (self.hard_fail, self.hard_pass + self.hard_fail);
+        let easy = (self.fail - hard.0, self.applicable() - hard.1);
+        [hard, easy]
     }
     fn merge(&mut self, o: &ItemAgg) {
         // The smallest non-empty (title, section) wins, so the result is order-independent.
@@ -111,6 +123,8 @@ impl ItemAgg {
         self.fail += o.fail;
         self.na += o.na;
         self.critical_fail += o.critical_fail;
+        self.hard_pass += o.hard_pass;
+        self.hard_fail += o.hard_fail;
         self.worst.merge(&o.worst);
         self.best.merge(&o.best);
     }
@@ -185,6 +199,10 @@ pub struct AgentAgg {
     /// Pass marks seen (milli-points → conversations), to draw the line on the histogram.
     pub pass_marks: BTreeMap<Milli, u64>,
     pub items: BTreeMap<String, ItemAgg>,
+    /// Hard conversations: the customer started negative or escalated (complaint, regulator,
+    /// collapse…). Customer-side context, never a fault of the agent's by itself.
+    #[serde(default)]
+    pub hard: u64,
     /// Conversations with at least one escalation moment.
     pub escalated: u64,
     pub triggers: BTreeMap<String, EventAgg>,
@@ -333,6 +351,9 @@ impl AgentAgg {
         a.critical_failed = u64::from(c.qa.critical_failed);
         a.pass_marks.insert(to_milli(c.qa.pass_mark), 1);
 
+        let hard =
+            !c.escalation.moments.is_empty() || c.metrics.customer_sentiment.recovered.is_some();
+        a.hard = u64::from(hard);
         let mut failed_items = Vec::new();
         for it in &c.qa.items {
             let mut ia = ItemAgg {
@@ -341,20 +362,30 @@ impl AgentAgg {
                 critical: it.critical,
                 ..Default::default()
             };
-            let first = it
+            // Examples quote the agent's own words: the turn that earned a pass, or the turn
+            // where a failed item was due. An item whose evidence holds no agent turn (the
+            // outcome item quotes the customer) gives no example rather than someone else's
+            // words or the rule's text.
+            let agent_quote = it
                 .evidence
-                .first()
-                .map(ev)
-                .unwrap_or_else(|| placeholder(&it.reason));
+                .iter()
+                .find(|e| e.speaker == Speaker::Agent)
+                .map(ev);
             match it.status {
                 ItemStatus::Pass => {
                     ia.pass = 1;
-                    ia.best.push(Best(first));
+                    ia.hard_pass = u64::from(hard);
+                    if let Some(q) = agent_quote {
+                        ia.best.push(Best(q));
+                    }
                 }
                 ItemStatus::Fail => {
                     ia.fail = 1;
+                    ia.hard_fail = u64::from(hard);
                     ia.critical_fail = u64::from(it.critical);
-                    ia.worst.push(Worst(first));
+                    if let Some(q) = agent_quote {
+                        ia.worst.push(Worst(q));
+                    }
                     failed_items.push(it.id.clone());
                 }
                 ItemStatus::Na => ia.na = 1,
@@ -385,7 +416,9 @@ impl AgentAgg {
             e.occurrences += 1;
             if e.conversations == 0 {
                 e.conversations = 1;
-                let r = match m.evidence.first() {
+                // The agent's hostile turn, not the customer's half of the exchange.
+                let agent_turn = m.evidence.iter().find(|e| e.speaker == Speaker::Agent);
+                let r = match agent_turn.or(m.evidence.first()) {
                     Some(x) => ev(x),
                     None => EvidenceRef {
                         turn: m.turns.first().copied().unwrap_or(0),
@@ -507,6 +540,7 @@ impl AgentAgg {
         for (k, v) in &o.items {
             self.items.entry(k.clone()).or_default().merge(v);
         }
+        self.hard += o.hard;
         self.escalated += o.escalated;
         merge_events(&mut self.triggers, &o.triggers);
         self.conflicted += o.conflicted;

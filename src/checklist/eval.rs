@@ -140,6 +140,12 @@ fn outcome(item: &Item, p: &Prepared<'_>) -> Outcome {
             max_violations,
         } => talk_over(*max_overlap_ms, *max_violations, p),
         Rule::Resolved => resolved(p),
+        Rule::Model {
+            name,
+            classifier,
+            threshold,
+            also,
+        } => model(item, name, classifier, *threshold, also.as_deref(), p),
     }
 }
 
@@ -228,7 +234,9 @@ fn say(item: &Item, m: &Matcher, never: bool, p: &Prepared<'_>) -> Outcome {
                 );
             }
         }
-        // For a scoped item show what was said instead; for the whole call that would be noise.
+        // Quote where it was due: the scoped turns (what was said instead). For the whole call
+        // no single turn was "where it was due", so the reason says plainly that none of the
+        // speaker's turns qualified rather than quoting an arbitrary one.
         let evidence = if item.scope.is_whole() {
             Vec::new()
         } else {
@@ -454,8 +462,9 @@ fn say_after(item: &Item, m: &Matcher, never: bool, t: &Trigger, p: &Prepared<'_
         for &k in shown {
             let e = answerable[k];
             let (j, h) = answers[k].as_ref().expect("answered");
-            evidence.push(trig_ev(e));
+            // The agent's words first: they earned the pass; the trigger is context.
             evidence.push(p.evidence(*j, Some(h)));
+            evidence.push(trig_ev(e));
             parts.push(format!(
                 "after {} {who} said {} in turn {j}",
                 trig_words(e),
@@ -465,10 +474,11 @@ fn say_after(item: &Item, m: &Matcher, never: bool, t: &Trigger, p: &Prepared<'_
         return Outcome::new(true, list(&parts), evidence);
     }
     let mut evidence = Vec::new();
+    // The agent turns where the answer was due first, then the trigger that made it due.
     for &k in &unanswered {
         let e = answerable[k];
-        evidence.push(trig_ev(e));
         evidence.extend(e.window.iter().map(|&j| p.evidence(j, None)));
+        evidence.push(trig_ev(e));
     }
     let at: Vec<usize> = unanswered
         .iter()
@@ -490,6 +500,64 @@ fn say_after(item: &Item, m: &Matcher, never: bool, t: &Trigger, p: &Prepared<'_
         ),
     };
     Outcome::new(false, reason, evidence)
+}
+
+/// A bundled turn classifier over the item speaker's turns in scope: phrases first (a hit needs
+/// no model), then the model. Pass quotes the first turn that qualifies; fail quotes the turn
+/// the model found closest, so the reviewer sees what the agent offered instead.
+fn model(
+    item: &Item,
+    name: &str,
+    classifier: &crate::model::ngram::NgramClassifier,
+    threshold: f64,
+    also: Option<&Matcher>,
+    p: &Prepared<'_>,
+) -> Outcome {
+    let scope = item.scope.describe(item.speaker, p.timestamps);
+    let Some(cands) = in_scope(item, p) else {
+        return Outcome::na(format!(
+            "the item looks{scope}, and the turns carry no timestamps"
+        ));
+    };
+    if cands.is_empty() {
+        return Outcome::na(format!(
+            "there are no {}turns{scope} to check",
+            item.speaker.noun()
+        ));
+    }
+    let who = speaker_the(item.speaker);
+    let mut closest: Option<(usize, f64)> = None;
+    for &i in &cands {
+        if let Some(h) = also.and_then(|m| m.first(&p.norm[i])) {
+            return Outcome::new(
+                true,
+                format!("{who} said {} in turn {i}", p.hit_label(i, &h)),
+                vec![p.evidence(i, Some(&h))],
+            );
+        }
+        let prob = f64::from(classifier.score(&p.conv.turns[i].text));
+        if prob >= threshold {
+            return Outcome::new(
+                true,
+                format!("turn {i} reads as `{name}` (model p = {prob:.2})"),
+                vec![p.evidence(i, None)],
+            );
+        }
+        // Ties keep the earlier turn, so the choice is deterministic.
+        if closest.map_or(true, |(_, best)| prob > best) {
+            closest = Some((i, prob));
+        }
+    }
+    let (at, prob) = closest.expect("at least one candidate turn");
+    Outcome::new(
+        false,
+        format!(
+            "no turn of {who}{scope} reads as `{name}` ({} turn{} checked; closest: turn {at}, model p = {prob:.2} < {threshold})",
+            cands.len(),
+            if cands.len() == 1 { "" } else { "s" }
+        ),
+        vec![p.evidence(at, None)],
+    )
 }
 
 fn secs(ms: u64) -> String {

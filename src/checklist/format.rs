@@ -62,6 +62,7 @@ enum RawCheck {
     Silence,
     TalkOver,
     Resolved,
+    Model,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +96,11 @@ struct RawItem {
     max_violations: Option<usize>,
     #[serde(default)]
     excused_by: Option<RawMatcher>,
+    /// `check = "model"`: the bundled turn classifier to ask, and the probability that passes.
+    #[serde(default)]
+    model: Option<Spanned<String>>,
+    #[serde(default)]
+    threshold: Option<f64>,
 }
 
 fn one() -> f64 {
@@ -323,6 +329,7 @@ fn compile_item(it: RawItem, cx: &Ctx<'_>) -> Result<Item, ChecklistError> {
     }
     let scope = compile_scope(it.scope, cx)?;
     let is_say = matches!(it.check, RawCheck::Say | RawCheck::NeverSay);
+    let is_model = it.check == RawCheck::Model;
     // Keys that only mean something for some checks are rejected elsewhere, so a misplaced key
     // is reported rather than silently ignored.
     let misplaced = |key: &str, present: bool| -> Result<(), ChecklistError> {
@@ -335,7 +342,11 @@ fn compile_item(it: RawItem, cx: &Ctx<'_>) -> Result<Item, ChecklistError> {
             Ok(())
         }
     };
-    if is_say {
+    if !is_model {
+        misplaced("model", it.model.is_some())?;
+        misplaced("threshold", it.threshold.is_some())?;
+    }
+    if is_say || is_model {
         misplaced("max_seconds", it.max_seconds.is_some())?;
         misplaced("max_overlap_ms", it.max_overlap_ms.is_some())?;
         misplaced("max_violations", it.max_violations.is_some())?;
@@ -394,6 +405,37 @@ fn compile_item(it: RawItem, cx: &Ctx<'_>) -> Result<Item, ChecklistError> {
                 excused_by,
             }
         }
+        RawCheck::Model => {
+            misplaced("after", it.after.is_some())?;
+            let name = it
+                .model
+                .as_ref()
+                .ok_or_else(|| cx.invalid("a `model` check needs `model` (e.g. \"solution\")"))?;
+            let classifier = match name.get_ref().as_str() {
+                "solution" => crate::model::ngram::solution(),
+                other => {
+                    return Err(cx.invalid(format!(
+                        "unknown model `{other}`; the bundled turn classifiers are: solution"
+                    )))
+                }
+            };
+            let threshold = it.threshold.unwrap_or(0.5);
+            if !(threshold > 0.0 && threshold < 1.0) {
+                return Err(cx.invalid(format!(
+                    "`threshold` must be a probability in (0, 1), got {threshold}"
+                )));
+            }
+            let also = match it.say {
+                Some(raw) => Some(Box::new(compile_matcher(raw, "say", cx)?)),
+                None => None,
+            };
+            Rule::Model {
+                name: name.get_ref().clone(),
+                classifier,
+                threshold,
+                also,
+            }
+        }
         RawCheck::Resolved => {
             misplaced("max_seconds", it.max_seconds.is_some())?;
             misplaced("max_overlap_ms", it.max_overlap_ms.is_some())?;
@@ -439,6 +481,7 @@ fn check_name(c: RawCheck) -> &'static str {
         RawCheck::Silence => "silence",
         RawCheck::TalkOver => "talk_over",
         RawCheck::Resolved => "resolved",
+        RawCheck::Model => "model",
     }
 }
 

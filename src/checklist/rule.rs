@@ -3,6 +3,7 @@
 //! for every conversation; nothing here is re-parsed or re-compiled per conversation.
 
 use super::matcher::Matcher;
+use crate::model::ngram::NgramClassifier;
 use crate::types::{Channel, Speaker};
 use serde::Deserialize;
 
@@ -213,6 +214,15 @@ pub enum Rule {
     /// The outcome: the conversation's resolution signal ([`crate::metrics::resolution`]) says
     /// resolved (pass) or unresolved (fail); N/A when it shows neither.
     Resolved,
+    /// A bundled turn classifier ([`crate::model::ngram`]) reads at least one in-scope turn as
+    /// positive (probability ≥ `threshold`), or the optional phrase list `also` matches one (cheap
+    /// rules first: a phrase hit needs no model).
+    Model {
+        name: String,
+        classifier: &'static NgramClassifier,
+        threshold: f64,
+        also: Option<Box<Matcher>>,
+    },
 }
 
 impl Rule {
@@ -225,6 +235,7 @@ impl Rule {
             Rule::Silence { .. } => "silence",
             Rule::TalkOver { .. } => "talk_over",
             Rule::Resolved => "resolved",
+            Rule::Model { .. } => "model",
         }
     }
     pub fn is_timing(&self) -> bool {
@@ -320,6 +331,19 @@ impl Item {
                 "the customer's issue is resolved by the end (N/A when the conversation shows neither)"
                     .to_string()
             }
+            Rule::Model {
+                name,
+                threshold,
+                also,
+                ..
+            } => format!(
+                "the `{name}` turn classifier reads an agent turn as positive (p ≥ {threshold}){}",
+                if also.is_some() {
+                    ", or a listed phrase is said"
+                } else {
+                    ""
+                }
+            ),
         };
         if !self.channels.is_empty() {
             let c: Vec<&str> = self.channels.iter().map(|c| c.as_str()).collect();

@@ -397,14 +397,24 @@ fn conditional_pass_and_fail_evidence() {
     let r = run(&cl, &c, &[lab(-0.8, None), neutral()]);
     assert_eq!(r.status, Pass);
     let at: Vec<usize> = r.evidence.iter().map(|e| e.turn).collect();
-    assert_eq!(at, vec![0, 1], "trigger and answer: {}", r.reason);
+    assert_eq!(
+        at,
+        vec![1, 0],
+        "the agent's answer, then the trigger: {}",
+        r.reason
+    );
     assert!(r.reason.contains("negative"), "{}", r.reason);
 
     let c = conv(&[(Customer, "太慢了"), (Agent, "嗯"), (Agent, "您说")]);
     let r = run(&cl, &c, &[lab(-0.8, None), neutral(), neutral()]);
     assert_eq!(r.status, Fail);
     let at: Vec<usize> = r.evidence.iter().map(|e| e.turn).collect();
-    assert_eq!(at, vec![0, 1, 2], "trigger and the window: {}", r.reason);
+    assert_eq!(
+        at,
+        vec![1, 2, 0],
+        "the window where it was due, then the trigger: {}",
+        r.reason
+    );
     assert!(r.reason.contains("within 2 agent turns"), "{}", r.reason);
 }
 
@@ -1170,7 +1180,7 @@ fn builtin_catches_jargon_and_missing_steps() {
     let c = conv(&[
         (Agent, "喂"),
         (Customer, "我要改套餐"),
-        (Agent, "这个要走工单系统，你等SLA吧"),
+        (Agent, "你等SLA吧，我也没办法"),
     ]);
     let r = Checklist::builtin().evaluate(&c, &neutral_labels(&c));
     let status = |id: &str| builtin_item(&r, id).status;
@@ -1184,4 +1194,86 @@ fn builtin_catches_jargon_and_missing_steps() {
     assert_eq!(status("timing.hold_etiquette"), Na);
     assert_eq!(status("resolution.time_commitment"), Na);
     assert!(!r.passed);
+}
+
+// ───────────────────────────── model check ─────────────────────────────
+
+#[test]
+fn model_check_passes_on_a_solution_turn_and_fail_quotes_the_closest_turn() {
+    let cl = one(r#"check = "model"
+model = "solution"
+[item.say]
+en = ["i've refunded"]"#);
+    let c = conv(&[
+        (Customer, "我家宽带一直断线"),
+        (Agent, "非常抱歉给您带来不便"),
+        (Agent, "您好，请您先重启路由器，再重新连接试试"),
+    ]);
+    let r = run_neutral(&cl, &c);
+    assert_eq!(r.status, Pass, "{}", r.reason);
+    assert_eq!(
+        r.evidence[0].turn, 2,
+        "the turn that earned it: {}",
+        r.reason
+    );
+    assert!(r.reason.contains("model p ="), "{}", r.reason);
+
+    // Phrases first: a hit passes without the model.
+    let c = conv(&[(Customer, "refund?"), (Agent, "Done, I've refunded it")]);
+    let r = run_neutral(&cl, &c);
+    assert_eq!(r.status, Pass, "{}", r.reason);
+    assert!(r.reason.contains("i've refunded"), "{}", r.reason);
+
+    // Only routing and apologies: fail, quoting an agent turn (never the customer's).
+    let c = conv(&[
+        (Customer, "我家宽带一直断线"),
+        (Agent, "非常抱歉给您带来不便"),
+        (Agent, "请私信您的宽带账号"),
+    ]);
+    let r = run_neutral(&cl, &c);
+    assert_eq!(r.status, Fail, "{}", r.reason);
+    assert_eq!(r.evidence.len(), 1);
+    assert_eq!(r.evidence[0].speaker, Agent);
+    assert!(r.reason.contains("closest"), "{}", r.reason);
+
+    // No agent turn at all: N/A.
+    let r = run_neutral(&cl, &conv(&[(Customer, "在吗")]));
+    assert_eq!(r.status, Na, "{}", r.reason);
+}
+
+#[test]
+fn model_check_settings_are_validated() {
+    let head = "[[item]]\nid = \"t\"\ntitle = \"T\"\nsection = \"S\"\n";
+    let e = err(&format!("{head}check = \"model\"\n"));
+    assert!(e.to_string().contains("needs `model`"), "{e}");
+    let e = err(&format!("{head}check = \"model\"\nmodel = \"mood\"\n"));
+    assert!(e.to_string().contains("unknown model `mood`"), "{e}");
+    let e = err(&format!(
+        "{head}check = \"model\"\nmodel = \"solution\"\nthreshold = 1.5\n"
+    ));
+    assert!(e.to_string().contains("threshold"), "{e}");
+    let e = err(&format!(
+        "{head}check = \"say\"\nmodel = \"solution\"\n[item.say]\nzh = [\"好\"]\n"
+    ));
+    assert!(e.to_string().contains("`model` is not used"), "{e}");
+}
+
+#[test]
+fn whole_call_say_fail_says_no_turn_qualified_instead_of_quoting_one() {
+    let cl = one(r#"check = "say"
+[item.say]
+zh = ["祝您生活愉快"]"#);
+    let c = conv(&[
+        (Agent, "您好"),
+        (Customer, "查话费"),
+        (Agent, "您本月话费58元"),
+    ]);
+    let r = run_neutral(&cl, &c);
+    assert_eq!(r.status, Fail);
+    assert!(r.evidence.is_empty(), "{:?}", r.evidence);
+    assert!(
+        r.reason.contains("not found in 2 agent turns"),
+        "{}",
+        r.reason
+    );
 }

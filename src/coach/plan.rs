@@ -3,12 +3,20 @@
 //!
 //! Every catalogue signal is a rate of a bad outcome (item failed, trigger fired, …). For each
 //! signal s of a module:
-//! - `reference = min(team rate, max_rate)`: the better of the team and the standard;
+//! - `reference = min(team rate, max_rate)`: the better of the team and the standard. For a
+//!   checklist item an agent is compared on calls of the same difficulty: on hard calls
+//!   (customer started negative or escalated) the reference is what the team achieves on hard
+//!   calls, on the others the better of the team and the standard, weighted by the agent's own
+//!   mix, so taking the hard calls is not penalised. (The team's own plan, and a team of one,
+//!   keep the plain standard: hard calls the whole team fails show up there.);
 //! - `gap = max(0, agent rate − reference)`;
 //! - `impact = weight × exposure × (critical_multiplier if s is a critical item)`, where
 //!   exposure = the share of the agent's conversations in which s could occur;
 //! - module `priority = 100 × Σ impact × gap`: weighted excess bad conversations per 100
-//!   conversations.
+//!   conversations, over the signals of the agent's own doing only. Escalation triggers (a
+//!   complaint, a regulator, a sentiment collapse) are what the customer did: they are reported
+//!   with the recommendation as `context` and raise the bar through the difficulty-matched item
+//!   reference, but they never make a training need by themselves.
 //!
 //! Ranking compares priorities rounded to 1e-6 (so last-bit float noise cannot reorder), highest
 //! first, ties broken by module id. All inputs are integer counts, evaluated in catalogue order, so
@@ -53,6 +61,9 @@ pub struct SignalFinding {
     pub reference_rate: f64,
     pub gap: f64,
     pub impact: f64,
+    /// Customer-side context (an escalation trigger): shown, not counted in the priority.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub context: bool,
     /// 100 × impact × gap: this signal's share of the module priority.
     pub contribution: f64,
     pub text: String,
@@ -102,8 +113,11 @@ pub struct Recommendation {
     pub priority: f64,
     pub confidence: Confidence,
     pub summary: String,
-    /// Contributing signals, largest contribution first.
+    /// Contributing signals (the agent's own), largest contribution first.
     pub why: Vec<SignalFinding>,
+    /// Customer-side signals of the module above the reference (escalation triggers): the
+    /// situations the agent faced, for the coach to read the misses against.
+    pub context: Vec<SignalFinding>,
     pub target: Target,
     pub evidence: Vec<EvidenceItem>,
     pub good_example: Option<GoodExample>,
@@ -204,12 +218,19 @@ fn finding(
     }
     let (tbad, tof) = counts(team, s);
     let a_rate = bad as f64 / of as f64;
-    let reference = if tof > 0 {
+    let matched = match s.kind {
+        SignalKind::Item if agent.conversations < team.conversations => {
+            difficulty_matched(agent, team, &s.id, s.max_rate)
+        }
+        _ => None,
+    };
+    let reference = matched.unwrap_or(if tof > 0 {
         (tbad as f64 / tof as f64).min(s.max_rate)
     } else {
         s.max_rate
-    };
+    });
     let gap = (a_rate - reference).max(0.0);
+    let context = s.kind == SignalKind::EscalationTrigger;
     let exposure = of as f64 / agent.conversations as f64;
     let critical = s.kind == SignalKind::Item && team.items.get(&s.id).is_some_and(|i| i.critical);
     let impact = s.weight
@@ -219,13 +240,21 @@ fn finding(
         } else {
             1.0
         };
-    let contribution = 100.0 * impact * gap;
+    let contribution = if context { 0.0 } else { 100.0 * impact * gap };
     let label = signal_label(cat, team, s);
     let team_rate = Rate::new(tbad, tof);
     let team_txt = team_rate.exact().map(pct).unwrap_or_else(|| "n/a".into());
     let text = match s.kind {
         SignalKind::Item => format!(
-            "“{label}” failed in {bad} of {of} conversations ({}); team {team_txt}",
+            "“{label}” failed in {bad} of {of} conversations ({}); team {team_txt}{}",
+            pct(a_rate),
+            match matched {
+                Some(t) => format!("; expected on calls as hard as these ≤ {}", pct(t)),
+                None => String::new(),
+            }
+        ),
+        SignalKind::EscalationTrigger => format!(
+            "{label}: {bad} of {of} conversations ({}); team {team_txt} (the customer's doing: context, not counted)",
             pct(a_rate)
         ),
         _ => format!(
@@ -243,11 +272,44 @@ fn finding(
         reference_rate: round_to(reference, 4),
         gap: round_to(gap, 4),
         impact: round_to(impact, 4),
+        context,
         contribution: round_to(contribution, 4),
         text,
         contribution_micro: micro(contribution),
         contribution_exact: contribution,
     })
+}
+
+/// The reference fail rate for an item on calls as hard as the agent's: the team's rate on hard
+/// calls, and the better of the team's rate and the standard on the others, weighted by the
+/// agent's own share of each. None when the agent has no applicable calls or the team has none
+/// in a stratum the agent has.
+fn difficulty_matched(agent: &AgentAgg, team: &AgentAgg, id: &str, standard: f64) -> Option<f64> {
+    let a = agent.items.get(id)?.by_difficulty();
+    let t = team.items.get(id)?.by_difficulty();
+    let total: u64 = a.iter().map(|x| x.1).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut expected = 0.0;
+    for (k, (ai, ti)) in a.iter().zip(&t).enumerate() {
+        if ai.1 == 0 {
+            continue;
+        }
+        if ti.1 == 0 {
+            return None;
+        }
+        let team_rate = ti.0 as f64 / ti.1 as f64;
+        // k = 0 is the hard stratum: there the team's own rate is the bar, even when it is worse
+        // than the standard.
+        let bar = if k == 0 {
+            team_rate
+        } else {
+            team_rate.min(standard)
+        };
+        expected += ai.1 as f64 / total as f64 * bar;
+    }
+    Some(expected)
 }
 
 fn target(f: &SignalFinding) -> Target {
@@ -406,6 +468,11 @@ pub fn plan(
         let priority: f64 = why.iter().map(|f| f.contribution_exact).sum();
         let priority_micro = micro(priority);
         module_priorities.insert(m.id.clone(), round_to(priority, 4));
+        let context: Vec<SignalFinding> = why
+            .iter()
+            .filter(|f| f.context && f.gap > 0.0)
+            .cloned()
+            .collect();
         why.retain(|f| f.contribution_micro > 0);
         if why.is_empty()
             || priority_micro < micro(cat.settings.min_priority)
@@ -431,6 +498,7 @@ pub fn plan(
             good_example: good_example(agent_id, agent, team, m, &why),
             target,
             why,
+            context,
             see_also: m.see_also.clone(),
             priority_micro,
         });

@@ -3,7 +3,8 @@
 //! Explicit triggers are phrase/regex lists per trigger type (below), matched on normalised text
 //! with negation handling ("我不想投诉", "I'm not going to sue" do not fire). Sentiment collapse
 //! comes from the labels: a drop of at least [`DetectConfig::collapse_drop`] within
-//! [`DetectConfig::collapse_window`] customer turns, or [`DetectConfig::negative_run`] negative
+//! [`DetectConfig::collapse_window`] customer turns to a confident low that the customer stays
+//! at (short turns left out: one "喂？还在吗？" is not a collapse), or [`DetectConfig::negative_run`] negative
 //! customer turns in a row. At most one moment per (turn, trigger).
 //!
 //! Risk (see [`risk`]): `1 − Π (1 − w_t)` over the DISTINCT trigger types present, then
@@ -432,9 +433,18 @@ fn sentiment_collapse(
         .enumerate()
         .filter(|(_, t)| t.speaker == Speaker::Customer)
         .filter_map(|(i, _)| labels.get(i).map(|l| (i, l)))
-        // A read-out order number is neither a recovery nor a break in a run of negative turns.
+        // A read-out order number is neither a recovery nor a break in a run of negative turns,
+        // and a short turn ("喂？还在吗？") says too little to be either.
         .filter(|(_, l)| l.carries_sentiment())
+        .filter(|&(i, _)| !(cfg.collapse_skip_short && crate::lang::is_short(&conv.turns[i].text)))
         .collect();
+    // Sustained: the customer's next scored turn, if there is one, is still negative.
+    let sustained = |k: usize| {
+        !cfg.collapse_sustained
+            || cust
+                .get(k + 1)
+                .map_or(true, |n| n.1.sentiment.is_negative())
+    };
     let moment = |i: usize, severity: Severity, matched: String| {
         let turn = &conv.turns[i];
         EscalationMoment {
@@ -461,7 +471,11 @@ fn sentiment_collapse(
                     |best, cur| if cur.1 > best.1 { cur } else { best },
                 );
         let now = cust[k].1.sentiment.score;
-        if f64::from(peak - now) >= cfg.collapse_drop && cust[k].1.sentiment.is_negative() {
+        if f64::from(peak - now) >= cfg.collapse_drop
+            && cust[k].1.sentiment.is_negative()
+            && f64::from(now) <= cfg.collapse_min_score
+            && sustained(k)
+        {
             out.push(moment(
                 cust[k].0,
                 Severity::Medium,
@@ -632,7 +646,11 @@ mod tests {
 
     #[test]
     fn rule_decided_turns_are_no_peak_and_no_break_in_a_run() {
-        let cfg = DetectConfig::default();
+        // These turns are short; this test is about rule-decided turns, not about short ones.
+        let cfg = DetectConfig {
+            collapse_skip_short: false,
+            ..DetectConfig::default()
+        };
         let c = conv(&[
             (Customer, "太慢了"),
             (Customer, "2026110812345678"),
@@ -662,7 +680,11 @@ mod tests {
 
     #[test]
     fn sentiment_collapse_by_drop_and_by_run() {
-        let cfg = DetectConfig::default();
+        // One-letter turns: the window logic alone, without the short-turn rule.
+        let cfg = DetectConfig {
+            collapse_skip_short: false,
+            ..DetectConfig::default()
+        };
         let c = conv(&[
             (Customer, "a"),
             (Agent, "b"),
@@ -788,6 +810,39 @@ mod tests {
         let mut heavy = cfg.clone();
         heavy.weights.legal = 7.0;
         assert_eq!(risk(&[m("legal")], Ending::Upset, &heavy), 1.0);
+    }
+
+    #[test]
+    fn collapse_needs_a_confident_sustained_drop_in_turns_long_enough_to_read() {
+        let cfg = DetectConfig::default();
+        let collapses = |texts: &[&str], scores: &[f32]| {
+            let turns: Vec<(Speaker, &str)> = texts.iter().map(|t| (Customer, *t)).collect();
+            let labels: Vec<TurnLabels> = scores.iter().map(|&s| lab(s, None)).collect();
+            detect_escalation(&conv(&turns), &labels, &cfg)
+                .moments
+                .iter()
+                .filter(|m| m.trigger == "sentiment_collapse")
+                .count()
+        };
+        let long = [
+            "我昨天办的宽带今天还是没人来装",
+            "你们客服电话一直打不通，到底怎么回事",
+            "我已经等了三天了，还让我继续等下去",
+        ];
+        // A confident drop the customer stays in: a collapse.
+        assert_eq!(collapses(&long, &[0.4, -0.7, -0.8]), 1);
+        // The same drop, but the customer is fine again in the next turn: not sustained.
+        assert_eq!(collapses(&long, &[0.4, -0.7, 0.3]), 0);
+        // A drop of 0.8 to a marginal low (−0.45 > −0.5): not confident.
+        assert_eq!(collapses(&long, &[0.35, -0.45, -0.45]), 0);
+        // The low is one short turn ("喂？还在吗？"): left out, so no collapse.
+        let short = [long[0], "喂？还在吗？", long[2]];
+        assert_eq!(collapses(&short, &[0.4, -0.9, 0.2]), 0);
+        assert!(crate::lang::is_short("喂？还在吗？") && crate::lang::is_short("ok thanks"));
+        assert!(
+            !crate::lang::is_short("我想查一下话费")
+                && !crate::lang::is_short("my order never arrived")
+        );
     }
 
     #[test]

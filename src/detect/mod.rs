@@ -37,6 +37,14 @@ pub struct DetectConfig {
     pub collapse_window: usize,
     /// Sentiment collapse also fires on this many negative customer turns in a row. Default 3.
     pub negative_run: usize,
+    /// A collapse must be confident: the low turn's score at or below this. Default −0.5.
+    pub collapse_min_score: f64,
+    /// A collapse must be sustained: the next customer turn that carries sentiment (if any) is
+    /// negative too; a customer who is fine again one turn later did not collapse. Default true.
+    pub collapse_sustained: bool,
+    /// Short customer turns (at most 6 Chinese characters or 3 words: "喂？还在吗？", "ok?") are
+    /// left out of collapse detection: the model reads too little in them. Default true.
+    pub collapse_skip_short: bool,
     /// Risk bump when the conversation ends with the customer upset: risk += bump × (1 − risk).
     /// Default 0.2.
     pub ending_negative_bump: f64,
@@ -69,6 +77,9 @@ impl Default for DetectConfig {
             collapse_drop: 0.8,
             collapse_window: 3,
             negative_run: 3,
+            collapse_min_score: -0.5,
+            collapse_sustained: true,
+            collapse_skip_short: true,
             ending_negative_bump: 0.2,
             weights: TriggerWeights::default(),
             agent_negative_score: -0.5,
@@ -127,6 +138,9 @@ impl DetectConfig {
         }
         if self.collapse_window < 2 {
             return bad("collapse_window", "must be at least 2 customer turns");
+        }
+        if !(-1.0..=0.0).contains(&self.collapse_min_score) {
+            return bad("collapse_min_score", "must be in [-1, 0]");
         }
         if self.negative_run == 0 {
             return bad("negative_run", "must be at least 1");

@@ -211,6 +211,9 @@ fn recommendation(out: &mut String, r: &Recommendation, calls: &str) {
     for f in &r.why {
         let _ = write!(out, "<li>{}</li>", esc(&f.text));
     }
+    for f in &r.context {
+        let _ = write!(out, r#"<li class="muted">{}</li>"#, esc(&f.text));
+    }
     out.push_str("</ul>");
     if !r.evidence.is_empty() {
         let _ = write!(out, "<h4>{calls}</h4>");

@@ -139,6 +139,9 @@ fn agent_md(r: &TeamReport, e: &AgentEntry) -> String {
         for f in &rec.why {
             let _ = writeln!(m, "   - {}", md_esc(&f.text));
         }
+        for f in &rec.context {
+            let _ = writeln!(m, "   - _{}_", md_esc(&f.text));
+        }
         for ev in &rec.evidence {
             let _ = writeln!(
                 m,

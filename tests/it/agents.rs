@@ -243,9 +243,11 @@ fn agents_writes_json_and_csv_with_team_baseline() {
         .iter()
         .find(|r| r["module_id"] == "empathy_emotion")
         .unwrap();
+    // Every fixture call starts with the customer negative (a hard call), where the bar is the
+    // team's own rate on hard calls (28.57 % fails), not the 20 % standard: target ≥ 72 %.
     assert_eq!(
         emp["target"]["text"],
-        "“Title of empathy.acknowledge_feelings” pass rate from 25 % to ≥ 80 %"
+        "“Title of empathy.acknowledge_feelings” pass rate from 25 % to ≥ 72 %"
     );
     assert!(!emp["evidence"].as_array().unwrap().is_empty());
     // carol has 3 < 5 conversations.

@@ -64,6 +64,86 @@ fn samples_match_the_golden_results() {
         "{n_results} results for {n_jsonl} JSONL conversations + CSV"
     );
     conflicts_are_the_agents_doing(&read(&out.path().join("conversations.jsonl")));
+    coaching_rests_on_the_agents_own_misses(out.path());
+}
+
+/// Regression (issue: "Verdicts a QA team can trust"): recommendations came from what the
+/// customer did (a collapse, "投诉", 12315), so the strongest agent was sent to empathy training
+/// and calm agents to complaint handling, and the quotes were customer turns or rule text. Now
+/// escalation triggers are context only: no recommendation's priority rests on them, and every
+/// quote backing a recommendation or shown as a good example is the agent's own.
+fn coaching_rests_on_the_agents_own_misses(run: &Path) {
+    let agents_dir = tempfile::tempdir().expect("tempdir");
+    let o = convqa()
+        .arg("agents")
+        .arg("--from")
+        .arg(run)
+        .arg("--out")
+        .arg(agents_dir.path())
+        .output()
+        .expect("run convqa agents");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&read(&agents_dir.path().join("agents.json"))).unwrap();
+    let mut tops = Vec::new();
+    for a in v["agents"].as_array().unwrap() {
+        let id = a["agent_id"].as_str().unwrap();
+        let recs = a["plan"]["recommendations"].as_array().unwrap();
+        for (rank, r) in recs.iter().enumerate() {
+            let module = r["module_id"].as_str().unwrap();
+            let why = r["why"].as_array().unwrap();
+            assert!(!why.is_empty(), "{id} {module}: no agent-side signal");
+            for w in why {
+                assert_ne!(w["kind"], "escalation_trigger", "{id} {module}: {w}");
+                assert!(
+                    w["contribution"].as_f64().unwrap() > 0.0,
+                    "{id} {module}: {w}"
+                );
+            }
+            for c in r["context"].as_array().unwrap() {
+                assert_eq!(c["kind"], "escalation_trigger", "{id} {module}: {c}");
+            }
+            let sum: f64 = why
+                .iter()
+                .map(|w| w["contribution"].as_f64().unwrap())
+                .sum();
+            let priority = r["priority"].as_f64().unwrap();
+            assert!(
+                (sum - priority).abs() < 1e-3,
+                "{id} {module}: {sum} vs {priority}"
+            );
+            for e in r["evidence"].as_array().unwrap() {
+                let signal = e["signal"].as_str().unwrap();
+                if signal.starts_with("item:") || signal.starts_with("conflict_kind:") {
+                    assert_eq!(e["speaker"], "agent", "{id} {module}: {e}");
+                }
+            }
+            if let Some(g) = r["good_example"].as_object() {
+                assert_eq!(g["speaker"], "agent", "{id} {module}: {g:?}");
+            }
+            if rank == 0 {
+                tops.push((id.to_string(), module.to_string()));
+            }
+        }
+    }
+    // The strongest agent is not sent to empathy training by her customers' moods.
+    assert!(
+        !tops.contains(&("a-li-na".into(), "empathy_emotion".into())),
+        "{tops:?}"
+    );
+    // The agent written to be dismissive still gets the de-escalation and empathy modules.
+    let chen: Vec<&str> = v["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["agent_id"] == "a-chen-wei")
+        .flat_map(|a| a["plan"]["recommendations"].as_array().unwrap())
+        .map(|r| r["module_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        chen.contains(&"empathy_emotion") && chen.contains(&"complaint_deescalation"),
+        "{chen:?}"
+    );
 }
 
 /// Regression (issue: "Verdicts a QA team can trust"): a-wong-kaman's three conflicts were a
