@@ -94,6 +94,12 @@ pub struct ItemAgg {
     pub hard_pass: u64,
     #[serde(default)]
     pub hard_fail: u64,
+    /// The input's `metadata.csat` (milli-units) of conversations where the item passed and
+    /// where it failed: which items go with satisfied customers.
+    #[serde(default)]
+    pub csat_pass: SumCount,
+    #[serde(default)]
+    pub csat_fail: SumCount,
     pub worst: TopK<Worst, WORST_K>,
     pub best: TopK<Best, BEST_K>,
 }
@@ -125,6 +131,8 @@ impl ItemAgg {
         self.critical_fail += o.critical_fail;
         self.hard_pass += o.hard_pass;
         self.hard_fail += o.hard_fail;
+        self.csat_pass.merge(&o.csat_pass);
+        self.csat_fail.merge(&o.csat_fail);
         self.worst.merge(&o.worst);
         self.best.merge(&o.best);
     }
@@ -203,6 +211,14 @@ pub struct AgentAgg {
     /// collapse…). Customer-side context, never a fault of the agent's by itself.
     #[serde(default)]
     pub hard: u64,
+    /// The input's `metadata.csat` (a number on the team's own scale, in milli-units), overall
+    /// and split by whether the conversation passed QA.
+    #[serde(default)]
+    pub csat: SumCount,
+    #[serde(default)]
+    pub csat_qa_passed: SumCount,
+    #[serde(default)]
+    pub csat_qa_failed: SumCount,
     /// Conversations with at least one escalation moment.
     pub escalated: u64,
     pub triggers: BTreeMap<String, EventAgg>,
@@ -232,6 +248,17 @@ pub(crate) fn to_milli(score: f64) -> Milli {
 
 pub(crate) fn to_e4(v: f32) -> i64 {
     (f64::from(v) * 10_000.0).round() as i64
+}
+
+/// `metadata.csat` as milli-units, when it is a finite number (or a numeric string).
+fn csat_milli(c: &ConversationResult) -> Option<i64> {
+    let v = c.metadata.as_ref()?.get("csat")?;
+    let x = match v {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    (x.is_finite() && x.abs() < 1e12).then(|| (x * 1000.0).round() as i64)
 }
 
 pub(crate) fn cut_quote(q: &str) -> String {
@@ -354,6 +381,15 @@ impl AgentAgg {
         let hard =
             !c.escalation.moments.is_empty() || c.metrics.customer_sentiment.recovered.is_some();
         a.hard = u64::from(hard);
+        let csat = csat_milli(c);
+        a.csat = SumCount::opt(csat);
+        if c.qa.score.is_some() {
+            if c.qa.passed {
+                a.csat_qa_passed = SumCount::opt(csat);
+            } else {
+                a.csat_qa_failed = SumCount::opt(csat);
+            }
+        }
         let mut failed_items = Vec::new();
         for it in &c.qa.items {
             let mut ia = ItemAgg {
@@ -375,6 +411,7 @@ impl AgentAgg {
                 ItemStatus::Pass => {
                     ia.pass = 1;
                     ia.hard_pass = u64::from(hard);
+                    ia.csat_pass = SumCount::opt(csat);
                     if let Some(q) = agent_quote {
                         ia.best.push(Best(q));
                     }
@@ -382,6 +419,7 @@ impl AgentAgg {
                 ItemStatus::Fail => {
                     ia.fail = 1;
                     ia.hard_fail = u64::from(hard);
+                    ia.csat_fail = SumCount::opt(csat);
                     ia.critical_fail = u64::from(it.critical);
                     if let Some(q) = agent_quote {
                         ia.worst.push(Worst(q));
@@ -541,6 +579,9 @@ impl AgentAgg {
             self.items.entry(k.clone()).or_default().merge(v);
         }
         self.hard += o.hard;
+        self.csat.merge(&o.csat);
+        self.csat_qa_passed.merge(&o.csat_qa_passed);
+        self.csat_qa_failed.merge(&o.csat_qa_failed);
         self.escalated += o.escalated;
         merge_events(&mut self.triggers, &o.triggers);
         self.conflicted += o.conflicted;

@@ -108,6 +108,9 @@ pub struct ItemStats {
     /// fails / applicable (pass + fail).
     pub fail_rate: Rate,
     pub critical_failures: u64,
+    /// Mean `metadata.csat` where the item passed and where it failed (when inputs carry it).
+    pub csat_when_pass: MeanStat,
+    pub csat_when_fail: MeanStat,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -163,6 +166,10 @@ pub struct AgentStats {
     /// Resolved, out of conversations whose resolution is known (resolved + unresolved).
     pub resolution: Rate,
     pub resolution_unknown: u64,
+    /// The input's `metadata.csat`: all conversations, those that passed QA, those that failed.
+    pub csat: MeanStat,
+    pub csat_qa_passed: MeanStat,
+    pub csat_qa_failed: MeanStat,
     pub first_started_at: Option<String>,
     pub last_started_at: Option<String>,
 }
@@ -200,6 +207,8 @@ impl AgentStats {
                         na: i.na,
                         fail_rate: Rate::new(i.fail, i.applicable()),
                         critical_failures: i.critical_fail,
+                        csat_when_pass: MeanStat::from(&i.csat_pass, 1000.0, 3),
+                        csat_when_fail: MeanStat::from(&i.csat_fail, 1000.0, 3),
                     };
                     (k.clone(), s)
                 })
@@ -230,6 +239,9 @@ impl AgentStats {
             mean_response_latency_ms: MeanStat::from(&a.mean_response_latency_ms, 1.0, 1),
             resolution: Rate::new(resolved, resolved + unresolved),
             resolution_unknown: n - resolved - unresolved,
+            csat: MeanStat::from(&a.csat, 1000.0, 3),
+            csat_qa_passed: MeanStat::from(&a.csat_qa_passed, 1000.0, 3),
+            csat_qa_failed: MeanStat::from(&a.csat_qa_failed, 1000.0, 3),
             first_started_at: a.first_started_at.clone(),
             last_started_at: a.last_started_at.clone(),
         }

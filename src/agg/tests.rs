@@ -365,3 +365,40 @@ fn out_of_range_score_is_an_error_not_a_number() {
         "{err}"
     );
 }
+
+/// `metadata.csat` is kept per agent, split by QA pass/fail and per item pass/fail, and merges
+/// exactly (halves = whole); a missing or non-numeric CSAT is not counted.
+#[test]
+fn csat_is_aggregated_by_qa_outcome_and_by_item() {
+    use crate::agg::AgentStats;
+    let spec = AggSpec::default();
+    let mk = |id: &str, score: f64, st: ItemStatus, csat: Option<serde_json::Value>| {
+        let mut c = conv(id, "a", Some(score), &[("empathy", st)]);
+        c.metadata = csat.map(|v| serde_json::json!({ "csat": v }));
+        c
+    };
+    let cs = [
+        mk("c1", 90.0, ItemStatus::Pass, Some(serde_json::json!(5))),
+        mk("c2", 95.0, ItemStatus::Pass, Some(serde_json::json!("4"))),
+        mk("c3", 40.0, ItemStatus::Fail, Some(serde_json::json!(1.5))),
+        mk("c4", 30.0, ItemStatus::Fail, Some(serde_json::json!("n/a"))),
+        mk("c5", 30.0, ItemStatus::Fail, None),
+    ];
+    let mut whole = Aggregate::new(&spec);
+    let (mut h1, mut h2) = (Aggregate::new(&spec), Aggregate::new(&spec));
+    for (k, c) in cs.iter().enumerate() {
+        whole.add(c, &spec).unwrap();
+        if k % 2 == 0 { &mut h1 } else { &mut h2 }
+            .add(c, &spec)
+            .unwrap();
+    }
+    h1.merge(&h2).unwrap();
+    assert_eq!(h1.team(), whole.team());
+    let s = AgentStats::from_agg(&whole.team());
+    assert_eq!((s.csat.n, s.csat.mean), (3, Some(3.5)));
+    assert_eq!(s.csat_qa_passed.mean, Some(4.5));
+    assert_eq!(s.csat_qa_failed.mean, Some(1.5));
+    let e = &s.items["empathy"];
+    assert_eq!((e.csat_when_pass.n, e.csat_when_pass.mean), (2, Some(4.5)));
+    assert_eq!((e.csat_when_fail.n, e.csat_when_fail.mean), (1, Some(1.5)));
+}

@@ -294,6 +294,26 @@ fn agent_page(r: &TeamReport, e: &AgentEntry) -> String {
     }
     b.push_str("</section>\n");
 
+    if let Some(c) = super::csat_check(&e.stats, &team.stats) {
+        let _ = write!(
+            b,
+            "<section id=\"outcome\"><h2>Outcome check</h2><p>{}</p>",
+            esc(&c.summary)
+        );
+        if !c.items.is_empty() {
+            b.push_str("<table><thead><tr><th>Item (team)</th><th>CSAT when passed</th><th>CSAT when failed</th></tr></thead><tbody>");
+            for (title, p, pn, f, fn_) in &c.items {
+                let _ = write!(
+                    b,
+                    "<tr><td>{}</td><td>{p:.2} ({pn})</td><td>{f:.2} ({fn_})</td></tr>",
+                    esc(title)
+                );
+            }
+            b.push_str("</tbody></table>");
+        }
+        b.push_str("</section>\n");
+    }
+
     b.push_str("<section id=\"charts\"><h2>Charts</h2><div class=\"charts\">\n");
     let s = &e.stats;
     let _ = writeln!(

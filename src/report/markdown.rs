@@ -164,6 +164,15 @@ fn agent_md(r: &TeamReport, e: &AgentEntry) -> String {
             );
         }
     }
+    if let Some(c) = super::csat_check(s, t) {
+        let _ = writeln!(m, "\n## Outcome check\n\n{}", md_esc(&c.summary));
+        if !c.items.is_empty() {
+            m.push_str("\n| Item (team) | CSAT when passed | CSAT when failed |\n|---|---|---|\n");
+            for (title, p, pn, f, fn_) in &c.items {
+                let _ = writeln!(m, "| {} | {p:.2} ({pn}) | {f:.2} ({fn_}) |", md_esc(title));
+            }
+        }
+    }
     if !e.highlights.moments.is_empty() {
         m.push_str("\n## Escalation and conflict moments\n\n");
         for mo in &e.highlights.moments {

@@ -381,6 +381,49 @@ pub fn build(
 // ---- small formatting helpers shared by the writers -------------------------------------------
 
 /// "12 %" or "–" for no data.
+/// The outcome check of an agent page, when the inputs carry `metadata.csat`: a summary line
+/// and, per checklist item (team-wide, largest difference first), the mean CSAT where the item
+/// passed and where it failed. Items with fewer than 3 rated conversations on either side are
+/// left out: a difference of one or two ratings says nothing.
+pub(crate) struct CsatCheck {
+    pub summary: String,
+    pub items: Vec<(String, f64, u64, f64, u64)>,
+}
+
+pub(crate) fn csat_check(s: &AgentStats, t: &AgentStats) -> Option<CsatCheck> {
+    if s.csat.n == 0 && t.csat.n == 0 {
+        return None;
+    }
+    let summary = format!(
+        "CSAT from the input's metadata: mean {} over {} rated conversations; passed QA {} ({}), failed QA {} ({}); team {} ({}).",
+        fmt_num(s.csat.mean, 2),
+        s.csat.n,
+        fmt_num(s.csat_qa_passed.mean, 2),
+        s.csat_qa_passed.n,
+        fmt_num(s.csat_qa_failed.mean, 2),
+        s.csat_qa_failed.n,
+        fmt_num(t.csat.mean, 2),
+        t.csat.n
+    );
+    let mut items: Vec<(String, f64, u64, f64, u64)> = t
+        .items
+        .values()
+        .filter_map(|i| {
+            let (p, f) = (&i.csat_when_pass, &i.csat_when_fail);
+            if p.n < 3 || f.n < 3 {
+                return None;
+            }
+            Some((i.title.clone(), p.mean?, p.n, f.mean?, f.n))
+        })
+        .collect();
+    items.sort_by(|a, b| {
+        (b.1 - b.3)
+            .total_cmp(&(a.1 - a.3))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    Some(CsatCheck { summary, items })
+}
+
 pub(crate) fn fmt_rate(r: Option<f64>) -> String {
     r.map(crate::coach::pct).unwrap_or_else(|| "–".into())
 }

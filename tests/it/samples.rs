@@ -126,6 +126,32 @@ fn coaching_rests_on_the_agents_own_misses(run: &Path) {
             }
         }
     }
+    // Outcome check: the agent page relates QA to the CSAT the inputs carry (item 6); the mean
+    // is recomputed here from the results' metadata.
+    let csats: Vec<f64> = read(&run.join("conversations.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["agent_id"] == "a-li-na")
+        .filter_map(|v| v["metadata"]["csat"].as_f64())
+        .collect();
+    assert!(!csats.is_empty());
+    let mean = csats.iter().sum::<f64>() / csats.len() as f64;
+    let report_dir = tempfile::tempdir().expect("tempdir");
+    let o = convqa()
+        .arg("report")
+        .arg("--from")
+        .arg(run)
+        .arg("--out")
+        .arg(report_dir.path())
+        .output()
+        .expect("run convqa report");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = read(&report_dir.path().join("agents/a-li-na.md"));
+    let want = format!("mean {mean:.2} over {} rated conversations", csats.len());
+    assert!(
+        md.contains("## Outcome check") && md.contains(&want),
+        "{want}\n{md}"
+    );
     // The strongest agent is not sent to empathy training by her customers' moods.
     assert!(
         !tops.contains(&("a-li-na".into(), "empathy_emotion".into())),
