@@ -64,6 +64,8 @@ pub struct Calibration {
     pub csat: CsatCheck,
     /// Present when two or more reviewers labelled some of the same conversations.
     pub reviewers: Option<ReviewerAgreement>,
+    /// Checklist weights fitted to the reviewers' scores (present with enough scored labels).
+    pub weights: Option<super::fit::WeightFit>,
     pub problems: Problems,
 }
 
@@ -425,8 +427,28 @@ pub fn calibrate(
         conflict: binary_agreement(Judgement::Conflict, &matched, opts),
         csat: csat_check(&matched, known_items, opts),
         reviewers: reviewer_agreement(&matched, known_items),
+        weights: fit_weights(&matched, known_items),
         problems,
     }
+}
+
+/// The weight fit over the checklist's items, each starting from the weight the results carry.
+fn fit_weights(
+    matched: &[(&Label, &ConversationResult)],
+    known_items: &[(String, String)],
+) -> Option<super::fit::WeightFit> {
+    let ids: Vec<String> = known_items.iter().map(|(id, _)| id.clone()).collect();
+    let current: Vec<(String, f64)> = ids
+        .iter()
+        .map(|id| {
+            let w = matched
+                .iter()
+                .find_map(|(_, r)| r.qa.items.iter().find(|i| &i.id == id))
+                .map_or(1.0, |i| i.weight);
+            (id.clone(), w)
+        })
+        .collect();
+    super::fit::fit_weights(&current, &super::fit::rows_from(matched, &ids))
 }
 
 /// κ over (tool, reviewer) pairs already coded 0/1.

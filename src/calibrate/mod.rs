@@ -12,12 +12,14 @@
 //! - [`labels`]: the labels files and the `--map` that reads a team's own rubric;
 //! - [`stats`]: κ, bootstrap, rank correlations, the line fit;
 //! - [`compare`]: the [`Calibration`] itself, plain data that serialises to `calibration.json`;
+//! - [`fit`]: checklist weights fitted to the reviewers' grades, with a held-out check;
 //! - [`render`]: `calibration.md` and `calibration.html`.
 //!
 //! Labels that name a conversation the runs do not have, an item the checklist does not have, or
 //! a value the map cannot read are listed in the output, never dropped silently.
 
 pub mod compare;
+pub mod fit;
 pub mod labels;
 pub mod render;
 pub mod stats;

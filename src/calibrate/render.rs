@@ -136,6 +136,24 @@ pub fn markdown(c: &Calibration) -> String {
         }
         let _ = writeln!(o, "\nκ, or Spearman for the score.");
     }
+    if let Some(f) = &c.weights {
+        let _ = writeln!(o, "\n## Weights fitted to the reviewers' scores\n");
+        let _ = writeln!(
+            o,
+            "{} conversations. Spearman with the reviewers: current weights {}, fitted {} (in sample); \
+             on held-out folds fitted {} against current {}. Adopt a fitted weight only where the \
+             held-out figure improves (`fitted-weights.toml` has them as checklist lines).\n",
+            f.n,
+            num(f.spearman_current),
+            num(f.spearman_fitted),
+            num(f.spearman_held_out),
+            num(f.spearman_current_held_out)
+        );
+        let _ = writeln!(o, "| item | current | fitted |\n|---|---|---|");
+        for w in &f.weights {
+            let _ = writeln!(o, "| {} | {} | {} |", cell(&w.id), w.current, w.fitted);
+        }
+    }
     if c.csat.n > 0 {
         let _ = writeln!(o, "\n## CSAT\n");
         let _ = writeln!(
@@ -339,6 +357,27 @@ pub fn html(c: &Calibration) -> String {
                 t.n,
                 num(t.reviewer_reviewer),
                 num(t.tool_reviewer)
+            );
+        }
+        o.push_str("</table>");
+    }
+    if let Some(f) = &c.weights {
+        let _ = write!(
+            o,
+            "<h2>Weights fitted to the reviewers' scores</h2><p class=\"muted\">{} conversations. Spearman with the reviewers: current {}, fitted {} (in sample); held-out folds: fitted {}, current {}. Adopt a fitted weight only where the held-out figure improves.</p><table><tr><th>item</th><th>current</th><th>fitted</th></tr>",
+            f.n,
+            num(f.spearman_current),
+            num(f.spearman_fitted),
+            num(f.spearman_held_out),
+            num(f.spearman_current_held_out)
+        );
+        for w in &f.weights {
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&w.id),
+                w.current,
+                w.fitted
             );
         }
         o.push_str("</table>");

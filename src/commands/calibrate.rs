@@ -99,6 +99,12 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         &a.out.join("calibration.html"),
         render::html(&cal).as_bytes(),
     )?;
+    if let Some(f) = &cal.weights {
+        write_atomic(
+            &a.out.join("fitted-weights.toml"),
+            crate::calibrate::fit::snippet(f).as_bytes(),
+        )?;
+    }
 
     let p = &cal.problems;
     for x in p.records.iter().chain(&p.unknown_conversations) {

@@ -317,4 +317,16 @@ fn dev_set_calibrates() {
     assert_eq!(cal["items"].as_array().unwrap().len(), 9);
     assert!(cal["score"]["spearman"].is_number());
     assert!(cal["reviewers"]["conversations"].as_u64().unwrap() >= 100);
+    // The weight fit: one row per reviewer-scored conversation, every checklist item, and the
+    // held-out figure beside the in-sample one; fitted-weights.toml says the same as TOML.
+    let w = &cal["weights"];
+    assert_eq!(w["n"], 300);
+    assert!(w["spearman_held_out"].is_number() && w["spearman_current_held_out"].is_number());
+    assert!(w["weights"].as_array().unwrap().len() >= 9);
+    let snippet = std::fs::read_to_string(t.path().join("cal/fitted-weights.toml")).unwrap();
+    let parsed: toml::Value = toml::from_str(&snippet).unwrap();
+    assert!(
+        parsed["weights"].get("resolution.next_steps").is_some(),
+        "{snippet}"
+    );
 }
