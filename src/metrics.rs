@@ -206,20 +206,36 @@ static UNRESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// Phrases by which a customer confirms the fix. The Chinese ones must not follow a negation
-/// (不好了 is "it went wrong"); the regex crate has no look-behind, so the guard is a class.
-static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
+/// Phrases by which a customer confirms the fix itself. The Chinese ones must not follow a
+/// negation ("没好了") nor be a question ("好了吗"). A confirmed fix decides even when the model
+/// reads the turn as negative: "试了，确实好了，但是这个体验我也是醉了" is resolved with a complaint.
+static FIXED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
         that\s+(?:works|worked|fixed\s+it|did\s+it|helped|helps)
-        | (?:it'?s|it\s+is|everything'?s|everything\s+is)\s+working
-        | works\s+now | working\s+now | (?:fixed|solved|resolved)\b
-        | \bthanks\b | thank\s+you | \bperfect\b | all\s+(?:good|set|sorted)
+        | (?:it'?s|it\s+is|everything'?s|everything\s+is)\s+(?:working|sorted|fixed|resolved)
+        | works\s+now | working\s+now | (?:fixed|solved|resolved)\b | all\s+(?:good|set|sorted) | \bsorted\b
         | (?:^|[^不没沒未还還])(?:好了|可以了|解决了|解決了|行了|能用了|正常了|成功了|搞定了?)(?:$|[^吗嗎么麼?？])
-        | 没问题了 | 沒問題了 | 谢谢 | 謝謝 | 多谢 | 多謝 | 感谢 | 感謝 | 明白了",
+        | 没问题了 | 沒問題了",
     )
     .expect("static regex")
 });
+
+/// Courtesy that closes a conversation ("谢谢", "thanks", "明白了", "没事了"): resolved only when
+/// the model does not read the turn as negative ("谢谢你们的敷衍" is not).
+static THANKS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        \bthanks\b | thank\s+you | \bperfect\b
+        | 谢谢 | 謝謝 | 多谢 | 多謝 | 感谢 | 感謝 | 明白了 | 没事了 | 沒事了",
+    )
+    .expect("static regex")
+});
+
+/// End of the last match of `re` in `text`, if any.
+fn last_end(re: &Regex, text: &str) -> Option<usize> {
+    re.find_iter(text).last().map(|m| m.end())
+}
 
 fn evidence(i: usize, t: &Turn) -> Evidence {
     let quote = match t.text.char_indices().nth(QUOTE_CHARS) {
@@ -235,9 +251,10 @@ fn evidence(i: usize, t: &Turn) -> Evidence {
 }
 
 /// Did the customer confirm the fix? Over the last [`CLOSING_CUSTOMER_TURNS`] customer turns,
-/// latest first, the first turn with a signal decides: a "still not working" phrase →
-/// `unresolved`; a confirming phrase ("好了", "解决了", "thanks, that fixed it", …) in a turn the
-/// model does not label negative → `resolved`. Without a phrase, a negative last customer turn →
+/// latest first, the first turn with a signal decides: a confirmed fix ("好了", "解决了", "it's
+/// sorted now") → `resolved` unless a "still not working" phrase comes after it in the turn; a
+/// "still not working" phrase → `unresolved`; closing thanks in a turn the model does not label
+/// negative → `resolved`. Without a phrase, a negative last customer turn →
 /// `unresolved`; otherwise `unknown`. Traditional Chinese is matched after conversion to
 /// simplified, and directly.
 pub fn resolution(conv: &Conversation, labels: &[TurnLabels]) -> Resolution {
@@ -247,10 +264,19 @@ pub fn resolution(conv: &Conversation, labels: &[TurnLabels]) -> Resolution {
         .collect();
     for &(i, t, l) in &closing {
         let text = crate::lang::to_simplified(&t.text);
-        if UNRESOLVED.is_match(&text) {
+        // Within a turn the later signal wins: "不行哦！按住会进入解锁页面. 可以了，谢谢！" ends
+        // fixed, "thanks, but it's still not working" ends unresolved.
+        let still = last_end(&UNRESOLVED, &text);
+        let fixed = last_end(&FIXED, &text);
+        if let Some(f) = fixed {
+            if still.map_or(true, |u| f > u) {
+                return status("resolved", Some(evidence(i, t)));
+            }
+        }
+        if still.is_some() {
             return status("unresolved", Some(evidence(i, t)));
         }
-        if RESOLVED.is_match(&text) && !l.sentiment.is_negative() {
+        if THANKS.is_match(&text) && !l.sentiment.is_negative() {
             return status("resolved", Some(evidence(i, t)));
         }
     }
@@ -513,10 +539,40 @@ mod tests {
                 "neutral",
                 "resolved",
             ),
-            // A confirming phrase in a turn the model calls negative is not a confirmation.
+            // Thanks in a turn the model calls negative is not a confirmation.
             (
                 &[(C, "x"), (A, "y"), (C, "thanks a lot, really")],
                 "negative",
+                "unresolved",
+            ),
+            // A confirmed fix is, even said with a complaint the model reads as negative.
+            (
+                &[
+                    (C, "x"),
+                    (A, "y"),
+                    (C, "试了，确实好了，但是这个体验我也是醉了"),
+                ],
+                "negative",
+                "resolved",
+            ),
+            (
+                &[(C, "x"), (A, "y"), (C, "It's sorted now, thanks")],
+                "neutral",
+                "resolved",
+            ),
+            // Within a turn the later signal wins.
+            (
+                &[
+                    (C, "x"),
+                    (A, "y"),
+                    (C, "不行哦！按住会进入解锁页面. 可以了，谢谢！"),
+                ],
+                "neutral",
+                "resolved",
+            ),
+            (
+                &[(C, "x"), (A, "y"), (C, "好了一会儿，现在还是不行")],
+                "neutral",
                 "unresolved",
             ),
             (&[(A, "hello")], "neutral", "unknown"),
