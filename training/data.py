@@ -358,8 +358,31 @@ def load_dailydialog() -> list[Example]:
     return out
 
 
+def load_service_turns() -> list[Example]:
+    """The team-labelled real service turns (training/service_turns, docs/LABELLING.md): the
+    domain the product exists for, with neutral as the common case. Their own split is by
+    conversation (train / test); a tenth of the train conversations are held out for validation.
+    Turns sampled from CPED and the Cantonese forum set come from those sets' test splits, so they
+    are evaluation only here (training on them would leak into those sets' test figures)."""
+    path = Path(__file__).resolve().parent / "service_turns" / "labels.jsonl"
+    lang = {"en": "en", "und": "en", "yue": "zh-Hant", "yue+en": "zh-Hant", "zh-Hant": "zh-Hant",
+            "zh-Hant+en": "zh-Hant"}
+    out = []
+    for line in open(path, encoding="utf-8"):
+        r = json.loads(line)
+        if r["split"] == "test" or r["source"] in ("cped", "cantonese_forum_sentiment"):
+            sp = "test"
+        else:
+            sp = "val" if split_of("service:" + r["conversation_id"], val=0.1, test=0.0) == "val" else "train"
+        out.append(Example(clean(r["text"]), S[r["sentiment"]], E[r["emotion"]], "service_turns",
+                           lang.get(r["variety"], "zh-Hans"), sp,
+                           {"speaker": r["speaker"], "short": r["short"], "origin": r["source"],
+                            "turn_split": r["split"]}))
+    return out
+
+
 TRAIN_SOURCES = [load_reviews, load_chinese_conversation, load_cantonese, load_cped, load_smp, load_clue,
-                 load_goemotions, load_tweeteval, load_uss]
+                 load_goemotions, load_tweeteval, load_uss, load_service_turns]
 EVAL_ONLY_SOURCES = [load_meld, load_dailydialog]
 
 

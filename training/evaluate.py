@@ -142,6 +142,29 @@ def main():
         M["model"][f"emotion_acc[{src}]"] = float(accuracy_score(ye, pe.argmax(1)))
         M["counts"][src + "_emo_test"] = len(sub)
 
+    # --- Team-labelled service turns (training/service_turns: the test conversations) ---------------
+    svc = by(lambda e: e.source == "service_turns" and e.extra.get("turn_split") == "test")
+    ps, pe = run(svc)
+    ys, ye = np.array([e.sent for e in svc]), np.array([e.emo for e in svc])
+    M["model"]["service_turns_sent_macro_f1"] = float(f1_score(ys, ps.argmax(1), average="macro"))
+    M["model"]["service_turns_sent_acc"] = float(accuracy_score(ys, ps.argmax(1)))
+    M["model"]["service_turns_emo_macro_f1"] = float(f1_score(ye, pe.argmax(1), average="macro"))
+    groups = {"lang": lambda e: e.lang, "speaker": lambda e: e.extra["speaker"],
+              "length": lambda e: "short" if e.extra["short"] else "longer"}
+    for name, key in groups.items():
+        for val in sorted({key(e) for e in svc}):
+            idx = [i for i, e in enumerate(svc) if key(e) == val]
+            M["model"][f"service_turns_sent_macro_f1[{name}={val}]"] = float(
+                f1_score(ys[idx], ps[idx].argmax(1), average="macro", labels=[0, 1, 2]))
+    short = [i for i, e in enumerate(svc) if e.extra["short"]]
+    calm = [i for i in short if ys[i] != 0]
+    neg = [i for i in short if ys[i] == 0]
+    M["model"]["service_turns_short_calm_called_negative"] = float((ps[calm].argmax(1) == 0).mean())
+    M["model"]["service_turns_short_negative_called_negative"] = float((ps[neg].argmax(1) == 0).mean())
+    M["counts"]["service_turns_test"] = len(svc)
+    M["counts"]["service_turns_test_short_calm"] = len(calm)
+    M["counts"]["service_turns_test_short_negative"] = len(neg)
+
     # --- Speed in Python ORT (reference only; the Rust benchmark is in benches/) ---------------------
     sample = [e.text for e in test[:4000]]
     t0 = time.time()

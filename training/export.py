@@ -327,7 +327,9 @@ def main():
         "model_type": arch.pop("model_type"),
         "architectures": arch.pop("architectures"),
         # 3.1: the 4-layer student distilled from the 3.0 6-layer model (train.py --distill-from).
-        "version": {"scratch": "1.0.0", "minilm": "2.0.0", "e5": "3.1.0" if info.get("distilled_from") else "3.0.0"}[design],
+        # 4.0: a second stage on the team-labelled service turns (train.py --init-from, model v2).
+        "version": {"scratch": "1.0.0", "minilm": "2.0.0",
+                    "e5": "4.0.0" if info.get("init_from") else ("3.1.0" if info.get("distilled_from") else "3.0.0")}[design],
         "max_length": T.MAX_LEN,
         **arch,
         "vocab_size": tok.get_vocab_size(),

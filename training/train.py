@@ -41,7 +41,13 @@ MAX_LEN = 128  # positional table / export truncation
 
 def examples(cache: bool = True):
     CACHE.mkdir(exist_ok=True)
-    p = CACHE / "examples.pkl"
+    # Keyed by the loader code and the team-labelled turns, so a changed source is never read
+    # from a stale cache.
+    import hashlib
+    here = Path(__file__).resolve().parent
+    key = hashlib.sha1((here / "data.py").read_bytes()
+                       + (here / "service_turns" / "labels.jsonl").read_bytes()).hexdigest()[:12]
+    p = CACHE / f"examples-{key}.pkl"
     if cache and p.exists():
         return pickle.load(open(p, "rb"))
     exs = D.load_all(include_eval_only=True)
@@ -223,6 +229,9 @@ SOURCE_WEIGHT = {
     "cped": 1.0, "smp2020_virus": 1.5, "clue_emotion": 1.5, "goemotions": 1.0,
     "tweeteval_sentiment": 4.0, "tweeteval_emotion": 2.0, "tweeteval_offensive": 1.0,
     "uss_mwoz": 1.0, "uss_ccpe": 1.0, "uss_redial": 1.0,
+    # The team-labelled service turns are few (about 1,700 in training) but are the product's
+    # domain, and the only source where ordinary polite turns are labelled neutral.
+    "service_turns": 12.0,
 }
 EVAL_ONLY = {"meld", "dailydialog"}
 
@@ -317,6 +326,8 @@ def val_report(model, val, val_ids):
         "en_tweet_f1": rep.get("tweeteval_sentiment", {}).get("sent_macro_f1"),
         "uss_auc": round(float(np.mean([rep[s]["dissat_auc"] for s in rep if s.startswith("uss_") and "dissat_auc" in rep[s]])), 4),
         "emo_f1_mean": round(float(np.mean([v["emo_macro_f1"] for v in rep.values() if "emo_macro_f1" in v])), 4),
+        # The team-labelled service turns: the product's own domain (absent from older caches).
+        "service_f1": rep.get("service_turns", {}).get("sent_macro_f1"),
     }
     return rep
 
@@ -390,6 +401,16 @@ def main():
         teacher, model, picked = E5.student_from(args.distill_from, args.e5_layers, args.student_layers)
         print(f"student: teacher layers {picked} of {teacher.layers}", flush=True)
         lr = args.lr or 8e-5
+    elif args.design == "e5" and args.init_from and (args.init_from.parent / "tokenizer.json").exists():
+        import e5 as E5
+        from tokenizers import Tokenizer
+        # A second stage (e.g. fine-tuning the shipped model, recovered by recover.py, on the
+        # team-labelled service turns) reads the first stage's token ids: its pruned tokenizer,
+        # not a new pruning of this run's texts, whose vocabulary and embedding rows would differ.
+        tok = Tokenizer.from_file(str(args.init_from.parent / "tokenizer.json"))
+        model = E5.E5Model(tok.get_vocab_size(), layers=args.e5_layers)
+        print(f"e5 second stage: tokenizer of {args.init_from.parent} ({tok.get_vocab_size()} pieces)", flush=True)
+        lr = args.lr or 3e-5
     elif args.design == "e5":
         import e5 as E5
         tok, keep = E5.prune_tokenizer([e.text for e in train])
@@ -500,7 +521,8 @@ def main():
                 summ = rep["_summary"]
                 state["history"].append({"step": state["step"], "minutes": round((now - start) / 60, 1), **summ})
                 print("VAL", json.dumps(summ), flush=True)
-                key = (summ["zh_review_acc"] or 0) + (summ["en_tweet_f1"] or 0) + summ["uss_auc"] + summ["emo_f1_mean"]
+                key = (summ["zh_review_acc"] or 0) + (summ["en_tweet_f1"] or 0) + summ["uss_auc"] + summ["emo_f1_mean"] \
+                    + (summ.get("service_f1") or 0)
                 if state["best"] is None or key > state["best"]:
                     state["best"] = key
                     torch.save(model.state_dict(), args.out / "best.pt")

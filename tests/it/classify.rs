@@ -223,10 +223,12 @@ fn sample_turn_texts() -> Vec<String> {
 
 #[test]
 fn fast_model_mostly_agrees_with_the_default_on_the_sample_calls() {
-    // The fast model is a distilled copy of the default one: on these 518 sample turns they agreed
-    // on 88 % of the sentiment and 82 % of the emotion labels when it was bundled (86 % / 80 % for
-    // the first student). Far less means the wrong files in models/fast (another tokenizer, another
-    // label order) or a broken export.
+    // The fast model (3.1) is a distilled copy of the default 3.0: on these 518 sample turns they
+    // agreed on 88 % of the sentiment and 82 % of the emotion labels when it was bundled. The
+    // default is now 4.0, a second stage of 3.0 on the team-labelled service turns (which made it
+    // call far fewer ordinary turns negative), and agreement fell to 58 % / 55 % until the fast
+    // model is distilled again from it. Far less still means the wrong files in models/fast
+    // (another tokenizer, another label order) or a broken export.
     let texts = sample_turn_texts();
     assert!(texts.len() > 300, "{} sample turns", texts.len());
     let input: String = texts.iter().map(|t| format!("{t}\n")).collect();
@@ -244,8 +246,8 @@ fn fast_model_mostly_agrees_with_the_default_on_the_sample_calls() {
             / texts.len() as f64
     };
     let (sent, emo) = (agree("sentiment"), agree("emotion"));
-    assert!(sent >= 0.8, "sentiment labels agree on {sent:.3}");
-    assert!(emo >= 0.7, "emotion labels agree on {emo:.3}");
+    assert!(sent >= 0.5, "sentiment labels agree on {sent:.3}");
+    assert!(emo >= 0.45, "emotion labels agree on {emo:.3}");
     for (a, b) in default.iter().zip(&fast_out) {
         assert_eq!(a["language"], b["language"], "{a} vs {b}");
     }
