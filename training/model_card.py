@@ -179,9 +179,12 @@ def main():
           + ". Checked on export: "
           "alone vs in a padded batch of 32 agree within 1e-5 (and the Rust side rounds probabilities to 4 "
           "decimals)."
-          + (f" The weights are the training run's as recovered from {recovered} (`training/recover.py`; its fp32 "
-             "checkpoint did not survive a machine move), so they sit on that export's int8 grid, within half a "
-             "quantisation step of the trained values, and were quantised again from there." if recovered else "")
+          + ((" The second stage (4.0.0) started from 3.0.0's weights as recovered from its int8 export "
+              "(`training/recover.py`) and trained on from there (What changed, below)."
+              if cfg.get("version") == "4.0.0" else
+              f" The weights are the training run's as recovered from {recovered} (`training/recover.py`; its fp32 "
+              "checkpoint did not survive a machine move), so they sit on that export's int8 grid, within half a "
+              "quantisation step of the trained values, and were quantised again from there.") if recovered else "")
           + "\n")
     else:
         w("- **Precision:** fp32 compute. The two embedding tables are stored as int8 with one fp32 scale per row and "
