@@ -48,10 +48,13 @@ def main():
     ap.add_argument("--model", default=None)
     ap.add_argument("--split", default="all", choices=["test", "train", "all"])
     ap.add_argument("--out", default=None)
+    ap.add_argument("--exclude-source", action="append", default=[],
+                    help="leave out the turns of this source (e.g. cantonese_forum_sentiment: see PROVENANCE.md)")
     a = ap.parse_args()
     rows = [json.loads(l) for l in open(HERE / "labels.jsonl", encoding="utf-8")]
     if a.split != "all":
         rows = [r for r in rows if r["split"] == a.split]
+    rows = [r for r in rows if r["source"] not in a.exclude_source]
     texts = "\n".join(" ".join(r["text"].split()) for r in rows) + "\n"
     cmd = [str(ROOT / "target/release/convqa"), "classify", "--threads", "2"]
     if a.model:
@@ -63,7 +66,8 @@ def main():
         r["gold_sentiment"], r["gold_emotion"] = r["sentiment"], r["emotion"]
         r["pred_sentiment"] = p.get("sentiment", {}).get("label", "neutral")
         r["pred_emotion"] = p.get("emotion", {}).get("label", "neutral")
-    report = {"model": a.model or "models/ (default)", "split": a.split, "all": summary(rows)}
+    report = {"model": a.model or "models/ (default)", "split": a.split, "excluded_sources": a.exclude_source,
+              "all": summary(rows)}
     for key in ("source", "speaker", "variety", "short"):
         groups = defaultdict(list)
         for r in rows:
