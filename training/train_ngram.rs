@@ -10,7 +10,7 @@
 //! the same labels give the same file, byte for byte. `--check` trains and reports without
 //! writing, and fails if the bundled file differs from what the labels give.
 
-use convqa::model::ngram::{features, fit, FitOptions, NgramClassifier, BITS};
+use convqa::model::ngram::{features, fit, fnv1a, FitOptions, NgramClassifier, BITS};
 use std::collections::BTreeMap;
 
 struct Turn {
@@ -22,12 +22,7 @@ struct Turn {
 
 fn fold_of(conversation: &str) -> usize {
     // FNV-1a of the conversation id: a stable split independent of file order.
-    let mut h: u32 = 0x811c_9dc5;
-    for b in conversation.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    (h % 5) as usize
+    (fnv1a(conversation.as_bytes()) % 5) as usize
 }
 
 #[derive(Default, Clone, Copy)]

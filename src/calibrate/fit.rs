@@ -124,12 +124,7 @@ fn ascend(rows: &[&FitRow], start: &[f64]) -> Vec<f64> {
 }
 
 fn fold_of(id: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in id.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h % FOLDS
+    crate::model::ngram::fnv1a(id.as_bytes()) % FOLDS
 }
 
 /// Fit the weights of `items` (id, current weight; checklist order) to the rows. None with

@@ -210,19 +210,29 @@ fn turn_list(v: &[usize]) -> String {
     }
 }
 
-fn say(item: &Item, m: &Matcher, never: bool, p: &Prepared<'_>) -> Outcome {
+/// The item speaker's turns in scope and the scope in words, or the N/A outcome when the scope
+/// needs timestamps the turns lack or holds no turn of that speaker.
+fn scoped_turns(item: &Item, p: &Prepared<'_>) -> Result<(String, Vec<usize>), Outcome> {
     let scope = item.scope.describe(item.speaker, p.timestamps);
     let Some(cands) = in_scope(item, p) else {
-        return Outcome::na(format!(
+        return Err(Outcome::na(format!(
             "the item looks{scope}, and the turns carry no timestamps"
-        ));
+        )));
     };
     if cands.is_empty() {
-        return Outcome::na(format!(
+        return Err(Outcome::na(format!(
             "there are no {}turns{scope} to check",
             item.speaker.noun()
-        ));
+        )));
     }
+    Ok((scope, cands))
+}
+
+fn say(item: &Item, m: &Matcher, never: bool, p: &Prepared<'_>) -> Outcome {
+    let (scope, cands) = match scoped_turns(item, p) {
+        Ok(x) => x,
+        Err(na) => return na,
+    };
     let who = speaker_the(item.speaker);
     if !never {
         for &i in &cands {
@@ -513,18 +523,10 @@ fn model(
     also: Option<&Matcher>,
     p: &Prepared<'_>,
 ) -> Outcome {
-    let scope = item.scope.describe(item.speaker, p.timestamps);
-    let Some(cands) = in_scope(item, p) else {
-        return Outcome::na(format!(
-            "the item looks{scope}, and the turns carry no timestamps"
-        ));
+    let (scope, cands) = match scoped_turns(item, p) {
+        Ok(x) => x,
+        Err(na) => return na,
     };
-    if cands.is_empty() {
-        return Outcome::na(format!(
-            "there are no {}turns{scope} to check",
-            item.speaker.noun()
-        ));
-    }
     let who = speaker_the(item.speaker);
     let mut closest: Option<(usize, f64)> = None;
     for &i in &cands {

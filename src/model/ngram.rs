@@ -51,7 +51,8 @@ impl std::fmt::Debug for NgramClassifier {
     }
 }
 
-fn fnv1a(bytes: &[u8]) -> u32 {
+/// 32-bit FNV-1a: the feature hash, also the stable conversation-to-fold key of the trainers.
+pub fn fnv1a(bytes: &[u8]) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for &b in bytes {
         h ^= u32::from(b);
