@@ -255,6 +255,11 @@ pub struct ItemResult {
     pub weight: f64,
     pub critical: bool,
     pub status: ItemStatus,
+    /// Share of the weight earned, 0–1, for a graded item (the outcome item earns the outcome
+    /// model's probability, see docs/SCHEMA.md); absent for pass/fail items, which earn all of
+    /// it on a pass and none on a fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<f64>,
     /// Human-readable why (what was looked for, what was found).
     pub reason: String,
     pub evidence: Vec<Evidence>,
@@ -329,13 +334,23 @@ pub struct SentimentArc {
     pub trajectory: Vec<(usize, f32)>,
 }
 
-/// Resolution signal: did the customer confirm the fix?
+/// Resolution signal: did the customer confirm the fix, or, where no customer turn says, how
+/// does the conversation outcome model read the exchange?
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resolution {
     /// resolved | unresolved | unknown
     pub status: String,
+    /// What decided the status: `customer` (a closing customer turn says it is fixed, or not),
+    /// `customer_upset` (the last customer turn reads negative), `model` (the conversation
+    /// outcome model, where no customer turn decided).
+    #[serde(default)]
+    pub basis: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// The conversation outcome model's probability that a reviewer calls the issue resolved
+    /// (always computed; it decides the status only when the basis is `model`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ pub(crate) fn item(id: &str, status: ItemStatus, quote: &str) -> ItemResult {
         weight: 1.0,
         critical: id == "no_blame",
         status,
+        credit: None,
         reason: format!("{id} reason"),
         evidence: vec![Evidence {
             turn: 1,
@@ -61,8 +62,10 @@ pub(crate) fn conv(
                 trajectory: vec![(0, -0.5), (2, 0.25)],
             },
             resolution: Resolution {
+                basis: String::new(),
                 status: "resolved".into(),
                 evidence: None,
+                probability: None,
             },
         },
         qa: QaResult {

@@ -60,6 +60,8 @@ impl<'a> Prepared<'a> {
 
 struct Outcome {
     status: ItemStatus,
+    /// Share of the weight earned, for graded items only.
+    credit: Option<f64>,
     reason: String,
     evidence: Vec<Evidence>,
 }
@@ -68,6 +70,7 @@ impl Outcome {
     fn na(reason: impl Into<String>) -> Outcome {
         Outcome {
             status: ItemStatus::Na,
+            credit: None,
             reason: reason.into(),
             evidence: Vec::new(),
         }
@@ -80,6 +83,7 @@ impl Outcome {
             } else {
                 ItemStatus::Fail
             },
+            credit: None,
             reason,
             evidence,
         }
@@ -96,6 +100,7 @@ pub fn evaluate_item(item: &Item, p: &Prepared<'_>) -> ItemResult {
         weight: item.weight,
         critical: item.critical,
         status: out.status,
+        credit: out.credit,
         reason: out.reason,
         evidence: out.evidence,
     }
@@ -673,24 +678,34 @@ fn silence(max_ms: u64, allowed: usize, excused_by: Option<&Matcher>, p: &Prepar
 }
 
 /// The outcome item: the same resolution signal the result's metrics carry, so the score and the
-/// metric never disagree. Its evidence is the customer turn that decided it.
+/// metric never disagree. Graded: it earns [`crate::metrics::outcome_credit`] of its weight.
+/// Its evidence is the customer turn that decided it, or the agent's last reply when the
+/// outcome model did.
 fn resolved(p: &Prepared<'_>) -> Outcome {
     let r = crate::metrics::resolution(p.conv, p.labels);
-    let evidence: Vec<Evidence> = r.evidence.into_iter().collect();
-    match r.status.as_str() {
-        "resolved" => Outcome::new(
-            true,
-            "the customer confirms the issue is resolved".into(),
-            evidence,
+    let credit = crate::metrics::outcome_credit(&r);
+    let prob = r.probability.unwrap_or_default();
+    let cut = crate::metrics::OUTCOME_RESOLVED_AT;
+    let reason = match (r.basis.as_str(), r.status.as_str()) {
+        ("customer", "resolved") => "the customer confirms the issue is resolved".to_string(),
+        ("customer", _) => "the customer says the issue is still not fixed".to_string(),
+        (_, "resolved") => format!(
+            "no customer turn says; the outcome model reads the exchange as resolved \
+             (probability {prob:.2}, resolved from {cut})"
         ),
-        "unresolved" => Outcome::new(
-            false,
-            "the conversation ends with the issue unresolved (the customer says it is not fixed, or ends upset)"
-                .into(),
-            evidence,
+        (_, "unresolved") => format!(
+            "no customer turn says; the outcome model reads the exchange as unresolved \
+             (probability {prob:.2}, resolved from {cut})"
         ),
-        _ => Outcome::na("the conversation shows neither a resolution nor an unresolved issue"),
-    }
+        _ => return Outcome::na("nothing was said in the conversation"),
+    };
+    let mut out = Outcome::new(
+        r.status == "resolved",
+        reason,
+        r.evidence.into_iter().collect(),
+    );
+    out.credit = credit.map(|c| (c * 10_000.0).round() / 10_000.0);
+    out
 }
 
 fn talk_over(max_overlap_ms: u64, allowed: usize, p: &Prepared<'_>) -> Outcome {

@@ -1,6 +1,7 @@
 //! Turning item results into the conversation's QA score.
 //!
-//! score = 100 × Σ weight(pass) / Σ weight(pass or fail); N/A items are left out of both sums,
+//! score = 100 × Σ weight × earned / Σ weight(pass or fail), where a pass earns 1 and a fail 0,
+//! or a graded item its `credit` (0–1); N/A items are left out of both sums,
 //! and the score is `None` when every item is N/A. A failed critical item forces the score to 0
 //! and fails the conversation; `raw_score` keeps the score before that rule. Scores are rounded
 //! to 2 decimals before the pass-mark comparison so that float noise cannot flip a verdict.
@@ -15,14 +16,13 @@ use crate::types::{ItemResult, ItemStatus, QaResult};
 pub fn score(items: Vec<ItemResult>, pass_mark: f64) -> QaResult {
     let (mut applicable, mut passed_weight) = (0.0, 0.0);
     for it in &items {
-        match it.status {
-            ItemStatus::Pass => {
-                applicable += it.weight;
-                passed_weight += it.weight;
-            }
-            ItemStatus::Fail => applicable += it.weight,
-            ItemStatus::Na => {}
-        }
+        let earned = match it.status {
+            ItemStatus::Pass => 1.0,
+            ItemStatus::Fail => 0.0,
+            ItemStatus::Na => continue,
+        };
+        applicable += it.weight;
+        passed_weight += it.weight * it.credit.unwrap_or(earned);
     }
     let raw_score = (applicable > 0.0).then(|| round2(100.0 * passed_weight / applicable));
     let critical_failed = items
@@ -59,6 +59,7 @@ mod tests {
             weight,
             critical,
             status,
+            credit: None,
             reason: String::new(),
             evidence: Vec::new(),
         }

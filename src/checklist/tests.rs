@@ -707,12 +707,25 @@ fn resolved_check_follows_the_resolution_signal() {
         (Agent, "please restart it"),
         (Customer, "还是不行"),
     ]);
-    assert_eq!(run_neutral(&cl, &not).status, Fail);
+    let not_r = run_neutral(&cl, &not);
+    assert_eq!(not_r.status, Fail);
+    // Graded: the customer's word puts the credit on its side of the cut.
+    let half = f64::from(crate::metrics::OUTCOME_RESOLVED_AT)
+        / f64::from(crate::metrics::OUTCOME_FULL_CREDIT_AT);
+    assert!(r.credit.unwrap() >= half - 1e-4, "{:?}", r.credit);
+    assert!(not_r.credit.unwrap() <= half + 1e-4, "{:?}", not_r.credit);
+    // Where no customer turn says, the outcome model decides, quoting the agent's last reply.
     let open = conv(&[
         (Customer, "my router is down"),
         (Agent, "please restart it"),
     ]);
-    assert_eq!(run_neutral(&cl, &open).status, Na);
+    let o = run_neutral(&cl, &open);
+    assert_ne!(o.status, Na);
+    assert!(o.reason.contains("outcome model"), "{}", o.reason);
+    assert_eq!(o.evidence[0].turn, 1);
+    assert!((0.0..=1.0).contains(&o.credit.unwrap()));
+    // Nothing said: N/A.
+    assert_eq!(run_neutral(&cl, &conv(&[(Customer, "  ")])).status, Na);
     // It takes no phrase lists.
     let e = err("[[item]]\nid = \"t\"\ntitle = \"T\"\nsection = \"S\"\ncheck = \"resolved\"\n[item.say]\nen = [\"x\"]\n");
     assert!(e.to_string().contains("say"), "{e}");
@@ -1110,8 +1123,24 @@ fn builtin_on_a_good_simplified_call() {
         .map(|i| (i.id.as_str(), i.reason.as_str()))
         .collect();
     assert!(fails.is_empty(), "{fails:#?}");
-    assert_eq!(r.score, Some(100.0));
-    assert!(r.passed);
+    // Every item passes; the graded outcome item earns its credit of the weight.
+    let outcome = builtin_item(&r, "resolution.resolved");
+    let lost = outcome.weight * (1.0 - outcome.credit.unwrap());
+    let applicable: f64 = r
+        .items
+        .iter()
+        .filter(|i| i.status != Na)
+        .map(|i| i.weight)
+        .sum();
+    let want = ((100.0 * (applicable - lost) / applicable) * 100.0).round() / 100.0;
+    assert_eq!(r.score, Some(want));
+    // The customer thanks, so the outcome earns at least half its weight; the rest depends on
+    // the outcome model, since a repair filed is a next step rather than a fix shown.
+    assert!(
+        outcome.credit.unwrap() >= 0.5 - 1e-4,
+        "{:?}",
+        outcome.credit
+    );
     // Timing items are N/A without timestamps.
     assert_eq!(builtin_item(&r, "timing.response_latency").status, Na);
     assert_eq!(builtin_item(&r, "timing.hold_etiquette").status, Pass);

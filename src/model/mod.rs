@@ -16,6 +16,7 @@ mod classifier;
 mod config;
 mod files;
 pub mod ngram;
+pub mod outcome;
 mod post;
 mod rules;
 pub mod runtime;

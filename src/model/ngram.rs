@@ -86,11 +86,19 @@ fn tokens(text: &str) -> (Vec<String>, bool) {
 
 /// The sorted, de-duplicated feature buckets of one text.
 pub fn features(text: &str, bits: u32) -> Vec<u32> {
+    features_in(text, bits, "")
+}
+
+/// [`features`] in a namespace: each key is prefixed with `ns`, so that the same words in two
+/// roles (the customer's last turn, the agent's last turn) are different features. The empty
+/// namespace gives [`features`] exactly.
+pub fn features_in(text: &str, bits: u32, ns: &str) -> Vec<u32> {
     let mask = (1u32 << bits) - 1;
     let (toks, url) = tokens(text);
     let mut feats: BTreeSet<u32> = BTreeSet::new();
     let mut add = |kind: &str, s: &str| {
-        let mut key = Vec::with_capacity(kind.len() + 1 + s.len());
+        let mut key = Vec::with_capacity(ns.len() + kind.len() + 1 + s.len());
+        key.extend_from_slice(ns.as_bytes());
         key.extend_from_slice(kind.as_bytes());
         key.push(b':');
         key.extend_from_slice(s.as_bytes());
@@ -188,13 +196,34 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
+/// One input's features as blocks: each block is a set of buckets with one scale (1/√n of its
+/// own size), so that a long text in one block does not drown a short one in another. A single
+/// text is one block.
+pub type Blocks = Vec<(Vec<u32>, f32)>;
+
+/// A block from feature buckets, scaled by 1/√n.
+pub fn block(feats: Vec<u32>) -> (Vec<u32>, f32) {
+    let s = scale(feats.len());
+    (feats, s)
+}
+
+fn logit(bias: f32, weights: &[f32], blocks: &Blocks) -> f32 {
+    let mut z = bias;
+    for (f, s) in blocks {
+        z += f.iter().map(|&i| weights[i as usize]).sum::<f32>() * s;
+    }
+    z
+}
+
 impl NgramClassifier {
     /// Probability of the positive class for one text.
     pub fn score(&self, text: &str) -> f32 {
-        let f = features(text, self.bits);
-        let s = scale(f.len());
-        let z = self.bias + f.iter().map(|&i| self.weights[i as usize]).sum::<f32>() * s;
-        sigmoid(z)
+        self.score_blocks(&vec![block(features(text, self.bits))])
+    }
+
+    /// Probability of the positive class for features already in blocks.
+    pub fn score_blocks(&self, blocks: &Blocks) -> f32 {
+        sigmoid(logit(self.bias, &self.weights, blocks))
     }
 
     /// Read the weights format described in the module header.
@@ -282,30 +311,36 @@ impl Default for FitOptions {
 /// examples give the same weights, bit for bit. Weights below 1e-4 in magnitude are zeroed so
 /// the stored file stays small.
 pub fn fit(examples: &[(&str, bool)], bits: u32, opts: FitOptions) -> NgramClassifier {
-    let feats: Vec<(Vec<u32>, f32, f32)> = examples
+    let examples: Vec<(Blocks, f32)> = examples
         .iter()
-        .map(|(t, y)| {
-            let f = features(t, bits);
-            let s = scale(f.len());
-            (f, s, if *y { 1.0 } else { 0.0 })
-        })
+        .map(|(t, y)| (vec![block(features(t, bits))], if *y { 1.0 } else { 0.0 }))
         .collect();
-    let n = feats.len().max(1) as f32;
+    fit_blocks(&examples, bits, opts)
+}
+
+/// [`fit`] over inputs already in blocks, with targets in 0..=1 (a soft target such as the
+/// share of raters who said yes is the cross-entropy's own kind of label).
+pub fn fit_blocks(examples: &[(Blocks, f32)], bits: u32, opts: FitOptions) -> NgramClassifier {
+    let n = examples.len().max(1) as f32;
     let mut w = vec![0.0f32; 1 << bits];
     let mut g2 = vec![0.0f32; 1 << bits];
     let (mut bias, mut bias_g2) = (0.0f32, 0.0f32);
     let mut grad = vec![0.0f32; 1 << bits];
-    let mut touched: Vec<u32> = feats.iter().flat_map(|f| f.0.iter().copied()).collect();
+    let mut touched: Vec<u32> = examples
+        .iter()
+        .flat_map(|(b, _)| b.iter().flat_map(|(f, _)| f.iter().copied()))
+        .collect();
     touched.sort_unstable();
     touched.dedup();
     for _ in 0..opts.epochs {
         let mut gb = 0.0f32;
-        for (f, s, y) in &feats {
-            let z = bias + f.iter().map(|&i| w[i as usize]).sum::<f32>() * s;
-            let d = sigmoid(z) - y;
+        for (blocks, y) in examples {
+            let d = sigmoid(logit(bias, &w, blocks)) - y;
             gb += d;
-            for &i in f {
-                grad[i as usize] += d * s;
+            for (f, s) in blocks {
+                for &i in f {
+                    grad[i as usize] += d * s;
+                }
             }
         }
         for &i in &touched {

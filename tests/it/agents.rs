@@ -15,6 +15,7 @@ fn item(id: &str, status: ItemStatus, quote: &str) -> ItemResult {
         weight: 10.0,
         critical: id == "compliance.no_blame_or_rudeness",
         status,
+        credit: None,
         reason: "test".into(),
         evidence: vec![Evidence {
             turn: 1,
@@ -67,8 +68,10 @@ pub fn result(n: u32, agent: &str, weak: bool) -> ConversationResult {
                 trajectory: vec![(0, -0.6), (2, -0.2), (4, if weak { -0.4 } else { 0.5 })],
             },
             resolution: Resolution {
+                basis: String::new(),
                 status: if weak { "unresolved" } else { "resolved" }.into(),
                 evidence: None,
+                probability: None,
             },
         },
         qa: QaResult {
