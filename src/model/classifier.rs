@@ -475,15 +475,23 @@ impl TurnClassifier for Classifier {
         };
         if let Some((s, e)) = &self.rule_neutral {
             for (i, t) in distinct.iter().enumerate() {
-                if labels[i].is_none() && rules::identifier_only(t) {
-                    labels[i] = Some(TurnLabels {
-                        language: lang::detect(t),
-                        sentiment: s.clone(),
-                        emotion: e.clone(),
-                        truncated: false,
-                        rule: Some(rules::IDENTIFIER_RULE.to_string()),
-                    });
+                if labels[i].is_some() {
+                    continue;
                 }
+                let rule = if rules::identifier_only(t) {
+                    rules::IDENTIFIER_RULE
+                } else if rules::phatic(t) {
+                    rules::PHATIC_RULE
+                } else {
+                    continue;
+                };
+                labels[i] = Some(TurnLabels {
+                    language: lang::detect(t),
+                    sentiment: s.clone(),
+                    emotion: e.clone(),
+                    truncated: false,
+                    rule: Some(rule.to_string()),
+                });
             }
         }
         let missing: Vec<usize> = (0..distinct.len())
