@@ -165,6 +165,7 @@ fn config(input: PathBuf, threads: usize) -> Config {
             model_type: None,
             version: None,
         },
+        redact: None,
     }
 }
 

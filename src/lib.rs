@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod redact;
 pub mod report;
 pub mod types;

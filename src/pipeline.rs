@@ -30,9 +30,10 @@ use crate::ingest::{
 use crate::metrics;
 use crate::model::{ModelError, ModelOptions, TurnClassifier};
 use crate::output::{
-    ChecklistIdentity, Counts, Limits, ModelIdentity, OutputDir, OutputError, ResultSink,
+    ChecklistIdentity, Counts, Limits, ModelIdentity, OutputDir, OutputError, Redacted, ResultSink,
     RunManifest, StageTimings, RUN_SCHEMA_VERSION,
 };
+use crate::redact::{Redaction, Redactor};
 use crate::types::{
     ConflictMoment, Conversation, ConversationResult, EscalationResult, Language, QaResult,
     TurnLabels, TurnResult, RESULT_SCHEMA_VERSION,
@@ -156,6 +157,8 @@ pub struct Settings {
     pub max_turns: usize,
     pub max_turn_chars: usize,
     pub format: Option<InputFormat>,
+    /// Mask personal data in everything written (`--redact`); `None` = off.
+    pub redact: Option<Redaction>,
 }
 
 /// A start-up problem: the run does not begin (exit code 2).
@@ -209,6 +212,8 @@ pub struct Config {
     /// How to load the model (directory resolved, threads and batch size filled in).
     pub model: ModelOptions,
     pub model_identity: ModelIdentity,
+    /// Personal data to mask before any stage quotes text (src/redact); `None` = off.
+    pub redact: Option<Redaction>,
 }
 
 impl Config {
@@ -260,6 +265,7 @@ impl Config {
             detect_identity,
             model,
             model_identity,
+            redact: s.redact,
         })
     }
 }
@@ -476,8 +482,9 @@ fn process_chunk(
 ) -> Result<(), PipelineError> {
     let t_write = Instant::now();
     for r in &chunk.rejects {
-        sink.reject(r)?;
-        observer(Event::Rejected(r));
+        let r = masked_reject(cfg, r);
+        sink.reject(&r)?;
+        observer(Event::Rejected(&r));
     }
     stats.counts.rejected += chunk.rejects.len() as u64;
     let mut write_time = t_write.elapsed();
@@ -510,8 +517,9 @@ fn process_chunk(
 
     let t2 = Instant::now();
     for r in &model_rejects {
-        sink.reject(r)?;
-        observer(Event::Rejected(r));
+        let r = masked_reject(cfg, r);
+        sink.reject(&r)?;
+        observer(Event::Rejected(&r));
     }
     stats.counts.rejected += model_rejects.len() as u64;
     for (r, json) in &results {
@@ -531,6 +539,34 @@ fn process_chunk(
     progress.input_bytes = chunk.input_bytes;
     observer(Event::Progress(*progress));
     Ok(())
+}
+
+/// A reject as it may be written and printed: with `--redact`, its reason and excerpt masked
+/// (one numbering per reject; its conversation's other text is not known here).
+fn masked_reject(cfg: &Config, r: &Reject) -> Reject {
+    let mut r = r.clone();
+    if let Some(red) = &cfg.redact {
+        let mut m = Redactor::new(red);
+        r.excerpt = m.mask(&r.excerpt);
+        r.reason = m.mask(&r.reason);
+    }
+    r
+}
+
+/// With `--redact`, the conversation's texts masked in place: turns in order (so that masks
+/// are numbered by first mention), then warnings and metadata, with one numbering. Runs after
+/// the model and before every stage that quotes text.
+fn redact_conversation(red: &Redaction, conv: &mut Conversation) {
+    let mut m = Redactor::new(red);
+    for t in &mut conv.turns {
+        t.text = m.mask(&t.text);
+    }
+    for w in &mut conv.warnings {
+        *w = m.mask(w);
+    }
+    if let Some(meta) = &mut conv.metadata {
+        m.mask_json(meta);
+    }
 }
 
 type Labelled = Vec<(Ingested, Vec<TurnLabels>)>;
@@ -646,9 +682,12 @@ pub fn analyse(
     mut labels: Vec<TurnLabels>,
 ) -> ConversationResult {
     let Ingested {
-        conversation: conv,
+        conversation: mut conv,
         clipped_turns,
     } = ingested;
+    if let Some(red) = &cfg.redact {
+        redact_conversation(red, &mut conv);
+    }
     for i in clipped_turns {
         // The model saw only the head of this text (ingest cut it); say so on the turn.
         if let Some(l) = labels.get_mut(i) {
@@ -725,6 +764,9 @@ pub fn manifest(cfg: &Config, stats: &RunStats) -> RunManifest {
         checklist: cfg.checklist_identity.clone(),
         detectors: cfg.detect_identity.clone(),
         inputs: stats.inputs.clone(),
+        redaction: cfg.redact.as_ref().map(|r| Redacted {
+            entities: r.names(),
+        }),
     }
 }
 

@@ -21,6 +21,7 @@
 
 use super::Outcome;
 use crate::model::{Classifier, ModelOptions, TurnClassifier, DEFAULT_BATCH_SIZE};
+use crate::redact::{Redaction, Redactor};
 use crate::types::{Language, TurnLabels};
 use anyhow::Context;
 use serde::Serialize;
@@ -54,6 +55,13 @@ pub struct Args {
     /// Maximum texts per model run (batches only group texts of equal token length)
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH_SIZE as u16, value_parser = clap::value_parser!(u16).range(1..))]
     pub batch_size: u16,
+    /// Mask personal data in the echoed `text` ([PHONE_1], [ID_1], …, numbered per line); the
+    /// labels are those of the original text.
+    #[arg(long)]
+    pub redact: bool,
+    /// Only these kinds, comma-separated (phone,id,card,email,ssn,ip); implies --redact.
+    #[arg(long, value_name = "LIST")]
+    pub redact_types: Option<String>,
 }
 
 /// One output line.
@@ -115,6 +123,7 @@ fn flush_chunk<W: Write>(
     clf: &Classifier,
     chunk: &mut Vec<Pending>,
     w: &mut Writer<W>,
+    redact: Option<&Redaction>,
 ) -> anyhow::Result<()> {
     let texts: Vec<&str> = chunk
         .iter()
@@ -133,7 +142,11 @@ fn flush_chunk<W: Write>(
                 let l = labels
                     .next()
                     .context("internal error: the classifier returned too few results")?;
-                w.line(&Scored { text: t, labels: l })?;
+                let masked = redact.map(|r| Redactor::new(r).mask(t));
+                w.line(&Scored {
+                    text: masked.as_deref().unwrap_or(t),
+                    labels: l,
+                })?;
             }
             Pending::Empty(t) => w.line(&Skipped {
                 text: t,
@@ -157,6 +170,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
             anyhow::bail!("input file {} does not exist", f.display());
         }
     }
+    let redact = super::score::redaction(a.redact, a.redact_types.as_deref())?;
     let clf = Classifier::load(&ModelOptions {
         model_dir: a.model.clone(),
         ort_lib: a.ort_lib.clone(),
@@ -211,14 +225,14 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
                 }
             }
             if chunk.len() >= CHUNK_LINES {
-                flush_chunk(&clf, &mut chunk, &mut w)?;
+                flush_chunk(&clf, &mut chunk, &mut w, redact.as_ref())?;
                 if w.closed {
                     return Ok(outcome(rejected));
                 }
             }
         }
     }
-    flush_chunk(&clf, &mut chunk, &mut w)?;
+    flush_chunk(&clf, &mut chunk, &mut w, redact.as_ref())?;
     if rejected > 0 {
         eprintln!("convqa: {rejected} line(s) skipped because they are not valid UTF-8");
     }

@@ -12,6 +12,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::redact::Redaction;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -64,6 +65,22 @@ pub struct Args {
     /// Input format for every input; default: from the file extension, else from the content.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<InputFormat>,
+    /// Mask personal data (phone, ID and card numbers, e-mails, SSNs, IP addresses) as typed,
+    /// numbered masks ([PHONE_1]) in every file the run writes and in its messages; the model
+    /// still reads the original text. See docs/SCHEMA.md ("Redaction").
+    #[arg(long)]
+    pub redact: bool,
+    /// Only these kinds, comma-separated (phone,id,card,email,ssn,ip); implies --redact.
+    #[arg(long, value_name = "LIST")]
+    pub redact_types: Option<String>,
+}
+
+/// The redaction asked for on the command line, if any.
+pub fn redaction(redact: bool, types: Option<&str>) -> anyhow::Result<Option<Redaction>> {
+    Ok(match types {
+        Some(list) => Some(Redaction::from_list(list).map_err(anyhow::Error::msg)?),
+        None => redact.then(Redaction::default),
+    })
 }
 
 pub fn run(a: Args) -> anyhow::Result<Outcome> {
@@ -80,6 +97,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         max_turns: a.max_turns,
         max_turn_chars: a.max_turn_chars,
         format: a.format,
+        redact: redaction(a.redact, a.redact_types.as_deref())?,
     })?;
     // Before the model: an unwritable directory should not cost a model load to find out.
     let out = OutputDir::create(&cfg.out_dir)?;

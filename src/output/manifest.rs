@@ -26,6 +26,16 @@ pub struct RunManifest {
     /// The detector settings used (`--detect FILE` or "builtin"), same shape as `checklist`.
     pub detectors: ChecklistIdentity,
     pub inputs: Vec<InputInfo>,
+    /// Present when the run masked personal data (`--redact`): which kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<Redacted>,
+}
+
+/// What a redacted run masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redacted {
+    /// Kinds of personal data masked (`phone`, `id`, `card`, `email`, `ssn`, `ip`).
+    pub entities: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +125,7 @@ impl RunManifest {
                 sha256: "0".repeat(64),
             },
             inputs: vec![],
+            redaction: None,
         }
     }
 }

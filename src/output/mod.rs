@@ -20,7 +20,8 @@ use crate::ingest::Reject;
 use crate::types::ConversationResult;
 
 pub use manifest::{
-    ChecklistIdentity, Counts, Limits, ModelIdentity, RunManifest, StageTimings, RUN_SCHEMA_VERSION,
+    ChecklistIdentity, Counts, Limits, ModelIdentity, Redacted, RunManifest, StageTimings,
+    RUN_SCHEMA_VERSION,
 };
 
 /// File names inside the output directory.

@@ -77,6 +77,7 @@ fn config(inputs: Vec<InputSpec>, threads: usize, chunk: usize) -> Config {
             model_type: None,
             version: None,
         },
+        redact: None,
     }
 }
 

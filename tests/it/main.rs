@@ -5,6 +5,7 @@ mod agents;
 mod calibrate;
 mod classify;
 mod common;
+mod redact;
 mod report;
 mod samples;
 mod score;
