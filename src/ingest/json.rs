@@ -426,6 +426,18 @@ pub(super) fn from_value(v: Value, line: u64, excerpt: String) -> RawConversatio
         excerpt,
         ..RawConversation::default()
     };
+    // A vendor's export (Contact Lens, Transcribe, CCAI Insights) becomes our own object first.
+    let v = match super::vendor::adapt(&v) {
+        None => v,
+        Some(Ok((ours, warnings))) => {
+            raw.warnings = warnings;
+            ours
+        }
+        Some(Err(reason)) => {
+            raw.record_error = Some(reason);
+            return raw;
+        }
+    };
     let mut m: Map<String, Value> = match v {
         Value::Object(m) => m,
         other => {

@@ -22,6 +22,7 @@ mod csv;
 mod json;
 mod source;
 mod validate;
+pub mod vendor;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -9,3 +9,4 @@ mod redact;
 mod report;
 mod samples;
 mod score;
+mod vendor;
