@@ -122,7 +122,8 @@ impl LatinWord {
 ///   so text made only of characters common to both scripts is `zh-Hans`.
 pub fn detect(text: &str) -> Language {
     let t = tables();
-    let (mut han, mut trad, mut simp) = (0usize, 0usize, 0usize);
+    let (mut han, mut trad, mut simp, mut other) = (0usize, 0usize, 0usize, 0usize);
+    let mut latin_letters = 0usize;
     let (mut words, mut plain_words) = (0usize, 0usize);
     let mut word: Option<LatinWord> = None;
     let mut finish = |w: Option<LatinWord>| {
@@ -135,6 +136,7 @@ pub fn detect(text: &str) -> Language {
     };
     for c in text.chars() {
         if is_latin_letter(c) {
+            latin_letters += 1;
             let upper = c.is_ascii_uppercase() || matches!(c, 'Ａ'..='Ｚ');
             let w = word.get_or_insert_with(LatinWord::default);
             if upper {
@@ -155,7 +157,9 @@ pub fn detect(text: &str) -> Language {
             continue;
         }
         finish(word.take());
-        if is_han(c) {
+        if is_other_script(c) {
+            other += 1;
+        } else if is_han(c) {
             han += 1;
             if t.trad_only.binary_search(&c).is_ok() {
                 trad += 1;
@@ -166,6 +170,11 @@ pub fn detect(text: &str) -> Language {
     }
     finish(word.take());
 
+    // Kana, Hangul, Arabic, Cyrillic…: when they are at least half of what is written (Japanese
+    // mixes kana with Han characters), the turn is in a language the model does not read.
+    if other > 0 && other * 2 >= other + han + latin_letters {
+        return Language::Other;
+    }
     if han == 0 {
         return if words > 0 {
             Language::En
@@ -187,6 +196,19 @@ pub fn detect(text: &str) -> Language {
     } else {
         Language::ZhHans
     }
+}
+
+/// Letters of scripts other than Han and Latin: Japanese kana, Hangul, Arabic, Hebrew, Cyrillic,
+/// Greek, Thai, Devanagari and other Indic scripts.
+fn is_other_script(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9D // kana
+        | 0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF // Hangul
+        | 0x0600..=0x06FF | 0x0750..=0x077F | 0x0590..=0x05FF // Arabic, Hebrew
+        | 0x0370..=0x03FF | 0x0400..=0x04FF // Greek, Cyrillic
+        | 0x0900..=0x0DFF | 0x0E00..=0x0E7F // Indic, Thai
+    ) && c.is_alphabetic()
+        || matches!(c as u32, 0x3099..=0x309C | 0x30FC) // kana marks, long vowel
 }
 
 fn t2s_char(c: char) -> Option<char> {
@@ -260,6 +282,21 @@ pub fn normalise_for_match(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_scripts_are_other_and_a_stray_kana_is_not() {
+        for t in [
+            "申し訳ございません",
+            "죄송합니다",
+            "نعتذر عن الإزعاج",
+            "Извините",
+            "ขอโทษครับ",
+        ] {
+            assert_eq!(detect(t), Language::Other, "{t}");
+        }
+        assert_eq!(detect("我の天，这个也太好用了吧"), Language::ZhHans);
+        assert_eq!(detect("sorry, ありがとう is thanks"), Language::En);
+    }
 
     #[test]
     fn tables_parse_and_are_plausible() {

@@ -688,6 +688,21 @@ pub fn analyse(
     if let Some(red) = &cfg.redact {
         redact_conversation(red, &mut conv);
     }
+    let foreign: Vec<String> = labels
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.language == Language::Other)
+        .map(|(i, _)| i.to_string())
+        .collect();
+    if !foreign.is_empty() {
+        conv.warnings.push(format!(
+            "turn{} {} in a language the model was not trained on: labelled neutral, so no \
+             conflict, collapse or other sentiment-based verdict rests on {}",
+            if foreign.len() == 1 { "" } else { "s" },
+            foreign.join(", "),
+            if foreign.len() == 1 { "it" } else { "them" }
+        ));
+    }
     for i in clipped_turns {
         // The model saw only the head of this text (ingest cut it); say so on the turn.
         if let Some(l) = labels.get_mut(i) {

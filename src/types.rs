@@ -80,6 +80,10 @@ pub enum Language {
     /// Nothing to go on (digits, emoji, empty).
     #[serde(rename = "und")]
     Und,
+    /// Mostly another script (Japanese kana, Korean, Arabic, Cyrillic, Thai, …): a language the
+    /// model was not trained on, so the turn gets no model-based verdicts.
+    #[serde(rename = "other")]
+    Other,
 }
 
 impl Language {
@@ -90,6 +94,7 @@ impl Language {
             Language::En => "en",
             Language::Mixed => "mixed",
             Language::Und => "und",
+            Language::Other => "other",
         }
     }
 }

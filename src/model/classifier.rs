@@ -17,7 +17,7 @@ use super::config::ModelConfig;
 use super::files::{resolve_model_dir, ModelFiles};
 use super::{post, rules, runtime, ConfigSourceError, ModelError, ModelOptions, TurnClassifier};
 use crate::lang;
-use crate::types::{EmotionOut, SentimentOut, TurnLabels};
+use crate::types::{EmotionOut, Language, SentimentOut, TurnLabels};
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::{TensorElementType, TensorRef, ValueType};
@@ -478,15 +478,18 @@ impl TurnClassifier for Classifier {
                 if labels[i].is_some() {
                     continue;
                 }
+                let language = lang::detect(t);
                 let rule = if rules::identifier_only(t) {
                     rules::IDENTIFIER_RULE
+                } else if language == Language::Other {
+                    rules::OTHER_LANGUAGE_RULE
                 } else if rules::phatic(t) {
                     rules::PHATIC_RULE
                 } else {
                     continue;
                 };
                 labels[i] = Some(TurnLabels {
-                    language: lang::detect(t),
+                    language,
                     sentiment: s.clone(),
                     emotion: e.clone(),
                     truncated: false,

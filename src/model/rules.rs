@@ -30,6 +30,11 @@ pub const IDENTIFIER_RULE: &str = "only digits and separators (an order, phone o
 pub const PHATIC_RULE: &str = "a short greeting, thanks, acknowledgement, apology or goodbye: \
                                neutral without the model";
 
+/// What the output says for a turn in a language the model was not trained on.
+pub const OTHER_LANGUAGE_RULE: &str = "written in a language the model was not trained on \
+                                       (Japanese, Korean, Arabic, …): neutral without the model, \
+                                       so no sentiment-based verdict rests on a guess";
+
 /// Phatic phrases, after [`crate::lang::normalise_for_match`] (simplified, lower case), from the
 /// neutral categories of docs/LABELLING.md. Cantonese is written as it normalises (唔該 → 唔该,
 /// 係 → 系). Deliberately left out: anything that can carry resignation or complaint on its own

@@ -5,6 +5,7 @@ mod agents;
 mod calibrate;
 mod classify;
 mod common;
+mod languages;
 mod redact;
 mod report;
 mod samples;
