@@ -107,8 +107,18 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     let result = pipeline::score_to_dir(&cfg, &classifier, out, &mut |ev| ui.event(ev));
     ui.finish();
     let stats = result.context("scoring failed; no result files were written")?;
+    // An empty input is almost always a failed export upstream: say so, and exit 1.
+    let empty: Vec<&str> = stats
+        .inputs
+        .iter()
+        .filter(|i| i.bytes == 0)
+        .map(|i| i.path.as_str())
+        .collect();
+    for path in &empty {
+        eprintln!("convqa: warning: input {path} is empty");
+    }
     eprintln!("{}", summary(&cfg, &stats, started.elapsed().as_secs_f64()));
-    Ok(if stats.counts.rejected > 0 {
+    Ok(if stats.counts.rejected > 0 || !empty.is_empty() {
         Outcome::SomeRejected
     } else {
         Outcome::Clean

@@ -237,6 +237,27 @@ pub(crate) fn validate(
             "empty conversation: no turn has any text".into(),
         ));
     }
+    // Turns are in spoken order; a start time earlier than the turn before's means the clock
+    // is not trustworthy, and timing verdicts on it (interruptions, latency) would be false.
+    let mut last: Option<(usize, u64)> = None;
+    for (i, t) in turns.iter().enumerate() {
+        if let Some(s) = t.start_ms {
+            if let Some((j, prev)) = last {
+                if s < prev {
+                    warnings.push(format!(
+                        "turn {i} starts at {s} ms, before turn {j} ({prev} ms): timestamps \
+                         out of order, all ignored (no timing verdicts)"
+                    ));
+                    for t in &mut turns {
+                        t.start_ms = None;
+                        t.end_ms = None;
+                    }
+                    break;
+                }
+            }
+            last = Some((i, s));
+        }
+    }
 
     let channel = match channel.as_deref().map(|c| c.trim().to_ascii_lowercase()) {
         None => None,

@@ -1,5 +1,7 @@
-//! Turns in languages the model was not trained on (Japanese, Korean, Arabic…) get a warning
-//! and no sentiment-based verdicts: a polite apology is not agent anger.
+//! Inputs the model or the clock cannot be trusted on: turns in languages the model was not
+//! trained on (Japanese, Korean, Arabic…) get a warning and no sentiment-based verdicts (a
+//! polite apology is not agent anger); out-of-order timestamps give no timing verdicts; an empty
+//! input file is a warning with exit code 1.
 
 use crate::common::{assert_ok, convqa};
 
@@ -45,4 +47,67 @@ fn other_languages_get_a_warning_and_no_conflict() {
     );
     let warnings = r["warnings"].to_string();
     assert!(warnings.contains("not trained on"), "{warnings}");
+}
+
+#[test]
+fn out_of_order_timestamps_give_a_warning_and_no_timing_verdicts() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let input = tmp.path().join("in.jsonl");
+    let conv = serde_json::json!({
+        "conversation_id": "t-1", "agent_id": "a-1", "channel": "voice",
+        "turns": [
+            {"speaker": "customer", "text": "my internet is down", "start_ms": 5000, "end_ms": 6000},
+            {"speaker": "agent", "text": "hello, let me check that for you", "start_ms": 1000, "end_ms": 2000}
+        ]
+    });
+    std::fs::write(&input, format!("{conv}\n")).unwrap();
+    let out = tmp.path().join("run");
+    let o = convqa()
+        .arg("score")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    let r: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(out.join("conversations.jsonl"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    assert!(
+        r["warnings"].to_string().contains("out of order"),
+        "{}",
+        r["warnings"]
+    );
+    for it in r["qa"]["items"].as_array().unwrap() {
+        let id = it["id"].as_str().unwrap();
+        if [
+            "timing.response_latency",
+            "timing.dead_air",
+            "timing.talk_over",
+        ]
+        .contains(&id)
+        {
+            assert_eq!(it["status"], "na", "{id}: {}", it["reason"]);
+        }
+    }
+    assert!(r["metrics"]["first_response_latency_ms"].is_null());
+}
+
+#[test]
+fn an_empty_input_file_is_a_warning_and_exit_1() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let empty = tmp.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let o = convqa()
+        .arg("score")
+        .arg(&empty)
+        .arg("--out")
+        .arg(tmp.path().join("run"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", crate::common::stderr(&o));
+    assert!(crate::common::stderr(&o).contains("is empty"));
 }
