@@ -228,6 +228,15 @@ def e5_layers(info):
     return f"first {info.get('model_cfg', {}).get('layers')} of 12 layers"
 
 
+
+def teacher_is_v4(info):
+    """Was this student distilled from a second-stage (4.x) teacher?"""
+    teacher = Path(str(info.get("distilled_from", ""))) / "train_info.json"
+    try:
+        return bool(json.load(open(teacher)).get("init_from"))
+    except (OSError, ValueError):
+        return False
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", type=Path, required=True, help="training run dir (best.pt, tokenizer.json)")
@@ -328,8 +337,10 @@ def main():
         "architectures": arch.pop("architectures"),
         # 3.1: the 4-layer student distilled from the 3.0 6-layer model (train.py --distill-from).
         # 4.0: a second stage on the team-labelled service turns (train.py --init-from, model v2).
+        # 4.1: the 4-layer student distilled from 4.0 (training/distil_fast.sh).
         "version": {"scratch": "1.0.0", "minilm": "2.0.0",
-                    "e5": "4.0.0" if info.get("init_from") else ("3.1.0" if info.get("distilled_from") else "3.0.0")}[design],
+                    "e5": "4.0.0" if info.get("init_from") else
+                    (("4.1.0" if teacher_is_v4(info) else "3.1.0") if info.get("distilled_from") else "3.0.0")}[design],
         "max_length": T.MAX_LEN,
         **arch,
         "vocab_size": tok.get_vocab_size(),

@@ -223,12 +223,10 @@ fn sample_turn_texts() -> Vec<String> {
 
 #[test]
 fn fast_model_mostly_agrees_with_the_default_on_the_sample_calls() {
-    // The fast model (3.1) is a distilled copy of the default 3.0: on these 518 sample turns they
-    // agreed on 88 % of the sentiment and 82 % of the emotion labels when it was bundled. The
-    // default is now 4.0, a second stage of 3.0 on the team-labelled service turns (which made it
-    // call far fewer ordinary turns negative), and agreement fell to 58 % / 55 % until the fast
-    // model is distilled again from it. Far less still means the wrong files in models/fast
-    // (another tokenizer, another label order) or a broken export.
+    // The fast model (4.1) is distilled from the default (4.0): on these sample turns they agreed
+    // on 93 % of the sentiment and 90 % of the emotion labels when it was bundled (3.1 and 3.0:
+    // 88 % / 82 %). Far less means the wrong files in models/fast (another tokenizer, another
+    // label order), a broken export, or a fast model left behind when the default changed.
     let texts = sample_turn_texts();
     assert!(texts.len() > 300, "{} sample turns", texts.len());
     let input: String = texts.iter().map(|t| format!("{t}\n")).collect();
@@ -246,8 +244,8 @@ fn fast_model_mostly_agrees_with_the_default_on_the_sample_calls() {
             / texts.len() as f64
     };
     let (sent, emo) = (agree("sentiment"), agree("emotion"));
-    assert!(sent >= 0.5, "sentiment labels agree on {sent:.3}");
-    assert!(emo >= 0.45, "emotion labels agree on {emo:.3}");
+    assert!(sent >= 0.85, "sentiment labels agree on {sent:.3}");
+    assert!(emo >= 0.8, "emotion labels agree on {emo:.3}");
     for (a, b) in default.iter().zip(&fast_out) {
         assert_eq!(a["language"], b["language"], "{a} vs {b}");
     }
