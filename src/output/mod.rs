@@ -161,6 +161,28 @@ fn temp_in(dir: &Path, name: &str) -> Result<NamedTempFile, OutputError> {
         })
 }
 
+/// Remove temporary files a killed run left behind (`.convqa-*.<result file>.tmp`), so that
+/// they do not pile up. Only this module's own names are touched; two runs must not share one
+/// output directory at the same time (the second would delete the first's files).
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let ours = [CONVERSATIONS_FILE, REJECTS_FILE, RUN_FILE].map(|n| format!(".{n}.tmp"));
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let is_file = e.file_type().is_ok_and(|t| t.is_file());
+        if is_file
+            && name.starts_with(TEMP_PREFIX)
+            && ours.iter().any(|s| name.ends_with(s.as_str()))
+        {
+            // Best effort: a file that cannot be removed only costs disk space.
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// The result directory of one run. Dropping it without [`OutputDir::commit`] deletes the
 /// temporary files and leaves any earlier results in the directory untouched.
 pub struct OutputDir {
@@ -177,6 +199,7 @@ impl OutputDir {
             path: dir.to_path_buf(),
             source,
         })?;
+        remove_stale_temps(dir);
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             conversations: StagedJsonl::create(dir, CONVERSATIONS_FILE)?,

@@ -5,7 +5,7 @@ mod agents;
 mod calibrate;
 mod classify;
 mod common;
-mod languages;
+mod hardening;
 mod redact;
 mod report;
 mod samples;

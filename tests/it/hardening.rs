@@ -1,7 +1,7 @@
 //! Inputs the model or the clock cannot be trusted on: turns in languages the model was not
 //! trained on (Japanese, Korean, Arabic…) get a warning and no sentiment-based verdicts (a
 //! polite apology is not agent anger); out-of-order timestamps give no timing verdicts; an empty
-//! input file is a warning with exit code 1.
+//! input file is a warning with exit code 1; a killed run's temporary files do not pile up.
 
 use crate::common::{assert_ok, convqa};
 
@@ -110,4 +110,23 @@ fn an_empty_input_file_is_a_warning_and_exit_1() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", crate::common::stderr(&o));
     assert!(crate::common::stderr(&o).contains("is empty"));
+}
+
+#[test]
+fn stale_temporary_files_of_a_killed_run_are_removed() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    let stale = out.join(".convqa-Ab12Cd.conversations.jsonl.tmp");
+    let other = out.join(".someone-else.tmp");
+    std::fs::write(&stale, "half a result").unwrap();
+    std::fs::write(&other, "not ours").unwrap();
+    let o = convqa()
+        .args(["score", "samples/conversations_en.jsonl", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    assert!(!stale.exists(), "the stale temporary file is still there");
+    assert!(other.exists(), "a file that is not ours was removed");
 }
