@@ -351,8 +351,9 @@ impl Classifier {
         })
     }
 
-    /// Score texts that are all distinct and not cached.
-    fn score(&self, texts: &[&str]) -> Result<Vec<TurnLabels>, ModelError> {
+    /// Score texts that are all distinct and not cached; `languages[i]` is text i's detected
+    /// language.
+    fn score(&self, texts: &[&str], languages: &[Language]) -> Result<Vec<TurnLabels>, ModelError> {
         let encoded: Vec<Encoded> = self.pool.install(|| {
             texts
                 .par_iter()
@@ -382,7 +383,7 @@ impl Classifier {
             let (s, e) = (&logits.sentiment, &logits.emotion);
             for (row, &i) in batch.iter().enumerate() {
                 out[i] = Some(TurnLabels {
-                    language: lang::detect(texts[i]),
+                    language: languages[i],
                     sentiment: post::sentiment(
                         &self.config.sentiment,
                         &s[row * ks..(row + 1) * ks],
@@ -473,12 +474,21 @@ impl TurnClassifier for Classifier {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             distinct.iter().map(|t| cache.get(*t).cloned()).collect()
         };
+        // Each uncached text's language, detected once (in parallel): the rules need it, and so
+        // does every label the model gives.
+        let languages: Vec<Language> = self.pool.install(|| {
+            distinct
+                .par_iter()
+                .zip(labels.par_iter())
+                .map(|(t, l)| l.as_ref().map_or_else(|| lang::detect(t), |l| l.language))
+                .collect()
+        });
         if let Some((s, e)) = &self.rule_neutral {
             for (i, t) in distinct.iter().enumerate() {
                 if labels[i].is_some() {
                     continue;
                 }
-                let language = lang::detect(t);
+                let language = languages[i];
                 let rule = if rules::identifier_only(t) {
                     rules::IDENTIFIER_RULE
                 } else if language == Language::Other {
@@ -502,7 +512,8 @@ impl TurnClassifier for Classifier {
             .collect();
         if !missing.is_empty() {
             let miss_texts: Vec<&str> = missing.iter().map(|&i| distinct[i]).collect();
-            let scored = self.score(&miss_texts)?;
+            let miss_langs: Vec<Language> = missing.iter().map(|&i| languages[i]).collect();
+            let scored = self.score(&miss_texts, &miss_langs)?;
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             for (&i, l) in missing.iter().zip(scored) {
                 if distinct[i].len() <= CACHE_MAX_TEXT_BYTES {
