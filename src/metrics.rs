@@ -285,7 +285,8 @@ pub fn resolution(conv: &Conversation, labels: &[TurnLabels]) -> Resolution {
         status: status.to_string(),
         basis: basis.to_string(),
         evidence,
-        probability: Some(f64::from(round4_f32(p))),
+        // Rounded in f64: an f32 rounded to 4 decimals widens to 0.6962000131607056.
+        probability: Some(round_to(f64::from(p), 10_000.0)),
     };
     let closing: Vec<_> = customer_turns(conv, labels)
         .rev()
