@@ -5,19 +5,10 @@
 
 use crate::common::{assert_ok, convqa};
 
-#[test]
-fn other_languages_get_a_warning_and_no_conflict() {
+/// Score one conversation (a JSON object) and return its result line.
+fn score_one(conv: &serde_json::Value) -> serde_json::Value {
     let tmp = tempfile::tempdir().expect("temp dir");
     let input = tmp.path().join("in.jsonl");
-    let conv = serde_json::json!({
-        "conversation_id": "ja-1", "agent_id": "a-1", "channel": "chat",
-        "turns": [
-            {"speaker": "customer", "text": "注文した商品がまだ届きません。どうなっていますか？"},
-            {"speaker": "agent", "text": "ご迷惑をおかけして大変申し訳ございません。すぐに確認いたします。"},
-            {"speaker": "customer", "text": "죄송하지만 아직도 안 왔어요"},
-            {"speaker": "agent", "text": "نعتذر عن الإزعاج، سنرسل طلبك اليوم"}
-        ]
-    });
     std::fs::write(&input, format!("{conv}\n")).unwrap();
     let out = tmp.path().join("run");
     let o = convqa()
@@ -28,12 +19,21 @@ fn other_languages_get_a_warning_and_no_conflict() {
         .output()
         .unwrap();
     assert_ok(&o);
-    let r: serde_json::Value = serde_json::from_str(
-        std::fs::read_to_string(out.join("conversations.jsonl"))
-            .unwrap()
-            .trim(),
-    )
-    .unwrap();
+    let results = std::fs::read_to_string(out.join("conversations.jsonl")).unwrap();
+    serde_json::from_str(results.trim()).unwrap()
+}
+
+#[test]
+fn other_languages_get_a_warning_and_no_conflict() {
+    let r = score_one(&serde_json::json!({
+        "conversation_id": "ja-1", "agent_id": "a-1", "channel": "chat",
+        "turns": [
+            {"speaker": "customer", "text": "注文した商品がまだ届きません。どうなっていますか？"},
+            {"speaker": "agent", "text": "ご迷惑をおかけして大変申し訳ございません。すぐに確認いたします。"},
+            {"speaker": "customer", "text": "죄송하지만 아직도 안 왔어요"},
+            {"speaker": "agent", "text": "نعتذر عن الإزعاج، سنرسل طلبك اليوم"}
+        ]
+    }));
     let turns = r["turns"].as_array().unwrap();
     for t in turns {
         assert_eq!(t["language"], "other", "{t}");
@@ -51,31 +51,13 @@ fn other_languages_get_a_warning_and_no_conflict() {
 
 #[test]
 fn out_of_order_timestamps_give_a_warning_and_no_timing_verdicts() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let input = tmp.path().join("in.jsonl");
-    let conv = serde_json::json!({
+    let r = score_one(&serde_json::json!({
         "conversation_id": "t-1", "agent_id": "a-1", "channel": "voice",
         "turns": [
             {"speaker": "customer", "text": "my internet is down", "start_ms": 5000, "end_ms": 6000},
             {"speaker": "agent", "text": "hello, let me check that for you", "start_ms": 1000, "end_ms": 2000}
         ]
-    });
-    std::fs::write(&input, format!("{conv}\n")).unwrap();
-    let out = tmp.path().join("run");
-    let o = convqa()
-        .arg("score")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_ok(&o);
-    let r: serde_json::Value = serde_json::from_str(
-        std::fs::read_to_string(out.join("conversations.jsonl"))
-            .unwrap()
-            .trim(),
-    )
-    .unwrap();
+    }));
     assert!(
         r["warnings"].to_string().contains("out of order"),
         "{}",
