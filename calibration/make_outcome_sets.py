@@ -21,6 +21,8 @@ import json
 import random
 from pathlib import Path
 
+from make_devset import as_text  # the reviewers' reading copy, same layout as calibration/dev
+
 SEED = 20261209
 HERE = Path(__file__).resolve().parent
 
@@ -95,13 +97,6 @@ def mwoz(root):
         parts = line.split("\t")
         session.append((parts + ["", "", "", ""])[:4])
     return out
-
-
-def as_text(conv):
-    lines = [f"=== {conv['conversation_id']} (channel: {conv['channel']})"]
-    for i, t in enumerate(conv["turns"]):
-        lines.append(f"[{i}] {t['speaker'].upper()}: {t['text']}")
-    return "\n".join(lines) + "\n"
 
 
 def write(folder, convs, batch, second_every):
