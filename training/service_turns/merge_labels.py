@@ -2,8 +2,9 @@
 
     python3 training/service_turns/merge_labels.py
 
-Reads work/passA_batch*.jsonl (pass A: every turn) and work/passB.jsonl (pass B: every tenth
-turn, independent), checks each pass labels every id once with known values, writes
+Reads turns.jsonl and turns_extra.jsonl (the second, train-only sample), work/passA_batch*.jsonl
+(pass A: every turn) and work/passB*.jsonl (pass B: every tenth turn of each sample,
+independent), checks each pass labels every id once with known values, writes
 labels.jsonl (the turn, pass A's sentiment and emotion, pass B's where it exists) and prints
 Cohen's kappa between the passes, overall and per stratum.
 """
@@ -42,9 +43,10 @@ def kappa(pairs):
 
 
 def main():
-    turns = [json.loads(l) for l in open(HERE / "turns.jsonl", encoding="utf-8")]
+    turns = [json.loads(l) for name in ("turns.jsonl", "turns_extra.jsonl")
+             for l in open(HERE / name, encoding="utf-8")]
     a = read(sorted((HERE / "work").glob("passA_batch*.jsonl")))
-    b = read([HERE / "work" / "passB.jsonl"])
+    b = read(sorted((HERE / "work").glob("passB*.jsonl")))
     ids = {t["id"] for t in turns}
     if set(a) != ids:
         raise SystemExit(f"pass A: {len(ids - set(a))} turns unlabelled, {len(set(a) - ids)} unknown ids")
@@ -60,7 +62,10 @@ def main():
     for name, k in (("sentiment", 0), ("emotion", 1)):
         po, kp = kappa([(a[t["id"]][k], b[t["id"]][k]) for t in both])
         print(f"A vs B {name} on {len(both)} turns: agreement {po:.3f}, kappa {kp:.3f}")
-    for key in ("source", "short"):
+    first = {json.loads(l)["id"] for l in open(HERE / "turns.jsonl", encoding="utf-8")}
+    for t in both:
+        t["sample"] = "first" if t["id"] in first else "second"
+    for key in ("source", "short", "sample"):
         for val in sorted({str(t[key]) for t in both}):
             sub = [t for t in both if str(t[key]) == val]
             po, kp = kappa([(a[t["id"]][0], b[t["id"]][0]) for t in sub])
