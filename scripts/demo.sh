@@ -2,7 +2,8 @@
 # The main job on the bundled samples with the bundled model, from a fresh clone:
 # fetch the ONNX Runtime library (PyPI wheel) → build → score the samples → per-agent numbers →
 # coach reports (HTML + Markdown) → training-system export → calibration against the reviewers of
-# the bundled development set (300 real helpdesk dialogues, calibration/dev).
+# the bundled development set (300 real helpdesk dialogues, calibration/dev) → training effect on
+# eight generated weeks with planted effects (scripts/gen-multiweek.py, docs/EFFECT.md).
 #
 #   scripts/demo.sh [OUT_DIR]          (default: out/)
 #
@@ -30,6 +31,10 @@ echo "== convqa score calibration/dev/dialogues.jsonl --out $out/dev; convqa cal
 "$bin" score calibration/dev/dialogues.jsonl --out "$out/dev"
 "$bin" calibrate --from "$out/dev" --labels calibration/dev/labels.jsonl \
     --labels calibration/dev/labels_second_pass.jsonl --map config/rubric-map.toml --out "$out/calibration"
+echo "== scripts/gen-multiweek.py --out $out/multiweek; convqa score; convqa effect --out $out/effect"
+python3 scripts/gen-multiweek.py --out "$out/multiweek" > /dev/null
+"$bin" score "$out/multiweek/conversations.jsonl" --out "$out/multiweek/run"
+"$bin" effect --from "$out/multiweek/run" --completions "$out/multiweek/completions.jsonl" --out "$out/effect"
 echo
 echo "Results:"
 echo "  per conversation : $out/run/conversations.jsonl  (rejects: $out/run/rejects.jsonl, run info: $out/run/run.json)"
@@ -37,3 +42,4 @@ echo "  per agent        : $out/agents/agents.json, $out/agents/agents.csv"
 echo "  coach reports    : $out/report/index.html (one page per agent, + Markdown)"
 echo "  training feed    : $out/export.json"
 echo "  calibration      : $out/calibration/calibration.html (agreement with the dev set's reviewers)"
+echo "  training effect  : $out/effect/effects.json (eight generated weeks with planted effects: docs/EFFECT.md)"

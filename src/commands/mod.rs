@@ -9,6 +9,7 @@ pub mod calibrate;
 pub mod checklist;
 pub mod classify;
 pub mod detect;
+pub mod effect;
 pub mod export;
 pub mod report;
 pub mod score;
@@ -53,6 +54,9 @@ pub enum Command {
     /// Agreement with a QA team's reviewers: per-item κ, QA score vs reviewer score, resolution,
     /// escalation, conflict → calibration.json, calibration.md, calibration.html in --out DIR.
     Calibrate(calibrate::Args),
+    /// Did training work? Each completed module's target items before and after, against agents
+    /// who had not taken it (difference-in-differences) → effects.json in --out DIR.
+    Effect(effect::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -65,5 +69,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(a) => report::run(a),
         Command::Export(a) => export::run(a),
         Command::Calibrate(a) => calibrate::run(a),
+        Command::Effect(a) => effect::run(a),
     }
 }

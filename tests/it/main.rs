@@ -5,6 +5,7 @@ mod agents;
 mod calibrate;
 mod classify;
 mod common;
+mod effect;
 mod hardening;
 mod redact;
 mod report;
