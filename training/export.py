@@ -338,8 +338,10 @@ def main():
         # 3.1: the 4-layer student distilled from the 3.0 6-layer model (train.py --distill-from).
         # 4.0: a second stage on the team-labelled service turns (train.py --init-from, model v2).
         # 4.1: the 4-layer student distilled from 4.0 (training/distil_fast.sh).
+        # 4.2: a third stage, continued from 4.0 (finetune_service.sh INIT=runs/e5-svc/best.pt).
         "version": {"scratch": "1.0.0", "minilm": "2.0.0",
-                    "e5": "4.0.0" if info.get("init_from") else
+                    "e5": ("4.2.0" if (info.get("previous_stage") or {}).get("init_from") else "4.0.0")
+                    if info.get("init_from") else
                     (("4.1.0" if teacher_is_v4(info) else "3.1.0") if info.get("distilled_from") else "3.0.0")}[design],
         "max_length": T.MAX_LEN,
         **arch,
