@@ -35,6 +35,7 @@ echo "== scripts/gen-multiweek.py --out $out/multiweek; convqa score; convqa eff
 python3 scripts/gen-multiweek.py --out "$out/multiweek" > /dev/null
 "$bin" score "$out/multiweek/conversations.jsonl" --out "$out/multiweek/run"
 "$bin" effect --from "$out/multiweek/run" --completions "$out/multiweek/completions.jsonl" --out "$out/effect"
+"$bin" report --from "$out/multiweek/run" --effects "$out/effect/effects.json" --out "$out/effect/report"
 echo
 echo "Results:"
 echo "  per conversation : $out/run/conversations.jsonl  (rejects: $out/run/rejects.jsonl, run info: $out/run/run.json)"
@@ -42,4 +43,4 @@ echo "  per agent        : $out/agents/agents.json, $out/agents/agents.csv"
 echo "  coach reports    : $out/report/index.html (one page per agent, + Markdown)"
 echo "  training feed    : $out/export.json"
 echo "  calibration      : $out/calibration/calibration.html (agreement with the dev set's reviewers)"
-echo "  training effect  : $out/effect/effects.json (eight generated weeks with planted effects: docs/EFFECT.md)"
+echo "  training effect  : $out/effect/effects.json, $out/effect/report/effects.html (eight generated weeks with planted effects: docs/EFFECT.md)"

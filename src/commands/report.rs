@@ -2,7 +2,9 @@
 //! Markdown for chat tools) plus `index.html`, the team overview linking every page.
 
 use super::agents::{prepare, InputArgs};
-use crate::report::{write_files, HtmlWriter, MarkdownWriter, Writer};
+use crate::effect::{EffectsReport, EFFECTS_SCHEMA_VERSION};
+use crate::report::{write_files, HtmlWriter, Lang, MarkdownWriter, Writer};
+use anyhow::Context;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -16,12 +18,42 @@ pub struct Args {
     /// Only write pages for this agent (repeatable). The index still lists every agent.
     #[arg(long = "agent", value_name = "ID")]
     pub agents: Vec<String>,
+    /// `effects.json` written by `convqa effect`: adds effects.html (module effectiveness,
+    /// before/after per completion) and a training-effect section on each trained agent's page.
+    #[arg(long, value_name = "FILE")]
+    pub effects: Option<PathBuf>,
+    /// Language of the training-effect page and sections.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+}
+
+fn read_effects(p: &std::path::Path) -> anyhow::Result<EffectsReport> {
+    let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+    let r: EffectsReport = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{}: not an effects.json written by `convqa effect`",
+            p.display()
+        )
+    })?;
+    anyhow::ensure!(
+        r.schema_version == EFFECTS_SCHEMA_VERSION,
+        "{}: schema version {:?}, this convqa reads {EFFECTS_SCHEMA_VERSION:?}; re-run `convqa effect`",
+        p.display(),
+        r.schema_version
+    );
+    Ok(r)
 }
 
 pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     let report = prepare(&a.input, &a.agents)?;
     let only = (!a.agents.is_empty()).then(|| a.agents.iter().cloned().collect::<BTreeSet<_>>());
-    let mut files = HtmlWriter { only: only.clone() }.render(&report)?;
+    let effects = a.effects.as_deref().map(read_effects).transpose()?;
+    let mut files = HtmlWriter {
+        only: only.clone(),
+        effects,
+        lang: a.lang,
+    }
+    .render(&report)?;
     files.extend(MarkdownWriter { only }.render(&report)?);
     write_files(&a.out, &files)?;
     println!(

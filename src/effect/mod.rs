@@ -20,7 +20,7 @@ use crate::agg::round_to;
 use crate::types::{ConversationResult, ItemStatus};
 use completions::Completion;
 use estimate::{effect, Change, ControlChange};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const EFFECTS_SCHEMA_VERSION: &str = "convqa.effects/1";
@@ -173,7 +173,7 @@ fn values(obs: &[Obs], targets: &[usize]) -> Vec<f64> {
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Improved,
@@ -192,7 +192,7 @@ impl Verdict {
 }
 
 /// A change in pass rate (0–1) and its difference from the control group's.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measured {
     pub conversations_before: usize,
     pub conversations_after: usize,
@@ -207,14 +207,14 @@ pub struct Measured {
     pub effect_ci: Option<[f64; 2]>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemEffect {
     pub id: String,
     #[serde(flatten)]
     pub measured: Measured,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompletionEffect {
     pub agent_id: String,
     pub module_id: String,
@@ -229,7 +229,7 @@ pub struct CompletionEffect {
     pub items: Vec<ItemEffect>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModuleEffect {
     pub module_id: String,
     pub title: String,
@@ -246,9 +246,9 @@ pub struct ModuleEffect {
     pub mean_effect: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EffectsReport {
-    pub schema_version: &'static str,
+    pub schema_version: String,
     pub window_days: u32,
     pub min_conversations: usize,
     pub effects: Vec<CompletionEffect>,
@@ -394,7 +394,7 @@ pub fn evaluate(
     let modules = summarise(&effects, modules, opts);
     (
         EffectsReport {
-            schema_version: EFFECTS_SCHEMA_VERSION,
+            schema_version: EFFECTS_SCHEMA_VERSION.to_string(),
             window_days: opts.window_days,
             min_conversations: opts.min_conversations,
             effects,

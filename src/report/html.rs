@@ -3,6 +3,7 @@
 //! fonts, no URLs, so a page can be mailed or opened offline. All text from the inputs (agent
 //! ids, item titles, quotes from transcripts) goes through [`esc`].
 
+use super::effects_html::{agent_section, effects_page, Lang};
 use super::svg;
 use super::{
     fmt_clock, fmt_num, fmt_rate, fmt_secs, AgentEntry, EntryStatus, OutputFile, ReportError,
@@ -10,6 +11,7 @@ use super::{
 };
 use crate::agg::{EvidenceRef, Rate};
 use crate::coach::{Confidence, Recommendation};
+use crate::effect::EffectsReport;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -33,6 +35,11 @@ pub fn esc(s: &str) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct HtmlWriter {
     pub only: Option<BTreeSet<String>>,
+    /// `convqa effect` output: adds `effects.html`, a link to it on the index and a
+    /// training-effect section on each trained agent's page.
+    pub effects: Option<EffectsReport>,
+    /// Language of the training-effect page and sections.
+    pub lang: Lang,
 }
 
 const CSS: &str = r#"
@@ -61,12 +68,20 @@ svg .grid{stroke:#eef0f3}svg .axis{stroke:#9ca3af}svg text{font-size:11px;fill:#
 table{border-collapse:collapse;width:100%;font-size:.88rem}th,td{border-bottom:1px solid var(--line);padding:5px 6px;text-align:left;vertical-align:top}
 th{background:var(--card);font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .worse{color:var(--alert);font-weight:600}
+.verdict{display:inline-block;font-size:.8rem;padding:.05rem .5rem;border-radius:999px;font-weight:600}
+.verdict.improved{background:#dcfce7;color:#166534}.verdict.no-evidence{background:#f3f4f6;color:#374151}.verdict.worse{background:#fee2e2;color:#991b1b}
+article.completion{margin:0 0 1.4rem;padding:10px 14px;border:1px solid var(--line);border-radius:6px;background:var(--card)}
 footer{margin-top:2.5rem;font-size:.78rem;color:var(--muted)}
 "#;
 
 fn page(title: &str, body: &str) -> String {
+    page_in("en", title, body)
+}
+
+/// A whole page in language `lang` (the `lang` attribute: fonts and screen readers follow it).
+pub(crate) fn page_in(lang: &str, title: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         esc(title)
     )
 }
@@ -250,7 +265,7 @@ fn recommendation(out: &mut String, r: &Recommendation, calls: &str) {
     out.push_str("</li>\n");
 }
 
-fn agent_page(r: &TeamReport, e: &AgentEntry) -> String {
+fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> String {
     let team = &r.team;
     let mut b = String::new();
     let _ = write!(
@@ -426,6 +441,9 @@ fn agent_page(r: &TeamReport, e: &AgentEntry) -> String {
         );
     }
     b.push_str("</tbody></table></section>\n");
+    if let Some(sec) = effect_section {
+        b.push_str(sec);
+    }
     footer(&mut b, r);
     page(
         &format!("Agent {} — convqa coaching report", e.agent_id),
@@ -445,7 +463,7 @@ fn footer(b: &mut String, r: &TeamReport) {
     );
 }
 
-fn index_page(r: &TeamReport, pages: &BTreeSet<&str>) -> String {
+fn index_page(r: &TeamReport, pages: &BTreeSet<&str>, effects: bool) -> String {
     let t = &r.team;
     let mut b = String::new();
     let period = match (&r.input.first_started_at, &r.input.last_started_at) {
@@ -459,6 +477,9 @@ fn index_page(r: &TeamReport, pages: &BTreeSet<&str>) -> String {
         r.input.conversations,
         esc(&period)
     );
+    if effects {
+        b.push_str(r#"<p id="effects-link"><a href="effects.html">Training effect: did completed modules change behaviour? →</a></p>"#);
+    }
     kpis(&mut b, t, t);
     b.push_str("<section id=\"agents\"><h2>Agents</h2><table><thead><tr><th>Agent</th><th class=\"n\">Conversations</th><th class=\"n\">QA mean</th><th class=\"n\">Pass rate</th><th class=\"n\">Escalation</th><th class=\"n\">Conflict</th><th>Top recommendation</th></tr></thead><tbody>\n");
     for a in &r.agents {
@@ -532,12 +553,26 @@ impl Writer for HtmlWriter {
         let pages: BTreeSet<&str> = chosen.iter().map(|a| a.agent_id.as_str()).collect();
         let mut out = vec![OutputFile {
             path: "index.html".into(),
-            bytes: index_page(r, &pages).into_bytes(),
+            bytes: index_page(r, &pages, self.effects.is_some()).into_bytes(),
         }];
-        for a in chosen {
+        for a in &chosen {
+            let sec = self
+                .effects
+                .as_ref()
+                .and_then(|x| agent_section(x, &a.agent_id, self.lang));
             out.push(OutputFile {
                 path: format!("agents/{}.html", a.page).into(),
-                bytes: agent_page(r, a).into_bytes(),
+                bytes: agent_page(r, a, sec.as_deref()).into_bytes(),
+            });
+        }
+        if let Some(x) = &self.effects {
+            let linked = chosen
+                .iter()
+                .map(|a| (a.agent_id.clone(), a.page.clone()))
+                .collect();
+            out.push(OutputFile {
+                path: "effects.html".into(),
+                bytes: effects_page(x, self.lang, &linked).into_bytes(),
             });
         }
         Ok(out)

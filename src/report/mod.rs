@@ -10,6 +10,7 @@
 //! no hash-map order), so the same inputs always give byte-identical files.
 
 mod csv_out;
+mod effects_html;
 mod export;
 mod html;
 mod json_out;
@@ -17,6 +18,7 @@ mod markdown;
 mod svg;
 
 pub use csv_out::CsvWriter;
+pub use effects_html::Lang;
 pub use export::{recommendation_id, ExportWriter, XapiWriter, EXPORT_SCHEMA_VERSION};
 pub use html::{esc, HtmlWriter};
 pub use json_out::JsonWriter;

@@ -35,7 +35,12 @@ fi
 out="${BROWSER_CHECK_OUT:-$root/target/browser-check}"
 rm -rf "$out"
 mkdir -p "$out"
-"$bin" report --from tests/browser/fixture --out "$out/site" >/dev/null
+# tests/browser/effects.json: `convqa effect` output on the multi-week sample
+# (scripts/gen-multiweek.py), three completions kept and A01 renamed bob, so bob's page has a
+# training-effect section.
+"$bin" report --from tests/browser/fixture --effects tests/browser/effects.json --out "$out/site" >/dev/null
+"$bin" report --from tests/browser/fixture --effects tests/browser/effects.json --lang zh-CN \
+    --out "$out/site-zh" >/dev/null
 
 profile="$(mktemp -d)"
 trap 'rm -rf "$profile"' EXIT
@@ -50,6 +55,9 @@ agent="bob"
 page="$out/site/agents/$agent.html"
 chrome --dump-dom "file://$page" >"$out/$agent.dom.html"
 chrome --dump-dom "file://$out/site/index.html" >"$out/index.dom.html"
+chrome --dump-dom "file://$out/site/effects.html" >"$out/effects.dom.html"
+chrome --dump-dom "file://$out/site-zh/effects.html" >"$out/effects-zh.dom.html"
+chrome --window-size=1280,2400 --hide-scrollbars --screenshot="$out/effects.png" "file://$out/site/effects.html" >/dev/null
 chrome --window-size=1280,4200 --hide-scrollbars --screenshot="$out/$agent.png" "file://$page" >/dev/null
 
 passed=0
@@ -83,6 +91,15 @@ check "no external URLs in src/href/url()" \
 check "no http(s) anywhere in the page source" bash -c "! grep -q 'http' '$page'"
 check "index links every agent page" \
     test "$(count 'href="agents/' "$out/index.dom.html")" -eq "$(ls "$out/site/agents/"*.html | wc -l)"
+eff="$out/effects.dom.html"
+check "effects page: module table and one article per completion" \
+    bash -c "test \"\$(grep -o '<tr data-module=' '$eff' | wc -l)\" -ge 1 && test \"\$(grep -o '<article class=\"completion\"' '$eff' | wc -l)\" -eq 3"
+check "effects page: a before/after chart per completion" test "$(count 'data-chart="effect"' "$eff")" -eq 3
+check "effects page: verdicts shown" grep -q 'data-verdict="improved"' "$eff"
+check "index links the effects page; bob's page has its training effect" \
+    bash -c "grep -q 'href=\"effects.html\"' '$out/index.dom.html' && grep -q 'id=\"training-effect\"' '$dom'"
+check "effects page in Chinese (--lang zh-CN)" \
+    bash -c "grep -q '<html lang=\"zh-CN\">' '$out/effects-zh.dom.html' && grep -q '应用转化率' '$out/effects-zh.dom.html'"
 check "screenshot is a PNG" bash -c "head -c 8 '$out/$agent.png' | od -An -tx1 | tr -d ' \n' | grep -q '^89504e470d0a1a0a'"
 
 echo "pages, DOM dumps and screenshot in $out"

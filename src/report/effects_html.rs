@@ -1,0 +1,360 @@
+//! The training-effect page, `effects.html`: the module-effectiveness table (transfer rate per
+//! module) and, per completion, the agent's target behaviour before and after against the control
+//! group, with each item. Rendered from `effects.json` ([`crate::effect::EffectsReport`]) in
+//! English or Simplified Chinese; same rules as the other pages (inline CSS and SVG, no scripts,
+//! input text escaped).
+
+use super::html::{esc, page_in};
+use crate::effect::{CompletionEffect, EffectsReport, Measured, Verdict};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The language of a rendered page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Lang {
+    #[default]
+    #[value(name = "en")]
+    En,
+    #[value(name = "zh-CN")]
+    ZhCn,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhCn => "zh-CN",
+        }
+    }
+}
+
+/// The page's words, per language.
+struct Words {
+    title: &'static str,
+    back: &'static str,
+    intro: &'static str,
+    modules: &'static str,
+    module: &'static str,
+    trained: &'static str,
+    evaluated: &'static str,
+    improved: &'static str,
+    no_evidence: &'static str,
+    worse: &'static str,
+    transfer: &'static str,
+    mean_effect: &'static str,
+    completions: &'static str,
+    none: &'static str,
+    agent: &'static str,
+    completed: &'static str,
+    before: &'static str,
+    after: &'static str,
+    control: &'static str,
+    effect: &'static str,
+    item: &'static str,
+    conversations: &'static str,
+    chart: &'static str,
+    method: &'static str,
+}
+
+const EN: Words = Words {
+    title: "Training effect",
+    back: "← Team overview",
+    intro: "For each completed module: the share of the module's checklist items the agent passed in the window before and after completing it, against the same change for agents who had not taken it (difference-in-differences, 95 % interval).",
+    modules: "Module effectiveness",
+    module: "Module",
+    trained: "Trained agents",
+    evaluated: "Evaluated",
+    improved: "improved",
+    no_evidence: "no evidence",
+    worse: "worse",
+    transfer: "Transfer rate",
+    mean_effect: "Mean effect",
+    completions: "Completions",
+    none: "No completions in these results.",
+    agent: "Agent",
+    completed: "completed",
+    before: "before",
+    after: "after",
+    control: "control agents' change",
+    effect: "effect",
+    item: "Item",
+    conversations: "conversations",
+    chart: "Target items passed, before and after the completion",
+    method: "Verdict: improved when the whole 95 % interval of the effect is above zero, worse when below. Method and assumptions: docs/EFFECT.md.",
+};
+
+const ZH: Words = Words {
+    title: "培训效果",
+    back: "← 团队总览",
+    intro: "每次完成的课程：坐席在完成前后两个时间窗内通过该课程目标检查项的比例，与未参加该课程的坐席同期变化相比（双重差分，95% 置信区间）。",
+    modules: "课程有效性",
+    module: "课程",
+    trained: "已培训坐席",
+    evaluated: "可评估",
+    improved: "提升",
+    no_evidence: "证据不足",
+    worse: "下降",
+    transfer: "应用转化率",
+    mean_effect: "平均效果",
+    completions: "课程完成记录",
+    none: "这些结果中没有课程完成记录。",
+    agent: "坐席",
+    completed: "完成于",
+    before: "培训前",
+    after: "培训后",
+    control: "对照组变化",
+    effect: "效果",
+    item: "检查项",
+    conversations: "通会话",
+    chart: "目标检查项通过率：培训前后",
+    method: "判定：效果的 95% 置信区间整体高于零为提升，整体低于零为下降。方法与假设见 docs/EFFECT.md。",
+};
+
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::En => &EN,
+        Lang::ZhCn => &ZH,
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("–".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+fn pts(x: Option<f64>) -> String {
+    x.map_or("–".into(), |v| format!("{:+.1}", v * 100.0))
+}
+
+fn interval(x: Option<[f64; 2]>) -> String {
+    x.map_or(String::new(), |[lo, hi]| {
+        format!(" [{:+.1}, {:+.1}]", lo * 100.0, hi * 100.0)
+    })
+}
+
+fn verdict(w: &Words, v: Verdict) -> String {
+    let (class, text) = match v {
+        Verdict::Improved => ("improved", w.improved),
+        Verdict::NoEvidence => ("no-evidence", w.no_evidence),
+        Verdict::Worse => ("worse", w.worse),
+    };
+    format!(
+        r#"<span class="verdict {class}" data-verdict="{}">{text}</span>"#,
+        v.as_str()
+    )
+}
+
+/// Before and after bars for the agent, and where the control group's change would have taken
+/// the "before" value (a dashed mark): the gap between that mark and "after" is the effect.
+fn chart(w: &Words, m: &Measured) -> String {
+    let (width, height) = (360u32, 92u32);
+    let (l, r) = (86.0, 44.0);
+    let pw = f64::from(width) - l - r;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg class="chart" data-chart="effect" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{t}"><title>{t}</title>"#,
+        t = esc(w.chart)
+    );
+    for (i, (label, v, color)) in [
+        (w.before, m.before, "#b8bec9"),
+        (w.after, m.after, "#2563eb"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let y = 12.0 + i as f64 * 30.0;
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text><rect x="{l}" y="{y:.1}" width="{pw:.1}" height="18" fill="#f3f4f6"/>"##,
+            l - 6.0,
+            y + 13.0,
+            esc(label)
+        );
+        if let Some(v) = v {
+            let _ = write!(
+                s,
+                r#"<rect x="{l}" y="{y:.1}" width="{:.1}" height="18" fill="{color}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
+                pw * v.clamp(0.0, 1.0),
+                l + pw + 4.0,
+                y + 13.0,
+                pct(Some(v))
+            );
+        }
+    }
+    if let (Some(b), Some(c)) = (m.before, m.control_change) {
+        let x = l + pw * (b + c).clamp(0.0, 1.0);
+        let _ = write!(
+            s,
+            r##"<line x1="{x:.1}" y1="38" x2="{x:.1}" y2="64" stroke="#111827" stroke-dasharray="3 2"><title>{}</title></line>"##,
+            esc(&format!("{} {}", w.control, pts(Some(c))))
+        );
+    }
+    let _ = write!(
+        s,
+        r#"<text x="{l}" y="86" class="small">{}: {} {}</text></svg>"#,
+        esc(w.control),
+        pts(m.control_change),
+        esc(&format!("({} {})", m.control_agents, w.agent))
+    );
+    s
+}
+
+fn completion(
+    b: &mut String,
+    w: &Words,
+    e: &CompletionEffect,
+    agent_pages: &BTreeMap<String, String>,
+) {
+    let agent = match agent_pages.get(&e.agent_id) {
+        Some(p) => format!(
+            r#"<a href="agents/{}.html">{}</a>"#,
+            esc(p),
+            esc(&e.agent_id)
+        ),
+        None => esc(&e.agent_id),
+    };
+    let m = &e.measured;
+    let _ = write!(
+        b,
+        r#"<article class="completion" data-agent="{}" data-module="{}"><h3>{agent} · {} {}</h3><p class="meta">{} {} · {} {} / {} {} {} · {} {}{}</p>"#,
+        esc(&e.agent_id),
+        esc(&e.module_id),
+        esc(&e.module_id),
+        verdict(w, e.verdict),
+        esc(w.completed),
+        esc(&e.completed_at),
+        m.conversations_before,
+        esc(w.before),
+        m.conversations_after,
+        esc(w.after),
+        esc(w.conversations),
+        esc(w.effect),
+        pts(m.effect),
+        interval(m.effect_ci)
+    );
+    if let Some(n) = &e.note {
+        let _ = write!(b, r#"<p class="none">{}</p>"#, esc(n));
+    }
+    b.push_str(&chart(w, m));
+    let _ = write!(
+        b,
+        r#"<table><thead><tr><th>{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th></tr></thead><tbody>"#,
+        esc(w.item),
+        esc(w.before),
+        esc(w.after),
+        esc(w.control),
+        esc(w.effect)
+    );
+    for it in &e.items {
+        let x = &it.measured;
+        let _ = write!(
+            b,
+            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}{}</td></tr>"#,
+            esc(&it.id),
+            pct(x.before),
+            pct(x.after),
+            pts(x.control_change),
+            pts(x.effect),
+            interval(x.effect_ci)
+        );
+    }
+    b.push_str("</tbody></table></article>\n");
+}
+
+/// `effects.html`, linking agents to `agents/<page>.html` where `agent_pages` has them.
+pub fn effects_page(
+    r: &EffectsReport,
+    lang: Lang,
+    agent_pages: &BTreeMap<String, String>,
+) -> String {
+    let w = words(lang);
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        r#"<header><p><a href="index.html">{}</a></p><h1 id="effects-title">{}</h1><p class="meta">{}</p></header>"#,
+        esc(w.back),
+        esc(w.title),
+        esc(w.intro)
+    );
+    let _ = write!(
+        b,
+        r#"<section id="modules"><h2>{}</h2><table><thead><tr><th>{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th></tr></thead><tbody>"#,
+        esc(w.modules),
+        esc(w.module),
+        esc(w.trained),
+        esc(w.evaluated),
+        esc(w.improved),
+        esc(w.no_evidence),
+        esc(w.worse),
+        esc(w.transfer),
+        esc(w.mean_effect)
+    );
+    for m in &r.modules {
+        let _ = write!(
+            b,
+            r#"<tr data-module="{}"><td>{}<br><span class="small">{}</span></td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+            esc(&m.module_id),
+            esc(&m.title),
+            esc(&m.module_id),
+            m.trained_agents,
+            m.evaluated_agents,
+            m.improved,
+            m.no_evidence,
+            m.worse,
+            pct(m.transfer_rate),
+            pts(m.mean_effect)
+        );
+    }
+    b.push_str("</tbody></table></section>\n");
+    let _ = write!(
+        b,
+        r#"<section id="completions"><h2>{}</h2>"#,
+        esc(w.completions)
+    );
+    if r.effects.is_empty() {
+        let _ = write!(b, r#"<p class="none">{}</p>"#, esc(w.none));
+    }
+    for e in &r.effects {
+        completion(&mut b, w, e, agent_pages);
+    }
+    let _ = write!(b, "</section>\n<footer>{}</footer>\n", esc(w.method));
+    page_in(lang.code(), &format!("{} — convqa", w.title), &b)
+}
+
+/// The agent page's section: this agent's completions, each with its verdict and effect.
+pub fn agent_section(r: &EffectsReport, agent_id: &str, lang: Lang) -> Option<String> {
+    let w = words(lang);
+    let mine: Vec<&CompletionEffect> = r
+        .effects
+        .iter()
+        .filter(|e| e.agent_id == agent_id)
+        .collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let mut b = format!(
+        r#"<section id="training-effect"><h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th></th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th></tr></thead><tbody>"#,
+        esc(w.title),
+        esc(w.module),
+        esc(w.completed),
+        esc(w.before),
+        esc(w.after),
+        esc(w.effect)
+    );
+    for e in mine {
+        let m = &e.measured;
+        let _ = write!(
+            b,
+            r#"<tr><td><a href="../effects.html">{}</a></td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}{}</td></tr>"#,
+            esc(&e.module_id),
+            esc(&e.completed_at),
+            verdict(w, e.verdict),
+            pct(m.before),
+            pct(m.after),
+            pts(m.effect),
+            interval(m.effect_ci)
+        );
+    }
+    b.push_str("</tbody></table></section>\n");
+    Some(b)
+}
