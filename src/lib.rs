@@ -22,4 +22,5 @@ pub mod pipeline;
 pub mod redact;
 pub mod report;
 pub mod timestamp;
+pub mod trend;
 pub mod types;

@@ -1,9 +1,11 @@
 //! `convqa agents`: per-agent numbers and coaching recommendations as `agents.json` and
 //! `agents.csv`. Also holds the input options and loading shared by `report` and `export`.
 
-use crate::agg::load_runs;
+use crate::agg::{load_runs, visit_runs};
 use crate::coach::Catalogue;
+use crate::report::OutputFile;
 use crate::report::{build, write_files, BuildOptions, CsvWriter, JsonWriter, TeamReport, Writer};
+use crate::trend::{Period, Trends, Tz};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -33,6 +35,19 @@ pub struct Args {
     /// Output directory (created if missing); agents.json and agents.csv are written there.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write trends.json: per agent and per day, ISO week or month, the QA score, item pass
+    /// rates, escalation, conflict, sentiment recovery and outcomes, with 95 % intervals and the
+    /// team without that agent beside it (docs/SCHEMA.md, trends).
+    #[arg(long, value_enum, value_name = "PERIOD")]
+    pub period: Option<Period>,
+    /// UTC offset the periods are cut in (conversations' `started_at` are converted to it).
+    #[arg(
+        long,
+        value_name = "OFFSET",
+        default_value = "+00:00",
+        requires = "period"
+    )]
+    pub tz: Tz,
 }
 
 fn read_roster(p: &Path) -> anyhow::Result<Vec<String>> {
@@ -46,12 +61,16 @@ fn read_roster(p: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-/// Loads the catalogue and results and builds the report every writer renders.
-pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Result<TeamReport> {
-    let cat = match &input.catalogue {
+fn catalogue(input: &InputArgs) -> anyhow::Result<Catalogue> {
+    Ok(match &input.catalogue {
         Some(p) => Catalogue::from_file(p)?,
         None => Catalogue::builtin()?,
-    };
+    })
+}
+
+/// Loads the catalogue and results and builds the report every writer renders.
+pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Result<TeamReport> {
+    let cat = catalogue(input)?;
     let loaded = load_runs(&input.from, cat.agg_spec())?;
     for s in &loaded.sources {
         if let Some(n) = s.rejected_upstream.filter(|&n| n > 0) {
@@ -91,12 +110,31 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     let report = prepare(&a.input, &[])?;
     let mut files = JsonWriter.render(&report)?;
     files.extend(CsvWriter.render(&report)?);
+    if let Some(period) = a.period {
+        let cat = catalogue(&a.input)?;
+        let spec = cat.agg_spec();
+        let mut trends = Trends::new(spec, period, a.tz);
+        visit_runs(&a.input.from, |rec, _, _| trends.add(&rec, spec))?;
+        if trends.undated > 0 {
+            eprintln!(
+                "convqa: warning: {} conversation(s) have no readable started_at, so they are in agents.json but in no period of trends.json",
+                trends.undated
+            );
+        }
+        let series = trends.series(a.input.min_conversations);
+        files.push(OutputFile::pretty_json("trends.json", &series, "trends")?);
+    }
     write_files(&a.out, &files)?;
     println!(
-        "convqa agents: {} agents, {} conversations → {}",
+        "convqa agents: {} agents, {} conversations → {}{}",
         report.agents.len(),
         report.input.conversations,
-        a.out.join("agents.json").display()
+        a.out.join("agents.json").display(),
+        if a.period.is_some() {
+            " (+ trends.json)"
+        } else {
+            ""
+        }
     );
     Ok(super::Outcome::Clean)
 }

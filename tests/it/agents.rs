@@ -486,3 +486,78 @@ fn run_manifest_is_checked() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("run.json:3:"), "{}", stderr(&o));
 }
+
+#[test]
+fn period_trends_are_written_and_merge_across_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let all = batch();
+    let (a, b) = all.split_at(9);
+    let one = write_dir(&tmp.path().join("one"), &all);
+    let ra = write_dir(&tmp.path().join("a"), a);
+    let rb = write_dir(&tmp.path().join("b"), b);
+    let out1 = tmp.path().join("o1");
+    let out2 = tmp.path().join("o2");
+    let o = convqa(&[
+        "agents",
+        "--from",
+        s(&one),
+        "--period",
+        "week",
+        "--tz",
+        "+08:00",
+        "--out",
+        s(&out1),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = convqa(&[
+        "agents",
+        "--from",
+        s(&rb),
+        "--from",
+        s(&ra),
+        "--period",
+        "week",
+        "--tz",
+        "+08:00",
+        "--out",
+        s(&out2),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t1 = std::fs::read(out1.join("trends.json")).unwrap();
+    assert_eq!(
+        t1,
+        std::fs::read(out2.join("trends.json")).unwrap(),
+        "halves give the whole"
+    );
+    let t: Value = serde_json::from_slice(&t1).unwrap();
+    assert_eq!(t["schema_version"], "convqa.trends/1");
+    assert_eq!(t["tz"], "+08:00");
+    // Results are dated 2024-06-01 (a Saturday, ISO week 22) to 2024-06-10 (a Monday, week 24).
+    assert_eq!(
+        t["periods"],
+        serde_json::json!(["2024-W22", "2024-W23", "2024-W24"])
+    );
+    let n: u64 = t["team"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["conversations"].as_u64().unwrap())
+        .sum();
+    assert_eq!(n, all.len() as u64);
+    let bob = &t["agents"]["bob"][0];
+    assert!(
+        bob["team_without_agent"]["qa_mean"]["n"].as_u64().is_some(),
+        "{bob}"
+    );
+    // --tz without --period is refused.
+    let o = convqa(&[
+        "agents",
+        "--from",
+        s(&one),
+        "--tz",
+        "+08:00",
+        "--out",
+        s(&out1),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

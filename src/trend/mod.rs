@@ -1,0 +1,432 @@
+//! Per-agent trends over calendar periods (the `trend` stage, beside `agg`): for each day, ISO
+//! week or month (in a fixed UTC offset), each agent's and the team's QA score, pass rate, item
+//! pass rates, escalation and conflict rates, the customer's sentiment recovery and the outcomes
+//! the inputs carry (`metadata.csat`, `complaint_filed`, `repeat_contact`), each with a 95 %
+//! interval; and, beside each agent, the team **without that agent** (the baseline a coach
+//! compares with: an agent who is half the team's calls should not be measured against itself).
+//!
+//! A period's cell is an [`Aggregate`] (so merging runs stays exact: halves give the whole) plus
+//! the outcome counts; [`Trends::series`] derives the numbers. Conversations without a readable
+//! `started_at` cannot be placed in a period and are counted as `undated`.
+
+use crate::agg::{round_to, t975, AgentAgg, AgentStats, AggError, AggSpec, Aggregate, SumCount};
+use crate::timestamp::{civil_from_days, parse_instant};
+use crate::types::ConversationResult;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const TRENDS_SCHEMA_VERSION: &str = "convqa.trends/1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+}
+
+/// A fixed offset from UTC in seconds, written `+08:00`, `-05:30`, `Z` or `UTC`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tz(pub i32);
+
+impl std::str::FromStr for Tz {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Tz, String> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
+            return Ok(Tz(0));
+        }
+        let bad = || format!("{s:?} is not a UTC offset such as +08:00, -05:00 or UTC");
+        let sign = match t.as_bytes().first() {
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            _ => return Err(bad()),
+        };
+        let body = t[1..].replace(':', "");
+        if body.len() != 4 || !body.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let (h, m): (i32, i32) = (
+            body[..2].parse().map_err(|_| bad())?,
+            body[2..].parse().map_err(|_| bad())?,
+        );
+        if h > 14 || m > 59 {
+            return Err(bad());
+        }
+        Ok(Tz(sign * (h * 3600 + m * 60)))
+    }
+}
+
+impl std::fmt::Display for Tz {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0.abs();
+        write!(
+            f,
+            "{}{:02}:{:02}",
+            if self.0 < 0 { '-' } else { '+' },
+            a / 3600,
+            a % 3600 / 60
+        )
+    }
+}
+
+/// The period an instant falls in, in local time at `tz`: `2026-01-05`, `2026-W02` (ISO 8601
+/// week: Monday to Sunday, week 1 holds the year's first Thursday) or `2026-01`.
+pub fn period_key(at: i64, tz: Tz, p: Period) -> String {
+    let days = (at + tz.0 as i64).div_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    match p {
+        Period::Day => format!("{y:04}-{m:02}-{d:02}"),
+        Period::Month => format!("{y:04}-{m:02}"),
+        Period::Week => {
+            // 1970-01-01 was a Thursday; Monday = 0.
+            let weekday = (days + 3).rem_euclid(7);
+            let thursday = days - weekday + 3;
+            let (iso_year, _, _) = civil_from_days(thursday);
+            let jan1 = crate::timestamp::days_from_civil(iso_year, 1, 1);
+            let week = (thursday - jan1) / 7 + 1;
+            format!("{iso_year:04}-W{week:02}")
+        }
+    }
+}
+
+/// Outcome counts read from the input's `metadata`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeAgg {
+    /// `metadata.complaint_filed` true (count) out of conversations that say (of).
+    pub complaint: (u64, u64),
+    /// `metadata.repeat_contact` true out of conversations that say.
+    pub repeat_contact: (u64, u64),
+}
+
+impl OutcomeAgg {
+    fn of(r: &ConversationResult) -> OutcomeAgg {
+        let flag = |k: &str| -> (u64, u64) {
+            match r.metadata.as_ref().and_then(|m| m.get(k)) {
+                Some(serde_json::Value::Bool(b)) => (*b as u64, 1),
+                Some(serde_json::Value::Number(n)) => ((n.as_f64() != Some(0.0)) as u64, 1),
+                Some(serde_json::Value::String(s)) => {
+                    match s.trim().to_ascii_lowercase().as_str() {
+                        "true" | "yes" | "1" => (1, 1),
+                        "false" | "no" | "0" => (0, 1),
+                        _ => (0, 0),
+                    }
+                }
+                _ => (0, 0),
+            }
+        };
+        OutcomeAgg {
+            complaint: flag("complaint_filed"),
+            repeat_contact: flag("repeat_contact"),
+        }
+    }
+    fn merge(&mut self, o: &OutcomeAgg) {
+        self.complaint.0 += o.complaint.0;
+        self.complaint.1 += o.complaint.1;
+        self.repeat_contact.0 += o.repeat_contact.0;
+        self.repeat_contact.1 += o.repeat_contact.1;
+    }
+}
+
+/// Mergeable per-period aggregates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trends {
+    pub period: Period,
+    pub tz: Tz,
+    spec_fingerprint: String,
+    pub cells: BTreeMap<String, Aggregate>,
+    /// (period, agent) → outcomes.
+    pub outcomes: BTreeMap<(String, String), OutcomeAgg>,
+    pub undated: u64,
+}
+
+impl Trends {
+    pub fn new(spec: &AggSpec, period: Period, tz: Tz) -> Trends {
+        Trends {
+            period,
+            tz,
+            spec_fingerprint: spec.fingerprint(),
+            cells: BTreeMap::new(),
+            outcomes: BTreeMap::new(),
+            undated: 0,
+        }
+    }
+
+    pub fn add(&mut self, r: &ConversationResult, spec: &AggSpec) -> Result<(), AggError> {
+        let Some(at) = r.started_at.as_deref().and_then(parse_instant) else {
+            self.undated += 1;
+            return Ok(());
+        };
+        let key = period_key(at, self.tz, self.period);
+        self.cells
+            .entry(key.clone())
+            .or_insert_with(|| Aggregate::new(spec))
+            .add(r, spec)?;
+        self.outcomes
+            .entry((key, r.agent_id.clone()))
+            .or_default()
+            .merge(&OutcomeAgg::of(r));
+        Ok(())
+    }
+
+    /// Merges another batch counted with the same spec, period and offset.
+    pub fn merge(&mut self, o: &Trends) -> Result<(), AggError> {
+        if self.spec_fingerprint != o.spec_fingerprint || self.period != o.period || self.tz != o.tz
+        {
+            return Err(AggError::SpecMismatch {
+                left: format!("{} {:?} {}", self.spec_fingerprint, self.period, self.tz),
+                right: format!("{} {:?} {}", o.spec_fingerprint, o.period, o.tz),
+            });
+        }
+        for (k, v) in &o.cells {
+            match self.cells.get_mut(k) {
+                Some(c) => c.merge(v)?,
+                None => {
+                    self.cells.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        for (k, v) in &o.outcomes {
+            self.outcomes.entry(k.clone()).or_default().merge(v);
+        }
+        self.undated += o.undated;
+        Ok(())
+    }
+
+    /// The derived series: per agent and for the team, one point per period with conversations.
+    pub fn series(&self, min_conversations: u64) -> TrendsReport {
+        let mut agents: BTreeMap<String, Vec<TrendPoint>> = BTreeMap::new();
+        let mut team = Vec::new();
+        for (period, cell) in &self.cells {
+            let whole = cell.team();
+            let mut all = OutcomeAgg::default();
+            for ((p, _), o) in self.outcomes.range((period.clone(), String::new())..) {
+                if p != period {
+                    break;
+                }
+                all.merge(o);
+            }
+            team.push(point(period, &whole, &all, None, min_conversations));
+            for (agent, a) in &cell.agents {
+                let o = self
+                    .outcomes
+                    .get(&(period.clone(), agent.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                let others = Others::of(&whole, a);
+                agents.entry(agent.clone()).or_default().push(point(
+                    period,
+                    a,
+                    &o,
+                    Some(others),
+                    min_conversations,
+                ));
+            }
+        }
+        TrendsReport {
+            schema_version: TRENDS_SCHEMA_VERSION.to_string(),
+            period: self.period,
+            tz: self.tz.to_string(),
+            min_conversations,
+            periods: self.cells.keys().cloned().collect(),
+            undated: self.undated,
+            team,
+            agents,
+        }
+    }
+}
+
+/// A rate with its Wilson 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RateCi {
+    pub count: u64,
+    pub of: u64,
+    pub rate: Option<f64>,
+    pub ci: Option<[f64; 2]>,
+}
+
+pub fn wilson(count: u64, of: u64) -> RateCi {
+    if of == 0 {
+        return RateCi {
+            count,
+            of,
+            rate: None,
+            ci: None,
+        };
+    }
+    let (n, p, z) = (
+        of as f64,
+        count as f64 / of as f64,
+        1.959_963_984_540_054_f64,
+    );
+    let d = 1.0 + z * z / n;
+    let c = (p + z * z / (2.0 * n)) / d;
+    let h = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / d;
+    RateCi {
+        count,
+        of,
+        rate: Some(round_to(p, 4)),
+        ci: Some([round_to((c - h).max(0.0), 4), round_to((c + h).min(1.0), 4)]),
+    }
+}
+
+/// A mean with its Student-t 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeanCi {
+    pub n: u64,
+    pub mean: Option<f64>,
+    pub ci: Option<[f64; 2]>,
+}
+
+fn mean_ci(n: u64, sum: f64, sumsq: f64, digits: i32) -> MeanCi {
+    if n == 0 {
+        return MeanCi {
+            n,
+            mean: None,
+            ci: None,
+        };
+    }
+    let m = sum / n as f64;
+    let ci = (n >= 2).then(|| {
+        let var = ((sumsq - sum * sum / n as f64) / (n as f64 - 1.0)).max(0.0);
+        let h = t975(n - 1) * (var / n as f64).sqrt();
+        [round_to(m - h, digits), round_to(m + h, digits)]
+    });
+    MeanCi {
+        n,
+        mean: Some(round_to(m, digits)),
+        ci,
+    }
+}
+
+/// Σ and Σ² of the QA scores (points) and the pass counts of an aggregate.
+#[derive(Debug, Clone, Copy, Default)]
+struct ScoreSums {
+    n: u64,
+    sum: f64,
+    sumsq: f64,
+    passed: u64,
+}
+
+impl ScoreSums {
+    fn of(a: &AgentAgg) -> ScoreSums {
+        let (mut n, mut sum, mut sumsq) = (0u64, 0f64, 0f64);
+        for (&v, &k) in &a.scores {
+            let x = v as f64 / 1000.0;
+            n += k;
+            sum += x * k as f64;
+            sumsq += x * x * k as f64;
+        }
+        ScoreSums {
+            n,
+            sum,
+            sumsq,
+            passed: a.passed,
+        }
+    }
+}
+
+/// The team without one agent: QA mean and pass rate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Others {
+    pub qa_mean: MeanCi,
+    pub pass: RateCi,
+}
+
+impl Others {
+    fn of(team: &AgentAgg, agent: &AgentAgg) -> Others {
+        let (t, a) = (ScoreSums::of(team), ScoreSums::of(agent));
+        let n = t.n - a.n;
+        Others {
+            qa_mean: mean_ci(n, t.sum - a.sum, t.sumsq - a.sumsq, 2),
+            pass: wilson(t.passed - a.passed, n),
+        }
+    }
+}
+
+/// One agent's (or the team's) numbers in one period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub period: String,
+    pub conversations: u64,
+    /// Fewer conversations than `min_conversations`: show, but do not read much into it.
+    pub low_confidence: bool,
+    pub qa_mean: MeanCi,
+    pub pass: RateCi,
+    pub items: BTreeMap<String, RateCi>,
+    pub escalation: RateCi,
+    pub conflict: RateCi,
+    /// Of conversations whose customer started negative, the share that ended not negative.
+    pub sentiment_recovery: RateCi,
+    pub resolved: RateCi,
+    pub csat: MeanCi,
+    pub complaint: RateCi,
+    pub repeat_contact: RateCi,
+    /// 1 − repeat-contact rate, where the inputs say whether the customer came back.
+    pub first_contact_resolution: RateCi,
+    /// For an agent: the team in the same period without this agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_without_agent: Option<Others>,
+}
+
+fn point(
+    period: &str,
+    a: &AgentAgg,
+    o: &OutcomeAgg,
+    others: Option<Others>,
+    min: u64,
+) -> TrendPoint {
+    let s = AgentStats::from_agg(a);
+    let sc = ScoreSums::of(a);
+    let resolved = a.resolution.get("resolved").copied().unwrap_or(0);
+    let decided = resolved + a.resolution.get("unresolved").copied().unwrap_or(0);
+    let csat = &a.csat;
+    TrendPoint {
+        period: period.to_string(),
+        conversations: a.conversations,
+        low_confidence: a.conversations < min,
+        qa_mean: mean_ci(sc.n, sc.sum, sc.sumsq, 2),
+        pass: wilson(a.passed, a.scored()),
+        items: a
+            .items
+            .iter()
+            .map(|(k, i)| (k.clone(), wilson(i.pass, i.applicable())))
+            .collect(),
+        escalation: wilson(s.escalation.count, s.escalation.of),
+        conflict: wilson(s.conflict.count, s.conflict.of),
+        sentiment_recovery: wilson(a.sentiment.recovered, a.sentiment.started_negative),
+        resolved: wilson(resolved, decided),
+        csat: csat_ci(csat),
+        complaint: wilson(o.complaint.0, o.complaint.1),
+        repeat_contact: wilson(o.repeat_contact.0, o.repeat_contact.1),
+        first_contact_resolution: wilson(
+            o.repeat_contact.1 - o.repeat_contact.0,
+            o.repeat_contact.1,
+        ),
+        team_without_agent: others,
+    }
+}
+
+/// CSAT mean; the aggregate keeps Σ and n (milli-units) but not Σ², so no interval.
+fn csat_ci(c: &SumCount) -> MeanCi {
+    MeanCi {
+        n: c.n,
+        mean: c.mean().map(|m| round_to(m / 1000.0, 3)),
+        ci: None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendsReport {
+    pub schema_version: String,
+    pub period: Period,
+    pub tz: String,
+    pub min_conversations: u64,
+    pub periods: Vec<String>,
+    pub undated: u64,
+    pub team: Vec<TrendPoint>,
+    pub agents: BTreeMap<String, Vec<TrendPoint>>,
+}
+
+#[cfg(test)]
+mod tests;
