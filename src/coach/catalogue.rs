@@ -109,6 +109,9 @@ pub struct Module {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// Simplified Chinese title and description, where the catalogue gives them.
+    pub title_zh: Option<String>,
+    pub description_zh: Option<String>,
     /// Sorted by (kind, id).
     pub signals: Vec<Signal>,
     pub see_also: Vec<String>,
@@ -235,6 +238,11 @@ struct RawModule {
     title: String,
     #[serde(default)]
     description: String,
+    /// The title and description in Simplified Chinese, for zh-CN pages and xAPI display strings.
+    #[serde(default)]
+    title_zh: Option<String>,
+    #[serde(default)]
+    description_zh: Option<String>,
     #[serde(default)]
     items: RawSignals,
     #[serde(default)]
@@ -571,6 +579,16 @@ impl Catalogue {
                 id,
                 title: m.title.trim().to_string(),
                 description: m.description.trim().to_string(),
+                title_zh: m
+                    .title_zh
+                    .as_ref()
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty()),
+                description_zh: m
+                    .description_zh
+                    .as_ref()
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty()),
                 signals,
                 see_also,
             });

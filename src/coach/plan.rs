@@ -110,6 +110,11 @@ pub struct Recommendation {
     pub module_id: String,
     pub title: String,
     pub description: String,
+    /// The catalogue's Simplified Chinese title and description, where it has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_zh: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description_zh: Option<String>,
     pub priority: f64,
     pub confidence: Confidence,
     pub summary: String,
@@ -491,6 +496,8 @@ pub fn plan(
             module_id: m.id.clone(),
             title: m.title.clone(),
             description: m.description.clone(),
+            title_zh: m.title_zh.clone(),
+            description_zh: m.description_zh.clone(),
             priority: round_to(priority, 4),
             confidence,
             summary,

@@ -61,7 +61,7 @@ fn read_roster(p: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-fn catalogue(input: &InputArgs) -> anyhow::Result<Catalogue> {
+pub(crate) fn catalogue(input: &InputArgs) -> anyhow::Result<Catalogue> {
     Ok(match &input.catalogue {
         Some(p) => Catalogue::from_file(p)?,
         None => Catalogue::builtin()?,

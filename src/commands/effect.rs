@@ -4,7 +4,10 @@
 
 use crate::agg::visit_runs;
 use crate::coach::{Catalogue, SignalKind};
-use crate::effect::{completions, evaluate, ModuleTargets, Observations, Options};
+use crate::effect::{
+    completions, evaluate, EffectsReport, ModuleTargets, Observations, Options,
+    EFFECTS_SCHEMA_VERSION,
+};
 use crate::report::{write_atomic, OutputFile};
 use anyhow::Context;
 use std::path::PathBuf;
@@ -137,4 +140,22 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     } else {
         super::Outcome::SomeRejected
     })
+}
+
+/// Reads an `effects.json` written by `convqa effect` (for `report` and `export`).
+pub(crate) fn read_effects(p: &std::path::Path) -> anyhow::Result<EffectsReport> {
+    let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+    let r: EffectsReport = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{}: not an effects.json written by `convqa effect`",
+            p.display()
+        )
+    })?;
+    anyhow::ensure!(
+        r.schema_version == EFFECTS_SCHEMA_VERSION,
+        "{}: schema version {:?}, this convqa reads {EFFECTS_SCHEMA_VERSION:?}; re-run `convqa effect`",
+        p.display(),
+        r.schema_version
+    );
+    Ok(r)
 }

@@ -2,7 +2,8 @@
 //! docs/EXPORT.md and schema/export.schema.json) or xAPI statements. Written atomically;
 //! the same input gives the same bytes.
 
-use super::agents::{prepare, InputArgs};
+use super::agents::{catalogue, prepare, InputArgs};
+use super::effect::read_effects;
 use crate::report::{write_files, ExportWriter, Writer, XapiWriter};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,10 @@ pub struct Args {
     pub out: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// `effects.json` written by `convqa effect`: with `--format xapi`, adds one `evaluated`
+    /// statement per completion with an estimate (verdict, before, after, effect and interval).
+    #[arg(long, value_name = "FILE")]
+    pub effects: Option<PathBuf>,
     /// Base IRI for xAPI verbs, activities, extensions and the agents' account homePage.
     #[arg(long, value_name = "IRI", default_value = "https://convqa.local")]
     pub xapi_base: String,
@@ -44,6 +49,9 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     {
         anyhow::bail!("--xapi-base must be an http(s) IRI, got {:?}", a.xapi_base);
     }
+    if a.effects.is_some() && a.format != Format::Xapi {
+        anyhow::bail!("--effects goes into xAPI statements: use it with --format xapi");
+    }
     let report = prepare(&a.input, &[])?;
     let file_name = PathBuf::from(name);
     let files = match a.format {
@@ -51,6 +59,12 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         Format::Xapi => XapiWriter {
             file_name,
             base: a.xapi_base.clone(),
+            effects: a.effects.as_deref().map(read_effects).transpose()?,
+            modules: catalogue(&a.input)?
+                .modules
+                .into_iter()
+                .map(|m| (m.id.clone(), m))
+                .collect(),
         }
         .render(&report)?,
     };

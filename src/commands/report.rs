@@ -2,9 +2,8 @@
 //! Markdown for chat tools) plus `index.html`, the team overview linking every page.
 
 use super::agents::{prepare, InputArgs};
-use crate::effect::{EffectsReport, EFFECTS_SCHEMA_VERSION};
+use super::effect::read_effects;
 use crate::report::{write_files, HtmlWriter, Lang, MarkdownWriter, Writer};
-use anyhow::Context;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -25,23 +24,6 @@ pub struct Args {
     /// Language of the training-effect page and sections.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
-}
-
-fn read_effects(p: &std::path::Path) -> anyhow::Result<EffectsReport> {
-    let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
-    let r: EffectsReport = serde_json::from_slice(&bytes).with_context(|| {
-        format!(
-            "{}: not an effects.json written by `convqa effect`",
-            p.display()
-        )
-    })?;
-    anyhow::ensure!(
-        r.schema_version == EFFECTS_SCHEMA_VERSION,
-        "{}: schema version {:?}, this convqa reads {EFFECTS_SCHEMA_VERSION:?}; re-run `convqa effect`",
-        p.display(),
-        r.schema_version
-    );
-    Ok(r)
 }
 
 pub fn run(a: Args) -> anyhow::Result<super::Outcome> {

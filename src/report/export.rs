@@ -278,6 +278,20 @@ impl Writer for ExportWriter {
 pub struct XapiWriter {
     pub file_name: std::path::PathBuf,
     pub base: String,
+    /// `convqa effect` output: one `evaluated` statement per completion with an estimate.
+    pub effects: Option<crate::effect::EffectsReport>,
+    /// The catalogue's modules by id, for the effect statements' names.
+    pub modules: std::collections::BTreeMap<String, crate::coach::Module>,
+}
+
+/// The windows around a completion, as RFC 3339 UTC (from, to).
+fn effect_window(completed_at: &str, days: u32) -> (Option<String>, Option<String>) {
+    let w = i64::from(days) * 86_400;
+    let at = crate::timestamp::parse_instant(completed_at);
+    (
+        at.map(|t| crate::timestamp::format_rfc3339(t - w)),
+        at.map(|t| crate::timestamp::format_rfc3339(t + w)),
+    )
 }
 
 /// An RFC 4122 name-based (version 5 layout) UUID from a SHA-256 digest of `name`.
@@ -298,11 +312,83 @@ pub fn uuid_from(name: &str) -> String {
     )
 }
 
+/// A language map (xAPI 1.0.3 §4.1.11) with English and, where given, Simplified Chinese.
+fn lang_map(en: &str, zh: Option<&str>) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("en-US".into(), json!(en));
+    if let Some(z) = zh {
+        m.insert("zh-CN".into(), json!(z));
+    }
+    Value::Object(m)
+}
+
+/// `s` (an input timestamp) as RFC 3339 UTC, for a statement's `timestamp`.
+fn instant(s: Option<&str>) -> Option<String> {
+    s.and_then(crate::timestamp::parse_instant)
+        .map(crate::timestamp::format_rfc3339)
+}
+
+/// One xAPI statement. Statements carry no `version` property (the LRS records the version it
+/// accepted; xAPI 1.0.3 §2.4.10), and a `timestamp` only when the input says when: the end of the
+/// period described, never the clock, so the same input gives the same bytes.
+#[allow(clippy::too_many_arguments)]
+fn statement(
+    base: &str,
+    id: String,
+    agent: &str,
+    verb: (&str, &str, &str),
+    module: (&str, &str, &str, Option<&str>, Option<&str>),
+    result: Value,
+    context_ext: serde_json::Map<String, Value>,
+    platform: &str,
+    timestamp: Option<String>,
+) -> Value {
+    let (module_id, title, description, title_zh, description_zh) = module;
+    let mut st = json!({
+        "id": id,
+        "actor": {
+            "objectType": "Agent",
+            "name": agent,
+            "account": { "homePage": base, "name": agent }
+        },
+        "verb": {
+            "id": verb.0,
+            "display": { "en-US": verb.1, "zh-CN": verb.2 }
+        },
+        "object": {
+            "objectType": "Activity",
+            "id": format!("{base}/xapi/modules/{module_id}"),
+            "definition": {
+                "type": "http://adlnet.gov/expapi/activities/module",
+                "name": lang_map(title, title_zh),
+                "description": lang_map(description, description_zh)
+            }
+        },
+        "result": result,
+        "context": {
+            "platform": platform,
+            "language": "en-US",
+            "extensions": Value::Object(context_ext)
+        }
+    });
+    if let Some(t) = timestamp {
+        st["timestamp"] = json!(t);
+    }
+    st
+}
+
 impl Writer for XapiWriter {
     fn render(&self, r: &TeamReport) -> Result<Vec<OutputFile>, ReportError> {
         let base = self.base.trim_end_matches('/');
         let fp = r.input.input_fingerprint.as_str();
         let ext = |k: &str| format!("{base}/xapi/ext/{k}");
+        let platform = format!("{} {}", r.generator.name, r.generator.version);
+        // The period the recommendations describe: the input's first and last conversation.
+        let period = json!({
+            "from": r.input.first_started_at,
+            "to": r.input.last_started_at,
+        });
+        let when = instant(r.input.last_started_at.as_deref());
         let mut statements: Vec<Value> = Vec::new();
         for a in &r.agents {
             for (i, x) in a.plan.recommendations.iter().enumerate() {
@@ -318,37 +404,82 @@ impl Writer for XapiWriter {
                 let mut ctx_ext = serde_json::Map::new();
                 ctx_ext.insert(ext("recommendation-id"), json!(e.id));
                 ctx_ext.insert(ext("input-fingerprint"), json!(fp));
+                ctx_ext.insert(ext("period"), period.clone());
                 ctx_ext.insert(
                     ext("evidence"),
                     serde_json::to_value(&e.evidence).unwrap_or(Value::Null),
                 );
-                statements.push(json!({
-                    "id": uuid_from(&e.id),
-                    "actor": {
-                        "objectType": "Agent",
-                        "name": a.agent_id,
-                        "account": { "homePage": base, "name": a.agent_id }
-                    },
-                    "verb": {
-                        "id": format!("{base}/xapi/verbs/recommended"),
-                        "display": { "en-US": "was recommended" }
-                    },
-                    "object": {
-                        "objectType": "Activity",
-                        "id": format!("{base}/xapi/modules/{}", x.module_id),
-                        "definition": {
-                            "type": "http://adlnet.gov/expapi/activities/module",
-                            "name": { "en-US": x.title },
-                            "description": { "en-US": x.description }
-                        }
-                    },
-                    "result": { "extensions": Value::Object(result_ext) },
-                    "context": {
-                        "platform": format!("{} {}", r.generator.name, r.generator.version),
-                        "extensions": Value::Object(ctx_ext)
-                    },
-                    "version": "1.0.3"
-                }));
+                statements.push(statement(
+                    base,
+                    uuid_from(&e.id),
+                    &a.agent_id,
+                    (
+                        &format!("{base}/xapi/verbs/recommended"),
+                        "recommended",
+                        "推荐",
+                    ),
+                    (
+                        &x.module_id,
+                        &x.title,
+                        &x.description,
+                        x.title_zh.as_deref(),
+                        x.description_zh.as_deref(),
+                    ),
+                    json!({ "extensions": Value::Object(result_ext) }),
+                    ctx_ext,
+                    &platform,
+                    when.clone(),
+                ));
+            }
+        }
+        if let Some(effects) = &self.effects {
+            for e in &effects.effects {
+                let Some(effect) = e.measured.effect else {
+                    continue;
+                };
+                let module = self.modules.get(&e.module_id);
+                let title = module.map_or(e.module_id.as_str(), |m| m.title.as_str());
+                let description = module.map_or("", |m| m.description.as_str());
+                let key = format!(
+                    "convqa.effect/1\0{}\0{}\0{}\0{}",
+                    e.agent_id, e.module_id, e.completed_at, effects.window_days
+                );
+                let mut result_ext = serde_json::Map::new();
+                result_ext.insert(ext("verdict"), json!(e.verdict.as_str()));
+                for (k, v) in [
+                    ("before", json!(e.measured.before)),
+                    ("after", json!(e.measured.after)),
+                    ("control-change", json!(e.measured.control_change)),
+                    ("effect", json!(effect)),
+                    ("effect-ci", json!(e.measured.effect_ci)),
+                ] {
+                    result_ext.insert(ext(k), v);
+                }
+                let mut ctx_ext = serde_json::Map::new();
+                let (from, to) = effect_window(&e.completed_at, effects.window_days);
+                ctx_ext.insert(ext("period"), json!({ "from": from, "to": to.clone() }));
+                ctx_ext.insert(ext("completed-at"), json!(e.completed_at));
+                statements.push(statement(
+                    base,
+                    uuid_from(&key),
+                    &e.agent_id,
+                    (&format!("{base}/xapi/verbs/evaluated"), "evaluated", "评估"),
+                    (
+                        &e.module_id,
+                        title,
+                        description,
+                        module.and_then(|m| m.title_zh.as_deref()),
+                        module.and_then(|m| m.description_zh.as_deref()),
+                    ),
+                    json!({
+                        "success": e.verdict == crate::effect::Verdict::Improved,
+                        "score": { "scaled": effect.clamp(-1.0, 1.0) },
+                        "extensions": Value::Object(result_ext)
+                    }),
+                    ctx_ext,
+                    &platform,
+                    to,
+                ));
             }
         }
         Ok(vec![OutputFile::pretty_json(

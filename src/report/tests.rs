@@ -119,6 +119,8 @@ fn output_is_independent_of_input_order() {
         Box::new(XapiWriter {
             file_name: "xapi.json".into(),
             base: "https://lrs.example".into(),
+            effects: None,
+            modules: Default::default(),
         }),
     ];
     for w in &writers {

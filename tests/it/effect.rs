@@ -85,6 +85,42 @@ fn planted_effects_are_found_and_nulls_are_not() {
     assert_eq!(etiquette["trained_agents"], 6);
     assert_eq!(etiquette["transfer_rate"].as_f64(), Some(0.6667));
 
+    // The export carries one `evaluated` statement per completion, valid against the schema.
+    let out = convqa()
+        .args(["export", "--format", "xapi", "--from"])
+        .arg(d.join("run"))
+        .arg("--effects")
+        .arg(d.join("effect/effects.json"))
+        .arg("--out")
+        .arg(d.join("xapi.json"))
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let st: Value = serde_json::from_slice(&std::fs::read(d.join("xapi.json")).unwrap()).unwrap();
+    let evaluated: Vec<&Value> = st
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["verb"]["id"].as_str().unwrap().ends_with("/evaluated"))
+        .collect();
+    assert_eq!(evaluated.len(), 8);
+    for x in &evaluated {
+        let agent = x["actor"]["account"]["name"].as_str().unwrap();
+        let want = v.iter().find(|(a, _)| a == agent).unwrap().1 == "improved";
+        assert_eq!(x["result"]["success"], want, "{x}");
+        assert_eq!(x["timestamp"], "2026-03-02T00:00:00Z", "{x}");
+        assert!(x["object"]["definition"]["name"]["zh-CN"].is_string());
+    }
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("schema/xapi.schema.json")).unwrap())
+            .unwrap();
+    let errors: Vec<String> = jsonschema::validator_for(&schema)
+        .unwrap()
+        .iter_errors(&st)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
     // The same completions as xAPI statements (with a `recommended` statement mixed in) and one
     // broken record: the same verdicts, the broken one set aside with its position, exit 1.
     let statements: Vec<Value> = std::fs::read_to_string(d.join("completions.jsonl"))

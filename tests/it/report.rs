@@ -211,7 +211,27 @@ fn export_xapi_statements() {
             .unwrap()
             .starts_with("https://lms.example.com/xapi/modules/"));
         assert_eq!(x["object"]["objectType"], "Activity");
+        assert!(x.get("version").is_none(), "no version property: {x}");
+        assert_eq!(x["verb"]["display"]["zh-CN"], "推荐");
+        assert!(
+            x["object"]["definition"]["name"]["zh-CN"].is_string(),
+            "{x}"
+        );
+        assert!(x["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(
+            x["context"]["extensions"]["https://lms.example.com/xapi/ext/period"]["to"].is_string()
+        );
     }
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("schema/xapi.schema.json")).unwrap())
+            .unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v
+        .iter_errors(&Value::Array(st.clone()))
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(!v.is_valid(&serde_json::json!([{"id": "x"}])));
     assert_ok(&convqa(&[
         "export",
         "--from",
