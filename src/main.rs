@@ -1,7 +1,8 @@
 //! The `convqa` binary: CLI parsing and dispatch only. Logic lives in the library.
 //!
 //! Exit codes: 0 = everything processed; 1 = finished, but some records were rejected (see
-//! `rejects.jsonl`); 2 = fatal error (bad model, runtime library, rule file, arguments).
+//! `rejects.jsonl`); 2 = fatal error (bad model, runtime library, rule file, arguments);
+//! 3 = finished, but nothing was scored (every record rejected, or no records).
 
 use clap::Parser;
 use convqa::commands::{self, Cli, Outcome};
@@ -11,6 +12,7 @@ fn main() {
     match commands::run(cli) {
         Ok(Outcome::Clean) => std::process::exit(0),
         Ok(Outcome::SomeRejected) => std::process::exit(1),
+        Ok(Outcome::NothingScored) => std::process::exit(3),
         Err(e) => {
             // One line per cause: the top one says what failed, the last what to do.
             eprintln!("convqa: error: {e}");

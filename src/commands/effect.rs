@@ -48,6 +48,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         .map(|m| ModuleTargets {
             id: m.id.clone(),
             title: m.title.clone(),
+            title_zh: m.title_zh.clone(),
             items: m
                 .signals
                 .iter()

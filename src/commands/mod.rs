@@ -21,6 +21,9 @@ pub enum Outcome {
     Clean,
     /// The run finished but some records were set aside (exit code 1).
     SomeRejected,
+    /// The run finished but nothing was scored: every record was set aside, or there were none
+    /// (exit code 3).
+    NothingScored,
 }
 
 #[derive(Debug, Parser)]

@@ -107,7 +107,8 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     let result = pipeline::score_to_dir(&cfg, &classifier, out, &mut |ev| ui.event(ev));
     ui.finish();
     let stats = result.context("scoring failed; no result files were written")?;
-    // An empty input is almost always a failed export upstream: say so, and exit 1.
+    // An empty input is almost always a failed export upstream: say so (exit 1, or 3 when nothing
+    // at all was scored).
     let empty: Vec<&str> = stats
         .inputs
         .iter()
@@ -118,7 +119,11 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         eprintln!("convqa: warning: input {path} is empty");
     }
     eprintln!("{}", summary(&cfg, &stats, started.elapsed().as_secs_f64()));
-    Ok(if stats.counts.rejected > 0 || !empty.is_empty() {
+    Ok(if stats.counts.scored == 0 {
+        // Nothing to aggregate, report or export: a nightly job must not mistake this for a
+        // day with a few bad records.
+        Outcome::NothingScored
+    } else if stats.counts.rejected > 0 || !empty.is_empty() {
         Outcome::SomeRejected
     } else {
         Outcome::Clean

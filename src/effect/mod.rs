@@ -31,6 +31,8 @@ const DAY: i64 = 86_400;
 pub struct ModuleTargets {
     pub id: String,
     pub title: String,
+    /// Simplified Chinese title, where the catalogue gives one.
+    pub title_zh: Option<String>,
     pub items: Vec<String>,
 }
 
@@ -233,6 +235,8 @@ pub struct CompletionEffect {
 pub struct ModuleEffect {
     pub module_id: String,
     pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_zh: Option<String>,
     /// Agents with a completion of this module in the input.
     pub trained_agents: usize,
     /// Of those, agents with enough conversations for a verdict (their latest completion).
@@ -431,6 +435,7 @@ fn summarise(
         out.push(ModuleEffect {
             module_id: m.id.clone(),
             title: m.title.clone(),
+            title_zh: m.title_zh.clone(),
             trained_agents: trained.len(),
             evaluated_agents: n,
             improved: count(Verdict::Improved),

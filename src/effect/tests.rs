@@ -31,6 +31,7 @@ fn module() -> Vec<ModuleTargets> {
     vec![ModuleTargets {
         id: "m".into(),
         title: "Module".into(),
+        title_zh: None,
         items: ITEMS.iter().map(|s| s.to_string()).collect(),
     }]
 }

@@ -290,11 +290,15 @@ pub fn effects_page(
         esc(w.mean_effect)
     );
     for m in &r.modules {
+        let title = match (lang, &m.title_zh) {
+            (Lang::ZhCn, Some(z)) => z.as_str(),
+            _ => m.title.as_str(),
+        };
         let _ = write!(
             b,
             r#"<tr data-module="{}"><td>{}<br><span class="small">{}</span></td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
             esc(&m.module_id),
-            esc(&m.title),
+            esc(title),
             esc(&m.module_id),
             m.trained_agents,
             m.evaluated_agents,

@@ -99,7 +99,7 @@ check "effects page: verdicts shown" grep -q 'data-verdict="improved"' "$eff"
 check "index links the effects page; bob's page has its training effect" \
     bash -c "grep -q 'href=\"effects.html\"' '$out/index.dom.html' && grep -q 'id=\"training-effect\"' '$dom'"
 check "effects page in Chinese (--lang zh-CN)" \
-    bash -c "grep -q '<html lang=\"zh-CN\">' '$out/effects-zh.dom.html' && grep -q '应用转化率' '$out/effects-zh.dom.html'"
+    bash -c "grep -q '<html lang=\"zh-CN\">' '$out/effects-zh.dom.html' && grep -q '应用转化率' '$out/effects-zh.dom.html' && grep -q '服务礼仪' '$out/effects-zh.dom.html'"
 check "screenshot is a PNG" bash -c "head -c 8 '$out/$agent.png' | od -An -tx1 | tr -d ' \n' | grep -q '^89504e470d0a1a0a'"
 
 echo "pages, DOM dumps and screenshot in $out"

@@ -79,7 +79,7 @@ fn out_of_order_timestamps_give_a_warning_and_no_timing_verdicts() {
 }
 
 #[test]
-fn an_empty_input_file_is_a_warning_and_exit_1() {
+fn an_empty_input_file_is_a_warning_and_exit_3_when_nothing_is_scored() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let empty = tmp.path().join("empty.jsonl");
     std::fs::write(&empty, "").unwrap();
@@ -90,8 +90,35 @@ fn an_empty_input_file_is_a_warning_and_exit_1() {
         .arg(tmp.path().join("run"))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", crate::common::stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", crate::common::stderr(&o));
     assert!(crate::common::stderr(&o).contains("is empty"));
+    // Beside a good input, the empty one is a warning and exit 1 (some records missing).
+    let good = tmp.path().join("good.jsonl");
+    std::fs::write(
+        &good,
+        r#"{"conversation_id":"c1","agent_id":"a","turns":[{"speaker":"customer","text":"hi"},{"speaker":"agent","text":"hello"}]}"#,
+    )
+    .unwrap();
+    let o = convqa()
+        .arg("score")
+        .arg(&empty)
+        .arg(&good)
+        .arg("--out")
+        .arg(tmp.path().join("run2"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", crate::common::stderr(&o));
+    // Every record rejected: exit 3, not 1.
+    let bad = tmp.path().join("bad.jsonl");
+    std::fs::write(&bad, "not json\n{\"x\":1}\n").unwrap();
+    let o = convqa()
+        .arg("score")
+        .arg(&bad)
+        .arg("--out")
+        .arg(tmp.path().join("run3"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", crate::common::stderr(&o));
 }
 
 #[test]
