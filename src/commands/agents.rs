@@ -48,6 +48,10 @@ pub struct Args {
         requires = "period"
     )]
     pub tz: Tz,
+    /// With `metadata.customer_id`: a contact is a repeat when the same customer contacts again
+    /// within this many days (in any of the runs given); first-contact resolution follows.
+    #[arg(long, value_name = "DAYS", default_value_t = 7, requires = "period")]
+    pub repeat_within_days: u32,
 }
 
 fn read_roster(p: &Path) -> anyhow::Result<Vec<String>> {
@@ -114,6 +118,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         let cat = catalogue(&a.input)?;
         let spec = cat.agg_spec();
         let mut trends = Trends::new(spec, period, a.tz);
+        trends.repeat_within_days = a.repeat_within_days;
         visit_runs(&a.input.from, |rec, _, _| trends.add(&rec, spec))?;
         if trends.undated > 0 {
             eprintln!(

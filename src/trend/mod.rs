@@ -95,7 +95,8 @@ pub fn period_key(at: i64, tz: Tz, p: Period) -> String {
 pub struct OutcomeAgg {
     /// `metadata.complaint_filed` true (count) out of conversations that say (of).
     pub complaint: (u64, u64),
-    /// `metadata.repeat_contact` true out of conversations that say.
+    /// Repeat contacts out of conversations where it is known: `metadata.repeat_contact` where
+    /// the input says, else computed from `metadata.customer_id` ([`Trends::series`]).
     pub repeat_contact: (u64, u64),
 }
 
@@ -120,6 +121,15 @@ impl OutcomeAgg {
             repeat_contact: flag("repeat_contact"),
         }
     }
+
+    /// `metadata.customer_id` as a string (numbers too), for repeat contacts across runs.
+    fn customer(r: &ConversationResult) -> Option<String> {
+        match r.metadata.as_ref()?.get("customer_id")? {
+            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
     fn merge(&mut self, o: &OutcomeAgg) {
         self.complaint.0 += o.complaint.0;
         self.complaint.1 += o.complaint.1;
@@ -137,6 +147,12 @@ pub struct Trends {
     pub cells: BTreeMap<String, Aggregate>,
     /// (period, agent) → outcomes.
     pub outcomes: BTreeMap<(String, String), OutcomeAgg>,
+    /// Contacts of conversations whose input says who the customer is but not whether they came
+    /// back: (customer, started_at, period, agent), for the repeat contacts computed in
+    /// [`Trends::series`]. A multiset (→ count), so merging in any order gives the same value.
+    pub contacts: BTreeMap<(String, i64, String, String), u64>,
+    /// A contact is a repeat when the same customer contacts again within this many days.
+    pub repeat_within_days: u32,
     pub undated: u64,
 }
 
@@ -148,6 +164,8 @@ impl Trends {
             spec_fingerprint: spec.fingerprint(),
             cells: BTreeMap::new(),
             outcomes: BTreeMap::new(),
+            contacts: BTreeMap::new(),
+            repeat_within_days: 7,
             undated: 0,
         }
     }
@@ -162,10 +180,19 @@ impl Trends {
             .entry(key.clone())
             .or_insert_with(|| Aggregate::new(spec))
             .add(r, spec)?;
+        let o = OutcomeAgg::of(r);
+        if o.repeat_contact.1 == 0 {
+            if let Some(c) = OutcomeAgg::customer(r) {
+                *self
+                    .contacts
+                    .entry((c, at, key.clone(), r.agent_id.clone()))
+                    .or_default() += 1;
+            }
+        }
         self.outcomes
             .entry((key, r.agent_id.clone()))
             .or_default()
-            .merge(&OutcomeAgg::of(r));
+            .merge(&o);
         Ok(())
     }
 
@@ -189,18 +216,50 @@ impl Trends {
         for (k, v) in &o.outcomes {
             self.outcomes.entry(k.clone()).or_default().merge(v);
         }
+        for (k, n) in &o.contacts {
+            *self.contacts.entry(k.clone()).or_default() += n;
+        }
         self.undated += o.undated;
         Ok(())
     }
 
+    /// Repeat contacts from `customer_id` and `started_at`: a contact is a repeat when the same
+    /// customer's next contact (in any run given) starts within `repeat_within_days`. Counted per
+    /// (period, agent) of the first contact: the agent who did not resolve it first time.
+    /// Contacts in the last days of the data cannot be seen to repeat, so count as resolved.
+    fn computed_repeats(&self) -> BTreeMap<(String, String), (u64, u64)> {
+        let c: Vec<&(String, i64, String, String)> = self
+            .contacts
+            .iter()
+            .flat_map(|(k, &n)| std::iter::repeat(k).take(n as usize))
+            .collect();
+        let within = i64::from(self.repeat_within_days) * 86_400;
+        let mut out: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+        for (i, &(cust, at, period, agent)) in c.iter().enumerate() {
+            let repeat = c
+                .get(i + 1)
+                .is_some_and(|(c2, at2, _, _)| c2 == cust && at2 - at <= within);
+            let e = out.entry((period.clone(), agent.clone())).or_default();
+            e.0 += repeat as u64;
+            e.1 += 1;
+        }
+        out
+    }
+
     /// The derived series: per agent and for the team, one point per period with conversations.
     pub fn series(&self, min_conversations: u64) -> TrendsReport {
+        let mut outcomes = self.outcomes.clone();
+        for (k, (n, of)) in self.computed_repeats() {
+            let o = outcomes.entry(k).or_default();
+            o.repeat_contact.0 += n;
+            o.repeat_contact.1 += of;
+        }
         let mut agents: BTreeMap<String, Vec<TrendPoint>> = BTreeMap::new();
         let mut team = Vec::new();
         for (period, cell) in &self.cells {
             let whole = cell.team();
             let mut all = OutcomeAgg::default();
-            for ((p, _), o) in self.outcomes.range((period.clone(), String::new())..) {
+            for ((p, _), o) in outcomes.range((period.clone(), String::new())..) {
                 if p != period {
                     break;
                 }
@@ -208,8 +267,7 @@ impl Trends {
             }
             team.push(point(period, &whole, &all, None, min_conversations));
             for (agent, a) in &cell.agents {
-                let o = self
-                    .outcomes
+                let o = outcomes
                     .get(&(period.clone(), agent.clone()))
                     .cloned()
                     .unwrap_or_default();

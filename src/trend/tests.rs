@@ -136,3 +136,46 @@ fn outcomes_come_from_metadata() {
     assert!(r.team.iter().all(|p| p.csat.mean.is_some()));
     assert!(r.team.iter().any(|p| p.complaint.count > 0));
 }
+
+#[test]
+fn repeat_contacts_are_computed_from_customer_ids_across_runs() {
+    // Customer k1 comes back after 3 days (a repeat of the first contact) and again after 20
+    // (not within 7 days of the second); k2 once; an explicit metadata flag wins over the id.
+    let base = dated();
+    let mk = |i: usize, day: u32, customer: &str, explicit: Option<bool>| {
+        let mut c = base[i].clone();
+        c.conversation_id = format!("r{i}");
+        c.agent_id = "a1".into();
+        c.started_at = Some(format!("2026-03-{day:02}T10:00:00Z"));
+        let mut m = serde_json::json!({ "customer_id": customer });
+        if let Some(b) = explicit {
+            m["repeat_contact"] = serde_json::json!(b);
+        }
+        c.metadata = Some(m);
+        c
+    };
+    let cs = vec![
+        mk(0, 2, "k1", None),
+        mk(1, 5, "k1", None),
+        mk(2, 25, "k1", None),
+        mk(3, 3, "k2", None),
+        mk(4, 4, "k3", Some(true)),
+    ];
+    let s = spec();
+    let mut t = Trends::new(&s, Period::Month, Tz(0));
+    for c in &cs {
+        t.add(c, &s).unwrap();
+    }
+    let r = t.series(1);
+    let p = &r.agents["a1"][0];
+    assert_eq!((p.repeat_contact.count, p.repeat_contact.of), (2, 5));
+    assert_eq!(p.first_contact_resolution.count, 3);
+    // Halves in two runs: the same (the repeat is seen across runs).
+    let (a, b) = cs.split_at(1);
+    let mut ta = Trends::new(&s, Period::Month, Tz(0));
+    let mut tb = Trends::new(&s, Period::Month, Tz(0));
+    a.iter().for_each(|c| ta.add(c, &s).unwrap());
+    b.iter().for_each(|c| tb.add(c, &s).unwrap());
+    tb.merge(&ta).unwrap();
+    assert_eq!(tb.series(1), r);
+}
