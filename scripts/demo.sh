@@ -36,6 +36,7 @@ python3 scripts/gen-multiweek.py --out "$out/multiweek" > /dev/null
 "$bin" score "$out/multiweek/conversations.jsonl" --out "$out/multiweek/run"
 "$bin" effect --from "$out/multiweek/run" --completions "$out/multiweek/completions.jsonl" --out "$out/effect"
 "$bin" report --from "$out/multiweek/run" --effects "$out/effect/effects.json" --out "$out/effect/report"
+"$bin" agents --from "$out/multiweek/run" --period week --tz +08:00 --out "$out/effect/agents"
 echo
 echo "Results:"
 echo "  per conversation : $out/run/conversations.jsonl  (rejects: $out/run/rejects.jsonl, run info: $out/run/run.json)"
@@ -44,3 +45,4 @@ echo "  coach reports    : $out/report/index.html (one page per agent, + Markdow
 echo "  training feed    : $out/export.json"
 echo "  calibration      : $out/calibration/calibration.html (agreement with the dev set's reviewers)"
 echo "  training effect  : $out/effect/effects.json, $out/effect/report/effects.html (eight generated weeks with planted effects: docs/EFFECT.md)"
+echo "  weekly trends    : $out/effect/agents/trends.json (per agent and ISO week, with the team without that agent)"
