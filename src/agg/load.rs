@@ -132,15 +132,20 @@ fn read_manifest(path: &Path) -> Result<Option<u64>, AggError> {
 }
 
 /// Reads every path, in order, into one aggregate. Each path is aggregated on its own and then
-/// merged, the same way batches from separate runs or days are combined.
-pub fn load_runs(paths: &[PathBuf], spec: &AggSpec) -> Result<LoadedInput, AggError> {
+/// merged, the same way batches from separate runs or days are combined. Records for which
+/// `keep` is false (outside a date window) are checked but left out.
+pub fn load_runs(
+    paths: &[PathBuf],
+    spec: &AggSpec,
+    keep: &dyn Fn(&ConversationResult) -> bool,
+) -> Result<LoadedInput, AggError> {
     let mut aggregate = Aggregate::new(spec);
     let mut sources = Vec::new();
     let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
     let mut digests: Vec<[u8; 32]> = Vec::new();
     for p in paths {
         let (file, rejected) = open_run(p)?;
-        let (part, src) = load_one(&file, rejected, spec, &mut seen, &mut digests)?;
+        let (part, src) = load_one(&file, rejected, spec, keep, &mut seen, &mut digests)?;
         aggregate.merge(&part)?;
         sources.push(src);
     }
@@ -161,11 +166,17 @@ fn load_one(
     file: &Path,
     rejected: Option<u64>,
     spec: &AggSpec,
+    keep: &dyn Fn(&ConversationResult) -> bool,
     seen: &mut HashMap<String, (PathBuf, u64)>,
     digests: &mut Vec<[u8; 32]>,
 ) -> Result<(Aggregate, RunSource), AggError> {
     let mut agg = Aggregate::new(spec);
     let (count, sha256) = read_results(file, seen, |rec, text, line| {
+        // Records outside a --since/--until window are checked like the rest, then left out of
+        // the numbers and of the input fingerprint.
+        if !keep(&rec) {
+            return Ok(());
+        }
         agg.add(&rec, spec).map_err(|e| match e {
             AggError::InvalidRecord { message, .. } => AggError::Corrupt {
                 path: file.to_path_buf(),

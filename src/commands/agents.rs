@@ -26,6 +26,54 @@ pub struct InputArgs {
     /// Agent ids to list even if they have no conversations (one per line; # starts a comment).
     #[arg(long, value_name = "FILE")]
     pub roster: Option<PathBuf>,
+    /// Only conversations that started at or after this (RFC 3339, or a date: its midnight UTC).
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub since: Option<When>,
+    /// Only conversations that started before this timestamp, or on or before this date.
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub until: Option<When>,
+}
+
+/// A `--since` / `--until` value: the instant, and whether it was a date alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct When {
+    pub at: i64,
+    pub date_only: bool,
+}
+
+fn parse_when(s: &str) -> Result<When, String> {
+    let at = crate::timestamp::parse_instant(s).ok_or_else(|| {
+        format!(
+            "{s:?} is not a date (2026-03-01) or RFC 3339 timestamp (2026-03-01T08:00:00+08:00)"
+        )
+    })?;
+    Ok(When {
+        at,
+        date_only: s.trim().len() == 10,
+    })
+}
+
+impl InputArgs {
+    /// Whether a conversation is inside `--since` / `--until` (always, without them). A
+    /// conversation without a readable `started_at` is outside any window.
+    pub(crate) fn keeps(&self, r: &crate::types::ConversationResult) -> bool {
+        if self.since.is_none() && self.until.is_none() {
+            return true;
+        }
+        let Some(at) = r
+            .started_at
+            .as_deref()
+            .and_then(crate::timestamp::parse_instant)
+        else {
+            return false;
+        };
+        let after = self.since.map_or(true, |w| at >= w.at);
+        let before = self.until.map_or(true, |w| {
+            // A date alone includes its whole day.
+            at < if w.date_only { w.at + 86_400 } else { w.at }
+        });
+        after && before
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,7 +123,10 @@ pub(crate) fn catalogue(input: &InputArgs) -> anyhow::Result<Catalogue> {
 /// Loads the catalogue and results and builds the report every writer renders.
 pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Result<TeamReport> {
     let cat = catalogue(input)?;
-    let loaded = load_runs(&input.from, cat.agg_spec())?;
+    let loaded = load_runs(&input.from, cat.agg_spec(), &|r| input.keeps(r))?;
+    if (input.since.is_some() || input.until.is_some()) && loaded.aggregate.conversations() == 0 {
+        eprintln!("convqa: warning: no conversation started inside --since/--until");
+    }
     for s in &loaded.sources {
         if let Some(n) = s.rejected_upstream.filter(|&n| n > 0) {
             eprintln!(
@@ -119,7 +170,12 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         let spec = cat.agg_spec();
         let mut trends = Trends::new(spec, period, a.tz);
         trends.repeat_within_days = a.repeat_within_days;
-        visit_runs(&a.input.from, |rec, _, _| trends.add(&rec, spec))?;
+        visit_runs(&a.input.from, |rec, _, _| {
+            if a.input.keeps(&rec) {
+                trends.add(&rec, spec)?;
+            }
+            Ok(())
+        })?;
         if trends.undated > 0 {
             eprintln!(
                 "convqa: warning: {} conversation(s) have no readable started_at, so they are in agents.json but in no period of trends.json",

@@ -561,3 +561,61 @@ fn period_trends_are_written_and_merge_across_runs() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn since_and_until_keep_a_date_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let all = batch();
+    let d = write_dir(&tmp.path().join("r"), &all);
+    let out = tmp.path().join("o");
+    let o = convqa(&[
+        "agents",
+        "--from",
+        s(&d),
+        "--since",
+        "2024-06-05",
+        "--until",
+        "2024-06-07",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = agents_json(&out);
+    // A date as --until includes its whole day.
+    let want = all
+        .iter()
+        .filter(|r| {
+            let day = &r.started_at.as_deref().unwrap()[..10];
+            ("2024-06-05"..="2024-06-07").contains(&day)
+        })
+        .count();
+    assert!(want > 0);
+    assert_eq!(v["input"]["conversations"], want as u64);
+    assert!(v["input"]["first_started_at"].as_str().unwrap() >= "2024-06-05");
+    // A timestamp as --until is exclusive; a bad value is a usage error.
+    let o = convqa(&[
+        "agents",
+        "--from",
+        s(&d),
+        "--until",
+        "2024-06-05T00:00:00Z",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = all
+        .iter()
+        .filter(|r| r.started_at.as_deref().unwrap() < "2024-06-05")
+        .count();
+    assert_eq!(agents_json(&out)["input"]["conversations"], before as u64);
+    let o = convqa(&[
+        "agents",
+        "--from",
+        s(&d),
+        "--since",
+        "last week",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
