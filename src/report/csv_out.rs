@@ -1,6 +1,7 @@
 //! `agents.csv`: one row per agent (and a first row for the team) with the headline numbers and
 //! each checklist item's failure rate, for spreadsheets. Empty cell = no data (never 0 for
-//! "unknown"). Rates are fractions (0–1), times are seconds.
+//! "unknown"). Rates are fractions (0–1), times are seconds. UTF-8 with a byte-order mark, so
+//! Excel opens Chinese text correctly.
 
 use super::{AgentEntry, OutputFile, ReportError, TeamReport, Writer};
 use crate::agg::Rate;
@@ -31,7 +32,9 @@ fn secs(ms: Option<f64>) -> String {
 impl Writer for CsvWriter {
     fn render(&self, report: &TeamReport) -> Result<Vec<OutputFile>, ReportError> {
         let items: Vec<&String> = report.team.stats.items.keys().collect();
-        let mut w = csv::Writer::from_writer(Vec::new());
+        // A UTF-8 byte-order mark first: without it Excel reads the file in the system code page
+        // and shows Chinese agent ids and item titles as mojibake.
+        let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
         let mut header: Vec<String> = [
             "row",
             "agent_id",

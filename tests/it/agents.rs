@@ -264,6 +264,7 @@ fn agents_writes_json_and_csv_with_team_baseline() {
     );
 
     let csv = std::fs::read_to_string(out.join("agents.csv")).unwrap();
+    let csv = csv.strip_prefix('\u{feff}').expect("a UTF-8 BOM for Excel");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 5, "{csv}");
     assert!(lines[0].starts_with("row,agent_id,status,low_confidence,conversations,"));
