@@ -85,10 +85,21 @@ pub fn parse_instant(s: &str) -> Option<i64> {
     if cp.next().is_some() || hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
-    let off = match offset {
-        "" | "Z" | "z" => 0,
+    let off = parse_offset(offset)?;
+    Some(day + hh * 3600 + mm * 60 + ss.min(59) - off)
+}
+
+/// A UTC offset in seconds: `Z`, `±hh:mm` or `±hhmm`; an empty string is UTC (a timestamp
+/// without an offset).
+pub fn parse_offset(o: &str) -> Option<i64> {
+    match o {
+        "" | "Z" | "z" => Some(0),
         o => {
-            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let sign = match o.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
             let body = o[1..].replace(':', "");
             if body.len() != 4 {
                 return None;
@@ -97,10 +108,9 @@ pub fn parse_instant(s: &str) -> Option<i64> {
             if oh > 23 || om > 59 {
                 return None;
             }
-            sign * (oh * 3600 + om * 60)
+            Some(sign * (oh * 3600 + om * 60))
         }
-    };
-    Some(day + hh * 3600 + mm * 60 + ss.min(59) - off)
+    }
 }
 
 /// `secs` since the epoch as `YYYY-MM-DDThh:mm:ssZ`.

@@ -113,11 +113,16 @@ fn read_roster(p: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-pub(crate) fn catalogue(input: &InputArgs) -> anyhow::Result<Catalogue> {
-    Ok(match &input.catalogue {
+/// The catalogue at `path`, or the built-in one (every command with `--catalogue`).
+pub(crate) fn load_catalogue(path: Option<&Path>) -> anyhow::Result<Catalogue> {
+    Ok(match path {
         Some(p) => Catalogue::from_file(p)?,
         None => Catalogue::builtin()?,
     })
+}
+
+pub(crate) fn catalogue(input: &InputArgs) -> anyhow::Result<Catalogue> {
+    load_catalogue(input.catalogue.as_deref())
 }
 
 /// Loads the catalogue and results and builds the report every writer renders.

@@ -2,8 +2,9 @@
 //! runs and a completions file, writes `effects.json` (docs/EFFECT.md) and, when some
 //! completions could not be read or name a module the catalogue lacks, `rejects.jsonl`.
 
+use super::agents::load_catalogue;
 use crate::agg::visit_runs;
-use crate::coach::{Catalogue, SignalKind};
+use crate::coach::SignalKind;
 use crate::effect::{
     completions, evaluate, EffectsReport, ModuleTargets, Observations, Options,
     EFFECTS_SCHEMA_VERSION,
@@ -38,10 +39,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
-    let cat = match &a.catalogue {
-        Some(p) => Catalogue::from_file(p)?,
-        None => Catalogue::builtin()?,
-    };
+    let cat = load_catalogue(a.catalogue.as_deref())?;
     let modules: Vec<ModuleTargets> = cat
         .modules
         .iter()

@@ -123,7 +123,8 @@ impl Observations {
     }
 
     /// For tests and simulations: a conversation with item values given by id.
-    pub fn push_values(&mut self, agent: &str, at: i64, id: &str, values: &[(&str, f64)]) {
+    #[cfg(test)]
+    pub(crate) fn push_values(&mut self, agent: &str, at: i64, id: &str, values: &[(&str, f64)]) {
         let v = values
             .iter()
             .filter_map(|(k, x)| {

@@ -9,7 +9,7 @@
 //! the outcome counts; [`Trends::series`] derives the numbers. Conversations without a readable
 //! `started_at` cannot be placed in a period and are counted as `undated`.
 
-use crate::agg::{round_to, t975, AgentAgg, AgentStats, AggError, AggSpec, Aggregate, SumCount};
+use crate::agg::{round_to, t975, AgentAgg, AggError, AggSpec, Aggregate, SumCount};
 use crate::timestamp::{civil_from_days, parse_instant};
 use crate::types::ConversationResult;
 use serde::{Deserialize, Serialize};
@@ -33,27 +33,21 @@ impl std::str::FromStr for Tz {
     type Err = String;
     fn from_str(s: &str) -> Result<Tz, String> {
         let t = s.trim();
-        if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
-            return Ok(Tz(0));
-        }
-        let bad = || format!("{s:?} is not a UTC offset such as +08:00, -05:00 or UTC");
-        let sign = match t.as_bytes().first() {
-            Some(b'+') => 1,
-            Some(b'-') => -1,
-            _ => return Err(bad()),
+        let secs = if t.eq_ignore_ascii_case("utc") {
+            Some(0)
+        } else if t.is_empty() {
+            // parse_offset reads "" as UTC (a timestamp without an offset); an empty --tz is a typo.
+            None
+        } else {
+            crate::timestamp::parse_offset(t)
         };
-        let body = t[1..].replace(':', "");
-        if body.len() != 4 || !body.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
+        // Offsets in use run from −12:00 to +14:00; hours above 14 are a typo.
+        match secs {
+            Some(x) if x.abs() < 15 * 3600 => Ok(Tz(x as i32)),
+            _ => Err(format!(
+                "{s:?} is not a UTC offset such as +08:00, -05:00 or UTC"
+            )),
         }
-        let (h, m): (i32, i32) = (
-            body[..2].parse().map_err(|_| bad())?,
-            body[2..].parse().map_err(|_| bad())?,
-        );
-        if h > 14 || m > 59 {
-            return Err(bad());
-        }
-        Ok(Tz(sign * (h * 3600 + m * 60)))
     }
 }
 
@@ -434,7 +428,6 @@ fn point(
     others: Option<Others>,
     min: u64,
 ) -> TrendPoint {
-    let s = AgentStats::from_agg(a);
     let sc = ScoreSums::of(a);
     let resolved = a.resolution.get("resolved").copied().unwrap_or(0);
     let decided = resolved + a.resolution.get("unresolved").copied().unwrap_or(0);
@@ -450,8 +443,8 @@ fn point(
             .iter()
             .map(|(k, i)| (k.clone(), wilson(i.pass, i.applicable())))
             .collect(),
-        escalation: wilson(s.escalation.count, s.escalation.of),
-        conflict: wilson(s.conflict.count, s.conflict.of),
+        escalation: wilson(a.escalated, a.conversations),
+        conflict: wilson(a.conflicted, a.conversations),
         sentiment_recovery: wilson(a.sentiment.recovered, a.sentiment.started_negative),
         resolved: wilson(resolved, decided),
         csat: csat_ci(csat),

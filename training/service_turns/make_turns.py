@@ -193,6 +193,24 @@ def abcd(root):
     return rows
 
 
+def write_review(rows, prefix, batches):
+    """The labellers' reading copies: review/{prefix}batch1..N.txt (every turn, with the turn
+    before it) and review/{prefix}second_pass.txt (every tenth turn, for pass B)."""
+    review = HERE / "review"
+    review.mkdir(exist_ok=True)
+
+    def block(r):
+        ctx = r["context"] or "(none)"
+        return f"#{r['id']}  [{r['speaker'].upper()}]\nBEFORE: {ctx}\nTURN: {r['text']}\n\n"
+
+    size = -(-len(rows) // batches)
+    for b in range(batches):
+        with open(review / f"{prefix}batch{b + 1}.txt", "w", encoding="utf-8") as f:
+            f.writelines(block(r) for r in rows[b * size:(b + 1) * size])
+    with open(review / f"{prefix}second_pass.txt", "w", encoding="utf-8") as f:
+        f.writelines(block(r) for r in rows[::10])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default=str(ROOT.parent / "shared" / "datasets"))
@@ -212,19 +230,7 @@ def main():
     with open(HERE / "turns.jsonl", "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
-    review = HERE / "review"
-    review.mkdir(exist_ok=True)
-
-    def block(r):
-        ctx = r["context"] or "(none)"
-        return f"#{r['id']}  [{r['speaker'].upper()}]\nBEFORE: {ctx}\nTURN: {r['text']}\n\n"
-
-    size = -(-len(rows) // 7)
-    for b in range(7):
-        with open(review / f"batch{b + 1}.txt", "w", encoding="utf-8") as f:
-            f.writelines(block(r) for r in rows[b * size:(b + 1) * size])
-    with open(review / "second_pass.txt", "w", encoding="utf-8") as f:
-        f.writelines(block(r) for r in rows[::10])
+    write_review(rows, "", 7)
     from collections import Counter
     print(len(rows), "turns;", Counter(r["source"] for r in rows))
     print("short", sum(r["short"] for r in rows), Counter(r["variety"] for r in rows))

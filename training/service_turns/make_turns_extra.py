@@ -87,16 +87,7 @@ def main():
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
 
-    def block(r):
-        return f"#{r['id']}  [{r['speaker'].upper()}]\nBEFORE: {r['context'] or '(none)'}\nTURN: {r['text']}\n\n"
-
-    review = mt.HERE / "review"
-    size = -(-len(rows) // 6)
-    for b in range(6):
-        with open(review / f"extra_batch{b + 1}.txt", "w", encoding="utf-8") as f:
-            f.writelines(block(r) for r in rows[b * size:(b + 1) * size])
-    with open(review / "extra_second_pass.txt", "w", encoding="utf-8") as f:
-        f.writelines(block(r) for r in rows[::10])
+    mt.write_review(rows, "extra_", 6)
     print(len(rows), "turns;", Counter(r["source"] for r in rows))
     print("short", sum(r["short"] for r in rows), Counter(r["variety"] for r in rows))
     print("speaker", Counter(r["speaker"] for r in rows))
