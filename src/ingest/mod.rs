@@ -19,6 +19,7 @@
 //! de-duplication: an id and a location per accepted conversation).
 
 mod csv;
+mod gzip;
 mod json;
 mod source;
 mod validate;

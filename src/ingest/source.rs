@@ -1,6 +1,7 @@
 //! Input discovery and opening: which files to read and in which order, how each one is decoded
 //! (gzip is detected by its magic bytes, the format by extension or content), and the SHA-256 and
-//! size of every input for `run.json`.
+//! size of every input for `run.json`. Records of a gzip input pass through a hold (`gzip`) so
+//! that none from a member whose checksum fails is scored.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::gzip::{Released, Verdicts};
 use super::validate::RawConversation;
 use super::{IngestError, IngestOptions, Reject};
 
@@ -231,6 +233,9 @@ pub(super) struct OpenInput {
     path: String,
     format: InputFormat,
     gzip: bool,
+    /// Gzip only: records wait here until the member they lie in has passed its checksum.
+    hold: Option<super::gzip::Hold<Result<RawConversation, Reject>>>,
+    parser_done: bool,
 }
 
 impl OpenInput {
@@ -260,10 +265,18 @@ impl OpenInput {
         };
         let mut buffered = BufReader::with_capacity(64 << 10, hashing);
         let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let mut hold = None;
         let mut reader: Box<dyn BufRead + Send> = if gzip {
+            let seen = Arc::new(Mutex::new(Verdicts::default()));
+            // A file is checked whole before parsing; standard input as it streams past.
+            let verdicts = match spec {
+                InputSpec::File(p) => Arc::new(Mutex::new(super::gzip::check_file(p)?)),
+                InputSpec::Stdin => Arc::clone(&seen),
+            };
+            hold = Some(verdicts);
             Box::new(BufReader::with_capacity(
                 64 << 10,
-                flate2::bufread::MultiGzDecoder::new(buffered),
+                super::gzip::Members::new(buffered, seen),
             ))
         } else {
             Box::new(buffered)
@@ -277,6 +290,7 @@ impl OpenInput {
             // A decoding error here surfaces again, with a line number, in the parser.
             None => sniff(&mut reader).unwrap_or(InputFormat::Jsonl),
         };
+        let hold = hold.map(|v| super::gzip::Hold::new(v, format == InputFormat::Json));
         let parser: Box<dyn Parse> = match format {
             InputFormat::Jsonl => Box::new(super::json::JsonLines::new(reader, name, opts)),
             InputFormat::Json => Box::new(super::json::JsonDocument::new(reader, name, opts)),
@@ -290,11 +304,33 @@ impl OpenInput {
             path: spec.display_name(),
             format,
             gzip,
+            hold,
+            parser_done: false,
         })
     }
 
     pub(super) fn next_raw(&mut self) -> Option<Result<RawConversation, Reject>> {
-        self.parser.next_raw()
+        let Some(hold) = self.hold.as_mut() else {
+            return self.parser.next_raw();
+        };
+        loop {
+            match hold.pop(self.parser_done) {
+                Some(Released::Good(item)) => return Some(item),
+                Some(Released::Damaged(item, bad)) => return Some(damaged(item, bad, &self.path)),
+                None if self.parser_done => return None,
+                None => {}
+            }
+            match self.parser.next_raw() {
+                Some(item) => {
+                    let line = match &item {
+                        Ok(raw) => raw.line,
+                        Err(rej) => rej.line,
+                    };
+                    hold.push(line, item);
+                }
+                None => self.parser_done = true,
+            }
+        }
     }
 
     /// Finish hashing (reading what the parser left, if it stopped early) and describe the input.
@@ -307,6 +343,7 @@ impl OpenInput {
             path,
             format,
             gzip,
+            ..
         } = self;
         drop(parser);
         let eof = tally.lock().unwrap_or_else(|e| e.into_inner()).eof;
@@ -330,6 +367,23 @@ impl OpenInput {
             sha256: hex(&sha),
         }
     }
+}
+
+/// A record that touches a gzip member whose checksum failed: set aside, never scored. A parser
+/// reject stays as it was (its own reason is the more useful one).
+fn damaged(
+    item: Result<RawConversation, Reject>,
+    bad: super::gzip::BadLines,
+    source: &str,
+) -> Result<RawConversation, Reject> {
+    let raw = item?;
+    Err(Reject {
+        source: source.to_string(),
+        line: raw.line,
+        conversation_id: raw.conversation_id,
+        reason: super::gzip::damage_reason(bad),
+        excerpt: raw.excerpt,
+    })
 }
 
 /// Guess the format from the first non-blank byte: `{` → JSON Lines, `[` → JSON document,

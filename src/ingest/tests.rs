@@ -320,13 +320,62 @@ fn corrupt_gzip_is_a_reject_not_a_crash() {
     let mut bytes = gz(format!("{GOOD}\n{GOOD2}\n").as_bytes());
     let n = bytes.len();
     bytes.truncate(n - 12);
-    let (_, rejects) = read_one("broken.jsonl.gz", &bytes);
-    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    let (ok, rejects) = read_one("broken.jsonl.gz", &bytes);
+    // Whatever decoded before the break is unchecked: set aside with the read error, not scored.
+    assert!(ok.is_empty(), "{ok:?}");
     assert!(
-        rejects[0].reason.starts_with("read error"),
+        rejects.iter().any(|r| r.reason.starts_with("read error")),
+        "{rejects:?}"
+    );
+}
+
+/// Flip a bit of a gzip member's stored CRC-32.
+fn bad_crc(mut member: Vec<u8>) -> Vec<u8> {
+    let n = member.len();
+    member[n - 8] ^= 0x01;
+    member
+}
+
+#[test]
+fn records_of_a_gzip_member_with_a_bad_checksum_are_rejected_and_the_rest_scored() {
+    let conv = |id: &str| GOOD.replace("\"ok-1\"", &format!("\"{id}\""));
+    let mut bytes = gz(format!("{}\n{}\n", conv("m1a"), conv("m1b")).as_bytes());
+    bytes.extend(bad_crc(gz(
+        format!("{}\n{}\n", conv("m2a"), conv("m2b")).as_bytes()
+    )));
+    bytes.extend(gz(format!("{}\n", conv("m3a")).as_bytes()));
+    let (ok, rejects) = read_one("members.jsonl.gz", &bytes);
+    let ids: Vec<&str> = ok
+        .iter()
+        .map(|c| c.conversation.conversation_id.as_str())
+        .collect();
+    assert_eq!(ids, ["m1a", "m1b", "m3a"]);
+    let lines: Vec<u64> = rejects.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [3, 4], "{rejects:?}");
+    assert!(
+        rejects[0].reason.contains("checksum"),
         "{}",
         rejects[0].reason
     );
+    assert_eq!(rejects[0].conversation_id.as_deref(), Some("m2a"));
+}
+
+#[test]
+fn a_bad_gzip_checksum_in_csv_rejects_the_conversations_it_touches() {
+    let header = "conversation_id,agent_id,speaker,text\n";
+    let mut bytes = gz(format!("{header}k1,a,customer,hi\nk1,a,agent,hello\n").as_bytes());
+    // The damaged member holds the end of k2 only: k2 is rejected as a whole, k3 is scored.
+    bytes.extend(gz(b"k2,a,customer,hi\n"));
+    bytes.extend(bad_crc(gz(b"k2,a,agent,hello\n")));
+    bytes.extend(gz(b"k3,a,customer,hi\nk3,a,agent,hello\n"));
+    let (ok, rejects) = read_one("members.csv.gz", &bytes);
+    let ids: Vec<&str> = ok
+        .iter()
+        .map(|c| c.conversation.conversation_id.as_str())
+        .collect();
+    assert_eq!(ids, ["k1", "k3"], "{rejects:?}");
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0].conversation_id.as_deref(), Some("k2"));
 }
 
 use sha2::Digest;
