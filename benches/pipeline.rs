@@ -143,6 +143,7 @@ impl ResultSink for NullSink {
 fn config(input: PathBuf, threads: usize) -> Config {
     Config {
         inputs: vec![InputSpec::File(input)],
+        skipped_inputs: Vec::new(),
         out_dir: PathBuf::from("unused"),
         ingest: IngestOptions::default(),
         threads,

@@ -159,6 +159,8 @@ pub struct Settings {
     pub format: Option<InputFormat>,
     /// Mask personal data in everything written (`--redact`); `None` = off.
     pub redact: Option<Redaction>,
+    /// Follow symbolic links to files in input directories (`--follow-links`).
+    pub follow_links: bool,
 }
 
 /// A start-up problem: the run does not begin (exit code 2).
@@ -199,6 +201,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub inputs: Vec<InputSpec>,
+    /// Inputs left out (FIFOs, devices, links not followed): warnings, exit 1.
+    pub skipped_inputs: Vec<ingest::Skipped>,
     pub out_dir: PathBuf,
     pub ingest: IngestOptions,
     pub threads: usize,
@@ -241,14 +245,21 @@ impl Config {
         let batch_size = model.effective_batch_size();
         model.threads = threads;
         model.batch_size = batch_size;
-        let inputs = ingest::expand_inputs_skipping(&s.inputs, Some(&s.out_dir))?;
+        let expanded = ingest::expand(
+            &s.inputs,
+            &ingest::ExpandOptions {
+                skip_dir: Some(&s.out_dir),
+                follow_links: s.follow_links,
+            },
+        )?;
         let (checklist, checklist_identity) = load_checklist(s.checklist.as_deref())?;
         let (detect, detect_identity) = load_detect(s.detect.as_deref())?;
         let dir = crate::model::resolve_model_dir(s.model_dir.as_deref())?;
         let model_identity = model_identity(&dir)?;
         model.model_dir = Some(dir);
         Ok(Config {
-            inputs,
+            inputs: expanded.inputs,
+            skipped_inputs: expanded.skipped,
             out_dir: s.out_dir,
             ingest: IngestOptions {
                 max_turns: s.max_turns,

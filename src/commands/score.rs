@@ -73,6 +73,10 @@ pub struct Args {
     /// Only these kinds, comma-separated (phone,id,card,email,ssn,ip); implies --redact.
     #[arg(long, value_name = "LIST")]
     pub redact_types: Option<String>,
+    /// Follow symbolic links to files inside input directories (by default they are skipped
+    /// with a warning, so a planted link cannot pull another file into the run).
+    #[arg(long)]
+    pub follow_links: bool,
 }
 
 /// The redaction asked for on the command line, if any.
@@ -98,7 +102,11 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         max_turn_chars: a.max_turn_chars,
         format: a.format,
         redact: redaction(a.redact, a.redact_types.as_deref())?,
+        follow_links: a.follow_links,
     })?;
+    for s in &cfg.skipped_inputs {
+        eprintln!("convqa: warning: {s}");
+    }
     // Before the model: an unwritable directory should not cost a model load to find out.
     let out = OutputDir::create(&cfg.out_dir)?;
     let classifier = Classifier::load(&cfg.model).context("cannot load the model")?;
@@ -123,7 +131,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         // Nothing to aggregate, report or export: a nightly job must not mistake this for a
         // day with a few bad records.
         Outcome::NothingScored
-    } else if stats.counts.rejected > 0 || !empty.is_empty() {
+    } else if stats.counts.rejected > 0 || !empty.is_empty() || !cfg.skipped_inputs.is_empty() {
         Outcome::SomeRejected
     } else {
         Outcome::Clean

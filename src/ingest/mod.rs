@@ -35,7 +35,8 @@ use serde::{Deserialize, Serialize};
 use crate::types::Conversation;
 
 pub use source::{
-    expand_inputs, expand_inputs_skipping, hex as hex_digest, InputFormat, InputInfo, InputSpec,
+    expand, expand_inputs, hex as hex_digest, ExpandOptions, Expanded, InputFormat, InputInfo,
+    InputSpec, Skipped,
 };
 
 /// Default for `--max-turns`: longer conversations are rejected (see [`IngestOptions`]).

@@ -83,23 +83,60 @@ pub struct InputInfo {
     pub sha256: String,
 }
 
-/// Expand command-line inputs: `-` is stdin (at most once), a file is taken whatever its name,
-/// a directory is walked recursively in byte-wise sorted order for `*.jsonl`, `*.ndjson`,
-/// `*.json`, `*.csv` and their `.gz`. Hidden entries (name starting with `.`) and symbolic links
-/// to directories are skipped during the walk (no cycles, no surprise trees). Every file is
-/// opened once here so that an unreadable input fails the run before any work is done.
-pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, IngestError> {
-    expand_inputs_skipping(args, None)
+/// An input left out of the run, and why (printed as a warning; the run exits 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub why: &'static str,
 }
 
-/// [`expand_inputs`], but a directory walk does not enter `skip` (the output directory: with
-/// `score data/ --out data/out`, a second run must not read the first run's results as input).
-pub fn expand_inputs_skipping<S: AsRef<str>>(
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "skipped {}: {}", self.path.display(), self.why)
+    }
+}
+
+/// The inputs of a run, in reading order, and what was left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expanded {
+    pub inputs: Vec<InputSpec>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// How command-line inputs are expanded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExpandOptions<'a> {
+    /// A directory the walk does not enter (the output directory: with `score data/ --out
+    /// data/out`, a second run must not read the first run's results as input).
+    pub skip_dir: Option<&'a Path>,
+    /// Follow symbolic links to files found in directories (`--follow-links`).
+    pub follow_links: bool,
+}
+
+const NOT_REGULAR: &str =
+    "not a regular file (a FIFO, socket or device is never read: pipe data in with - instead)";
+const LINK_NOT_FOLLOWED: &str =
+    "a symbolic link in an input directory is not followed (name its target, or --follow-links)";
+
+/// [`expand`] with the default options, inputs only.
+pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, IngestError> {
+    expand(args, &ExpandOptions::default()).map(|e| e.inputs)
+}
+
+/// Expand command-line inputs: `-` is stdin (at most once), a regular file is taken whatever its
+/// name, a directory is walked recursively in byte-wise sorted order for `*.jsonl`, `*.ndjson`,
+/// `*.json`, `*.csv` and their `.gz`. Hidden entries (name starting with `.`) and symbolic links
+/// to directories are passed over (no cycles, no surprise trees). FIFOs, sockets and devices are
+/// skipped, never opened (opening a FIFO would wait for a writer forever), and links to files
+/// inside a directory are skipped unless `follow_links` (so a planted link cannot pull another
+/// file's lines into the rejects): both are reported in [`Expanded::skipped`]. Every file is
+/// opened once here so that an unreadable input fails the run before any work is done.
+pub fn expand<S: AsRef<str>>(
     args: &[S],
-    skip: Option<&Path>,
-) -> Result<Vec<InputSpec>, IngestError> {
-    let skip = skip.and_then(|p| std::fs::canonicalize(p).ok());
-    let mut out = Vec::new();
+    opts: &ExpandOptions<'_>,
+) -> Result<Expanded, IngestError> {
+    let skip = opts.skip_dir.and_then(|p| std::fs::canonicalize(p).ok());
+    let mut out = Expanded::default();
     let mut stdin_seen = false;
     for a in args {
         let a = a.as_ref();
@@ -108,7 +145,7 @@ pub fn expand_inputs_skipping<S: AsRef<str>>(
                 return Err(IngestError::StdinTwice);
             }
             stdin_seen = true;
-            out.push(InputSpec::Stdin);
+            out.inputs.push(InputSpec::Stdin);
             continue;
         }
         let path = PathBuf::from(a);
@@ -117,13 +154,18 @@ pub fn expand_inputs_skipping<S: AsRef<str>>(
             source,
         })?;
         if meta.is_dir() {
-            walk(&path, skip.as_deref(), &mut out)?;
-        } else {
+            walk(&path, skip.as_deref(), opts.follow_links, &mut out)?;
+        } else if meta.is_file() {
             check_readable(&path)?;
-            out.push(InputSpec::File(path));
+            out.inputs.push(InputSpec::File(path));
+        } else {
+            out.skipped.push(Skipped {
+                path,
+                why: NOT_REGULAR,
+            });
         }
     }
-    if out.is_empty() {
+    if out.inputs.is_empty() {
         let list: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
         return Err(IngestError::NoInputs(list.join(", ")));
     }
@@ -139,7 +181,12 @@ fn check_readable(path: &Path) -> Result<(), IngestError> {
         })
 }
 
-fn walk(dir: &Path, skip: Option<&Path>, out: &mut Vec<InputSpec>) -> Result<(), IngestError> {
+fn walk(
+    dir: &Path,
+    skip: Option<&Path>,
+    follow_links: bool,
+    out: &mut Expanded,
+) -> Result<(), IngestError> {
     let rd = std::fs::read_dir(dir).map_err(|source| IngestError::ReadDir {
         path: dir.to_path_buf(),
         source,
@@ -161,6 +208,7 @@ fn walk(dir: &Path, skip: Option<&Path>, out: &mut Vec<InputSpec>) -> Result<(),
             continue;
         }
         let path = e.path();
+        // The entry itself, links not followed.
         let ft = e.file_type().map_err(|source| IngestError::ReadDir {
             path: path.clone(),
             source,
@@ -168,21 +216,40 @@ fn walk(dir: &Path, skip: Option<&Path>, out: &mut Vec<InputSpec>) -> Result<(),
         if ft.is_dir() {
             let skipped = skip.is_some_and(|s| std::fs::canonicalize(&path).is_ok_and(|c| c == s));
             if !skipped {
-                walk(&path, skip, out)?;
+                walk(&path, skip, follow_links, out)?;
             }
-        } else if InputFormat::from_name(&name).is_some() {
-            // A symlink to a file is followed; one to a directory is skipped (is_dir is false
-            // for the link itself, and from_name would need a matching extension anyway).
-            if ft.is_symlink()
-                && std::fs::metadata(&path)
-                    .map(|m| m.is_dir())
-                    .unwrap_or(false)
-            {
-                continue;
-            }
-            check_readable(&path)?;
-            out.push(InputSpec::File(path));
+            continue;
         }
+        if InputFormat::from_name(&name).is_none() {
+            continue;
+        }
+        let regular = if ft.is_symlink() {
+            match std::fs::metadata(&path) {
+                // A link to a directory is never entered, followed or not.
+                Ok(m) if m.is_dir() => continue,
+                _ if !follow_links => {
+                    out.skipped.push(Skipped {
+                        path,
+                        why: LINK_NOT_FOLLOWED,
+                    });
+                    continue;
+                }
+                Ok(m) => m.is_file(),
+                // A dangling link: let check_readable say so.
+                Err(_) => true,
+            }
+        } else {
+            ft.is_file()
+        };
+        if !regular {
+            out.skipped.push(Skipped {
+                path,
+                why: NOT_REGULAR,
+            });
+            continue;
+        }
+        check_readable(&path)?;
+        out.inputs.push(InputSpec::File(path));
     }
     Ok(())
 }

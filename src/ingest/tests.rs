@@ -413,7 +413,12 @@ fn the_walk_skips_the_output_directory() {
     let root = dir.path().display().to_string();
     let all = expand_inputs(std::slice::from_ref(&root)).unwrap();
     assert_eq!(all.len(), 2);
-    let some = expand_inputs_skipping(&[root], Some(&dir.path().join("out"))).unwrap();
+    let out_dir = dir.path().join("out");
+    let opts = ExpandOptions {
+        skip_dir: Some(&out_dir),
+        follow_links: false,
+    };
+    let some = expand(&[root], &opts).unwrap().inputs;
     assert_eq!(some, vec![InputSpec::File(dir.path().join("in.jsonl"))]);
 }
 
@@ -597,4 +602,64 @@ fn optional_fields_are_lenient() {
     );
     assert_eq!((c.turns[1].start_ms, c.turns[1].end_ms), (None, None));
     assert_eq!(c.warnings, vec!["turn 1: unusable timestamps (start_ms \"-5\") ignored; timestamps are non-negative milliseconds"]);
+}
+
+#[test]
+fn fifos_sockets_and_file_links_in_a_directory_are_skipped_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("in");
+    write(&root, "a.jsonl", format!("{GOOD}\n").as_bytes());
+    // A FIFO would block `open` until a writer comes: the test would hang, not fail, on a
+    // regression, so it runs in a thread with a deadline.
+    let fifo = root.join("pipe.jsonl");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let _sock = std::os::unix::net::UnixListener::bind(root.join("sock.jsonl")).unwrap();
+    let secret = write(dir.path(), "secret.jsonl", b"{\"not\": \"yours\"}\n");
+    std::os::unix::fs::symlink(&secret, root.join("link.jsonl")).unwrap();
+    let arg = root.display().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(expand(&[arg], &ExpandOptions::default()));
+    });
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("expand waited on the FIFO")
+        .unwrap();
+    assert_eq!(got.inputs, vec![InputSpec::File(root.join("a.jsonl"))]);
+    let skipped: Vec<_> = got.skipped.iter().map(|s| s.path.clone()).collect();
+    assert_eq!(
+        skipped,
+        vec![
+            root.join("link.jsonl"),
+            fifo.clone(),
+            root.join("sock.jsonl")
+        ]
+    );
+    assert!(got.skipped[0].why.contains("--follow-links"));
+    assert!(got.skipped[1].why.contains("FIFO"));
+
+    // Named on the command line, a FIFO is skipped too; a link is the user's choice and read.
+    let named = expand(
+        &[
+            fifo.display().to_string(),
+            root.join("a.jsonl").display().to_string(),
+        ],
+        &ExpandOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(named.inputs.len(), 1);
+    assert_eq!(named.skipped.len(), 1);
+    let follow = ExpandOptions {
+        skip_dir: None,
+        follow_links: true,
+    };
+    let followed = expand(&[root.display().to_string()], &follow).unwrap();
+    assert_eq!(
+        followed.inputs,
+        vec![
+            InputSpec::File(root.join("a.jsonl")),
+            InputSpec::File(root.join("link.jsonl"))
+        ]
+    );
 }

@@ -49,6 +49,7 @@ impl TurnClassifier for Double {
 fn config(inputs: Vec<InputSpec>, threads: usize, chunk: usize) -> Config {
     Config {
         inputs,
+        skipped_inputs: Vec::new(),
         out_dir: PathBuf::from("unused"),
         ingest: IngestOptions {
             max_turn_chars: 50,
