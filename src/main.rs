@@ -8,6 +8,8 @@ use clap::Parser;
 use convqa::commands::{self, Cli, Outcome};
 
 fn main() {
+    // Before any thread exists: setting the environment is only sound while nothing reads it.
+    convqa::model::runtime::disable_telemetry();
     let cli = Cli::parse();
     match commands::run(cli) {
         Ok(Outcome::Clean) => std::process::exit(0),

@@ -87,6 +87,8 @@ pub enum ModelError {
         #[source]
         source: ort::LoadDynamicError,
     },
+    #[error("{} is not a usable ONNX Runtime library ({why}); {SETUP_HINT}", .path.display())]
+    RuntimeNotLibrary { path: PathBuf, why: String },
     #[error("could not start ONNX Runtime")]
     RuntimeInit {
         #[source]

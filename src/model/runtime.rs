@@ -148,6 +148,18 @@ fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// ONNX Runtime 1.31's Linux build keeps a telemetry queue on disk
+/// (`~/.cache/Microsoft/DeveloperTools/.onnxruntime/onnxruntime.db`, events written as soon as the
+/// environment is created, before `DisableTelemetryEvents` can be called). Its own switch,
+/// `ORT_DISABLE_TELEMETRY=1`, keeps it from creating anything; convqa is offline by design, so it
+/// is always set. `main` calls this before any thread starts; [`runtime`] calls it again for
+/// library users (a no-op when already set).
+pub fn disable_telemetry() {
+    if std::env::var_os("ORT_DISABLE_TELEMETRY").as_deref() != Some(std::ffi::OsStr::new("1")) {
+        std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
+    }
+}
+
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 static INIT: Mutex<()> = Mutex::new(());
 
@@ -163,7 +175,12 @@ pub fn runtime(explicit: Option<&Path>) -> Result<&'static Runtime, ModelError> 
     if let Some(r) = RUNTIME.get() {
         return Ok(r);
     }
+    disable_telemetry();
     let (lib, _source) = locate(explicit)?;
+    check_library(&lib).map_err(|why| ModelError::RuntimeNotLibrary {
+        path: lib.clone(),
+        why,
+    })?;
     let builder = ort::init_from(&lib).map_err(|source| ModelError::RuntimeLoad {
         path: lib.clone(),
         source,
@@ -177,9 +194,103 @@ pub fn runtime(explicit: Option<&Path>) -> Result<&'static Runtime, ModelError> 
     Ok(RUNTIME.get_or_init(|| Runtime { lib, env }))
 }
 
+/// Look at the file before `dlopen` does: a truncated library maps pages past its end and the
+/// process dies of SIGBUS the first time the loader touches them, and a text file or a library
+/// for another machine gives a loader message that does not say what to do. Checks the ELF
+/// header (64-bit, this machine's architecture) and that every loadable segment and the section
+/// table lie inside the file.
+pub fn check_library(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let len = bytes.len() as u64;
+    if len < 64 || !bytes.starts_with(b"\x7fELF") {
+        return Err("not an ELF shared library".into());
+    }
+    if bytes[4] != 2 || bytes[5] != 1 {
+        return Err("not a 64-bit little-endian ELF file".into());
+    }
+    let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]);
+    let u64_at = |o: usize| -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&bytes[o..o + 8]);
+        u64::from_le_bytes(b)
+    };
+    let want = match std::env::consts::ARCH {
+        "x86_64" => Some(62),
+        "aarch64" => Some(183),
+        _ => None,
+    };
+    let machine = u16_at(18);
+    if want.is_some_and(|w| w != machine) {
+        return Err(format!(
+            "built for ELF machine {machine}, not for {}",
+            std::env::consts::ARCH
+        ));
+    }
+    let truncated = || format!("truncated: the file is {len} bytes");
+    let (phoff, phentsize, phnum) = (u64_at(32), u64::from(u16_at(54)), u64::from(u16_at(56)));
+    let (shoff, shentsize, shnum) = (u64_at(40), u64::from(u16_at(58)), u64::from(u16_at(60)));
+    let table_end = |off: u64, size: u64, n: u64| off.checked_add(size.checked_mul(n)?);
+    if phnum == 0 || outside(table_end(phoff, phentsize, phnum), len) {
+        return Err(truncated());
+    }
+    if outside(table_end(shoff, shentsize, shnum), len) {
+        return Err(truncated());
+    }
+    for i in 0..phnum {
+        let h = (phoff + i * phentsize) as usize;
+        if phentsize < 56 {
+            return Err("not an ELF shared library".into());
+        }
+        const PT_LOAD: u32 = 1;
+        let kind = u32::from_le_bytes([bytes[h], bytes[h + 1], bytes[h + 2], bytes[h + 3]]);
+        if kind == PT_LOAD {
+            let (offset, filesz) = (u64_at(h + 8), u64_at(h + 32));
+            if outside(offset.checked_add(filesz), len) {
+                return Err(truncated());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An end offset that overflowed (`None`) or lies past `len`: outside the file.
+fn outside(end: Option<u64>, len: u64) -> bool {
+    end.map_or(true, |end| end > len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_truncated_or_foreign_library_is_refused_before_loading() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("libonnxruntime.so");
+        std::fs::write(&text, "not a library\n").unwrap();
+        assert!(check_library(&text).unwrap_err().contains("not an ELF"));
+        // This test binary is a real ELF file of this machine: whole it passes, cut it fails.
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let whole = dir.path().join("whole.so");
+        std::fs::write(&whole, &me).unwrap();
+        assert_eq!(check_library(&whole), Ok(()));
+        let cut = dir.path().join("cut.so");
+        std::fs::write(&cut, &me[..me.len() / 2]).unwrap();
+        assert!(check_library(&cut).unwrap_err().contains("truncated"));
+        let empty = dir.path().join("empty.so");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(check_library(&empty).is_err());
+        // The message a user sees is one sentence naming the file and the fix.
+        let msg = ModelError::RuntimeNotLibrary {
+            path: cut.clone(),
+            why: check_library(&cut).unwrap_err(),
+        }
+        .to_string();
+        assert!(
+            msg.contains("cut.so") && msg.contains("setup-ort.sh"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "{msg}");
+    }
 
     #[test]
     fn explicit_missing_path_names_the_flag_and_the_fix() {

@@ -381,3 +381,35 @@ fn missing_runtime_is_exit_2_and_names_the_setup_script() {
         &["/nonexistent/libonnxruntime.so", "scripts/setup-ort.sh"],
     );
 }
+
+#[test]
+fn a_truncated_runtime_library_is_one_sentence_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = std::fs::read(ort_lib()).unwrap();
+    let cut = dir.path().join("libonnxruntime.so");
+    // Cut past the ELF header: the loader would map pages beyond the end (SIGBUS).
+    std::fs::write(&cut, &real[..real.len() / 3]).unwrap();
+    let out = run_with_stdin(
+        convqa().args(["classify", "--ort-lib", cut.to_str().unwrap()]),
+        b"hi\n",
+    );
+    assert_one_sentence_error(&out, &["libonnxruntime.so", "truncated", "setup-ort.sh"]);
+}
+
+#[test]
+fn onnx_runtime_writes_no_telemetry_queue_under_home() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run_with_stdin(
+        convqa()
+            .args(["classify"])
+            .env("HOME", home.path())
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("ORT_DISABLE_TELEMETRY"),
+        b"hi\n",
+    );
+    assert_ok(&out);
+    let queue = home
+        .path()
+        .join(".cache/Microsoft/DeveloperTools/.onnxruntime");
+    assert!(!queue.exists(), "{} was created", queue.display());
+}
