@@ -157,6 +157,8 @@ pub struct Settings {
     pub max_turns: usize,
     pub max_turn_chars: usize,
     pub format: Option<InputFormat>,
+    /// `--map FILE`: a mapping for another export's JSON or CSV; `None` = convqa's own format.
+    pub map: Option<PathBuf>,
     /// Mask personal data in everything written (`--redact`); `None` = off.
     pub redact: Option<Redaction>,
     /// Follow symbolic links to files in input directories (`--follow-links`).
@@ -187,6 +189,8 @@ pub enum ConfigError {
     },
     #[error("bad detector settings")]
     Detect(#[from] crate::detect::DetectConfigError),
+    #[error(transparent)]
+    Mapping(#[from] ingest::mapping::MappingError),
     #[error(transparent)]
     Model(#[from] ModelError),
     #[error("cannot read model file {path}")]
@@ -254,6 +258,10 @@ impl Config {
         )?;
         let (checklist, checklist_identity) = load_checklist(s.checklist.as_deref())?;
         let (detect, detect_identity) = load_detect(s.detect.as_deref())?;
+        let mapping = match &s.map {
+            Some(p) => Some(std::sync::Arc::new(ingest::mapping::Mapping::load(p)?)),
+            None => None,
+        };
         let dir = crate::model::resolve_model_dir(s.model_dir.as_deref())?;
         let model_identity = model_identity(&dir)?;
         model.model_dir = Some(dir);
@@ -265,6 +273,7 @@ impl Config {
                 max_turns: s.max_turns,
                 max_turn_chars: s.max_turn_chars,
                 format: s.format,
+                mapping,
                 ..IngestOptions::default()
             },
             threads,
@@ -789,6 +798,10 @@ pub fn manifest(cfg: &Config, stats: &RunStats) -> RunManifest {
         model: cfg.model_identity.clone(),
         checklist: cfg.checklist_identity.clone(),
         detectors: cfg.detect_identity.clone(),
+        mapping: cfg.ingest.mapping.as_ref().map(|m| ChecklistIdentity {
+            source: m.source.clone(),
+            sha256: m.sha256.clone(),
+        }),
         inputs: stats.inputs.clone(),
         redaction: cfg.redact.as_ref().map(|r| Redacted {
             entities: r.names(),

@@ -65,6 +65,11 @@ pub struct Args {
     /// Input format for every input; default: from the file extension, else from the content.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<InputFormat>,
+    /// Read any other JSON or CSV export through a mapping file (TOML: which field is the
+    /// conversation id, agent, speaker and its values, text, time; see config/maps/ and
+    /// docs/SCHEMA.md, "Any other export: --map"). Checked at start-up.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     /// Mask personal data (phone, ID and card numbers, e-mails, SSNs, IP addresses) as typed,
     /// numbered masks ([PHONE_1]) in every file the run writes and in its messages; the model
     /// still reads the original text. See docs/SCHEMA.md ("Redaction").
@@ -101,6 +106,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         max_turns: a.max_turns,
         max_turn_chars: a.max_turn_chars,
         format: a.format,
+        map: a.map,
         redact: redaction(a.redact, a.redact_types.as_deref())?,
         follow_links: a.follow_links,
     })?;

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex};
 
+use super::mapping::{Piece, Values};
 use super::source::Parse;
 use super::validate::{RawConversation, RawTime, RawTurn};
 use super::{excerpt_bytes, IngestOptions, Reject};
@@ -394,5 +395,144 @@ impl Parse for CsvTurns {
                 self.done = true;
             }
         }
+    }
+}
+
+/// Rows of a CSV file for a mapping (`--map`): each row becomes an object of its cells keyed by
+/// the header's names (trimmed, as written), with the row's line. A row with the wrong number of
+/// fields, invalid UTF-8 or over the record limit carries the problem in [`Piece::error`], so
+/// the conversation it belongs to is rejected at its line, as in the native reader.
+pub(super) struct CsvRows {
+    rdr: csv::Reader<TerminatorTap>,
+    terminators: Arc<Mutex<Terminators>>,
+    file: Arc<str>,
+    header: Option<Vec<String>>,
+    record: csv::ByteRecord,
+    done: bool,
+    max: usize,
+}
+
+impl CsvRows {
+    pub(super) fn new(r: Box<dyn BufRead + Send>, file: Arc<str>, opts: &IngestOptions) -> Self {
+        let t = CsvTurns::new(r, file, opts);
+        CsvRows {
+            rdr: t.rdr,
+            terminators: t.terminators,
+            file: t.file,
+            header: None,
+            record: csv::ByteRecord::new(),
+            done: false,
+            max: t.max,
+        }
+    }
+
+    fn line_at(&self, pos: Option<&csv::Position>) -> u64 {
+        match pos {
+            Some(p) => self
+                .terminators
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .line_at(p.byte()),
+            None => 0,
+        }
+    }
+
+    fn fail(&mut self, line: u64, reason: String) -> Option<Result<Piece, Reject>> {
+        self.done = true;
+        Some(Err(Reject {
+            source: self.file.to_string(),
+            line,
+            conversation_id: None,
+            reason,
+            excerpt: String::new(),
+        }))
+    }
+}
+
+impl Values for CsvRows {
+    fn next_value(&mut self) -> Option<Result<Piece, Reject>> {
+        if self.done {
+            return None;
+        }
+        if self.header.is_none() {
+            match self.rdr.byte_headers() {
+                Ok(h) if h.is_empty() => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(h) => {
+                    let names = h
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| {
+                            let f = if i == 0 {
+                                f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+                            } else {
+                                f
+                            };
+                            String::from_utf8_lossy(f).trim().to_string()
+                        })
+                        .collect();
+                    self.header = Some(names);
+                }
+                Err(e) => return self.fail(1, format!("cannot read CSV header: {e}")),
+            }
+        }
+        match self.rdr.read_byte_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                return None;
+            }
+            Ok(true) => {}
+            Err(e) => {
+                let line = self.line_at(e.position());
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    return self.fail(
+                        line,
+                        format!("read error: {e}; the rest of this input was skipped"),
+                    );
+                }
+                return Some(Err(Reject {
+                    source: self.file.to_string(),
+                    line,
+                    conversation_id: None,
+                    reason: format!("unreadable CSV row: {e}"),
+                    excerpt: String::new(),
+                }));
+            }
+        }
+        let line = self.line_at(self.record.position());
+        let header = self.header.as_deref().unwrap_or_default();
+        let rec = &self.record;
+        let mut error = None;
+        if rec.as_slice().len() > self.max {
+            error = Some(format!(
+                "row larger than the {} byte record limit",
+                self.max
+            ));
+        } else if rec.len() != header.len() {
+            error = Some(format!(
+                "row has {} fields, the header has {}",
+                rec.len(),
+                header.len()
+            ));
+        }
+        let mut obj = serde_json::Map::new();
+        for (name, cell) in header.iter().zip(rec.iter()) {
+            let text = match std::str::from_utf8(cell) {
+                Ok(s) => s.to_string(),
+                Err(_) => {
+                    error.get_or_insert_with(|| format!("invalid UTF-8 in column {name}"));
+                    String::from_utf8_lossy(cell).into_owned()
+                }
+            };
+            obj.insert(name.clone(), serde_json::Value::String(text));
+        }
+        Some(Ok(Piece {
+            value: serde_json::Value::Object(obj),
+            line,
+            excerpt: row_excerpt(rec),
+            error,
+        }))
     }
 }

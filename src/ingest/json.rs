@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::mapping::{Piece, Values};
 use super::source::Parse;
 use super::validate::{RawConversation, RawTime, RawTurn};
 use super::{excerpt, excerpt_bytes, IngestOptions, Reject};
@@ -87,6 +88,15 @@ impl JsonLines {
 
 impl Parse for JsonLines {
     fn next_raw(&mut self) -> Option<Result<RawConversation, Reject>> {
+        Some(
+            self.next_value()?
+                .map(|p| from_value(p.value, p.line, p.excerpt)),
+        )
+    }
+}
+
+impl Values for JsonLines {
+    fn next_value(&mut self) -> Option<Result<Piece, Reject>> {
         while !self.done {
             self.buf.clear();
             let total = match read_line_capped(&mut self.r, &mut self.buf, self.max) {
@@ -151,7 +161,12 @@ impl Parse for JsonLines {
                     )))
                 }
             };
-            return Some(Ok(from_value(value, self.line, excerpt(text))));
+            return Some(Ok(Piece {
+                value,
+                line: self.line,
+                excerpt: excerpt(text),
+                error: None,
+            }));
         }
         None
     }
@@ -232,7 +247,7 @@ impl JsonDocument {
         }
     }
 
-    fn fail(&mut self, line: u64, reason: String) -> Option<Result<RawConversation, Reject>> {
+    fn fail<T>(&mut self, line: u64, reason: String) -> Option<Result<T, Reject>> {
         self.state = DocState::Done;
         Some(Err(reject(
             &self.file,
@@ -245,7 +260,7 @@ impl JsonDocument {
         )))
     }
 
-    fn next_value(&mut self) -> Option<Result<RawConversation, Reject>> {
+    fn one_value(&mut self) -> Option<Result<Piece, Reject>> {
         let start = self.line;
         let mut counted = Counted {
             r: &mut *self.r,
@@ -264,8 +279,13 @@ impl JsonDocument {
                         "expected a conversation object, found a number".into(),
                     );
                 }
-                let ex = value_excerpt(&v);
-                Some(Ok(from_value(v, start, ex)))
+                let excerpt = value_excerpt(&v);
+                Some(Ok(Piece {
+                    value: v,
+                    line: start,
+                    excerpt,
+                    error: None,
+                }))
             }
             Err(e) => {
                 let line = if e.line() > 0 {
@@ -281,6 +301,15 @@ impl JsonDocument {
 
 impl Parse for JsonDocument {
     fn next_raw(&mut self) -> Option<Result<RawConversation, Reject>> {
+        Some(
+            self.next_value()?
+                .map(|p| from_value(p.value, p.line, p.excerpt)),
+        )
+    }
+}
+
+impl Values for JsonDocument {
+    fn next_value(&mut self) -> Option<Result<Piece, Reject>> {
         loop {
             let next = match self.peek_non_ws() {
                 Ok(b) => b,
@@ -315,7 +344,7 @@ impl Parse for JsonDocument {
                         self.state = DocState::Done;
                         return None;
                     }
-                    Some(_) => return self.next_value(),
+                    Some(_) => return self.one_value(),
                 },
                 DocState::Array { first } => match next {
                     None => {
@@ -342,11 +371,11 @@ impl Parse for JsonDocument {
                             }
                             Ok(Some(_)) => {}
                         }
-                        return self.next_value();
+                        return self.one_value();
                     }
                     Some(_) if first => {
                         self.state = DocState::Array { first: false };
-                        return self.next_value();
+                        return self.one_value();
                     }
                     Some(b) => {
                         let line = self.line;

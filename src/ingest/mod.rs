@@ -8,6 +8,8 @@
 //!   can name the exact inputs;
 //! - the parsers (`json` for line and document modes, `csv` for one-turn-per-row files), which
 //!   produce loosely typed raw records;
+//! - the `--map` adapter (`mapping`), which turns any other JSON or CSV export into the same raw
+//!   records through a declarative mapping file;
 //! - validation (`validate`): required fields, speakers, empty conversations, per-turn text and
 //!   per-conversation turn limits, timestamps;
 //! - de-duplication of conversation ids across the whole run (first accepted wins).
@@ -21,6 +23,7 @@
 mod csv;
 mod gzip;
 mod json;
+pub mod mapping;
 mod source;
 mod validate;
 pub mod vendor;
@@ -65,6 +68,8 @@ pub struct IngestOptions {
     pub format: Option<InputFormat>,
     /// Records larger than this many bytes are rejected unparsed.
     pub max_record_bytes: usize,
+    /// `--map FILE`: read every input through this mapping instead of convqa's own format.
+    pub mapping: Option<Arc<mapping::Mapping>>,
 }
 
 impl Default for IngestOptions {
@@ -74,6 +79,7 @@ impl Default for IngestOptions {
             max_turn_chars: DEFAULT_MAX_TURN_CHARS,
             format: None,
             max_record_bytes: MAX_RECORD_BYTES,
+            mapping: None,
         }
     }
 }

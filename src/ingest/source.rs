@@ -358,10 +358,28 @@ impl OpenInput {
             None => sniff(&mut reader).unwrap_or(InputFormat::Jsonl),
         };
         let hold = hold.map(|v| super::gzip::Hold::new(v, format == InputFormat::Json));
-        let parser: Box<dyn Parse> = match format {
-            InputFormat::Jsonl => Box::new(super::json::JsonLines::new(reader, name, opts)),
-            InputFormat::Json => Box::new(super::json::JsonDocument::new(reader, name, opts)),
-            InputFormat::Csv => Box::new(super::csv::CsvTurns::new(reader, name, opts)),
+        let parser: Box<dyn Parse> = match (&opts.mapping, format) {
+            (None, InputFormat::Jsonl) => Box::new(super::json::JsonLines::new(reader, name, opts)),
+            (None, InputFormat::Json) => {
+                Box::new(super::json::JsonDocument::new(reader, name, opts))
+            }
+            (None, InputFormat::Csv) => Box::new(super::csv::CsvTurns::new(reader, name, opts)),
+            // --map: the same readers yield records, the mapping makes conversations of them.
+            (Some(map), f) => {
+                let n = Arc::clone(&name);
+                let values: Box<dyn super::mapping::Values> = match f {
+                    InputFormat::Jsonl => Box::new(super::json::JsonLines::new(reader, n, opts)),
+                    InputFormat::Json => Box::new(super::json::JsonDocument::new(reader, n, opts)),
+                    InputFormat::Csv => Box::new(super::csv::CsvRows::new(reader, n, opts)),
+                };
+                let csv = f == InputFormat::Csv;
+                Box::new(super::mapping::Mapped::new(
+                    values,
+                    Arc::clone(map),
+                    name,
+                    csv,
+                ))
+            }
         };
         Ok(OpenInput {
             parser,

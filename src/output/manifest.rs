@@ -25,6 +25,10 @@ pub struct RunManifest {
     pub checklist: ChecklistIdentity,
     /// The detector settings used (`--detect FILE` or "builtin"), same shape as `checklist`.
     pub detectors: ChecklistIdentity,
+    /// The mapping file read the inputs (`--map FILE`), same shape as `checklist`; absent
+    /// without `--map`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<ChecklistIdentity>,
     pub inputs: Vec<InputInfo>,
     /// Present when the run masked personal data (`--redact`): which kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +128,7 @@ impl RunManifest {
                 source: "builtin".into(),
                 sha256: "0".repeat(64),
             },
+            mapping: None,
             inputs: vec![],
             redaction: None,
         }
