@@ -13,16 +13,17 @@ use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex};
 
 use super::mapping::{Piece, Values};
+use super::quotes::{QuoteGuard, Runaways};
 use super::source::Parse;
 use super::validate::{RawConversation, RawTime, RawTurn};
 use super::{excerpt_bytes, IngestOptions, Reject};
 
 /// Column positions from the header.
 #[derive(Debug, Clone)]
-struct Columns {
-    conversation_id: usize,
+pub(super) struct Columns {
+    pub(super) conversation_id: usize,
     agent_id: usize,
-    speaker: usize,
+    pub(super) speaker: usize,
     text: usize,
     start_ms: Option<usize>,
     end_ms: Option<usize>,
@@ -33,7 +34,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn from_header(h: &csv::ByteRecord) -> Result<Columns, String> {
+    pub(super) fn from_header(h: &csv::ByteRecord) -> Result<Columns, String> {
         let names: Vec<String> = h
             .iter()
             .enumerate()
@@ -139,6 +140,8 @@ struct Block {
 pub(super) struct CsvTurns {
     rdr: csv::Reader<TerminatorTap>,
     terminators: Arc<Mutex<Terminators>>,
+    /// Quoted fields never closed, closed for them by the guard (their rows are rejected).
+    runaways: Runaways,
     file: Arc<str>,
     cols: Option<Columns>,
     record: csv::ByteRecord,
@@ -151,8 +154,10 @@ pub(super) struct CsvTurns {
 impl CsvTurns {
     pub(super) fn new(r: Box<dyn BufRead + Send>, file: Arc<str>, opts: &IngestOptions) -> Self {
         let terminators = Arc::new(Mutex::new(Terminators::default()));
+        let runaways = Runaways::default();
+        let guarded = QuoteGuard::new(r, Arc::clone(&runaways));
         let tap = TerminatorTap {
-            inner: r,
+            inner: Box::new(io::BufReader::new(guarded)),
             offset: 0,
             seen: Arc::clone(&terminators),
         };
@@ -164,6 +169,7 @@ impl CsvTurns {
         CsvTurns {
             rdr,
             terminators,
+            runaways,
             file,
             cols: None,
             record: csv::ByteRecord::new(),
@@ -298,6 +304,18 @@ impl CsvTurns {
         let raw = &mut block.raw;
         if raw.error.is_some() {
             // The conversation is already rejected; its remaining rows only need consuming.
+            return;
+        }
+        let last = line + rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        let runaway = self
+            .runaways
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|r| (line..=last).contains(&r.opened))
+            .copied();
+        if let Some(r) = runaway {
+            raw.error = Some((r.opened, r.reason()));
             return;
         }
         if rec.as_slice().len() > self.max {

@@ -24,6 +24,7 @@ mod csv;
 mod gzip;
 mod json;
 pub mod mapping;
+mod quotes;
 mod source;
 mod validate;
 pub mod vendor;

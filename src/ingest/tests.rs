@@ -663,3 +663,27 @@ fn fifos_sockets_and_file_links_in_a_directory_are_skipped_never_opened() {
         ]
     );
 }
+
+#[test]
+fn an_unterminated_csv_quote_rejects_its_conversation_and_not_the_next_ones() {
+    let input = "conversation_id,agent_id,speaker,text\n\
+                 q1,a,customer,\"my bill is wrong\n\
+                 q1,a,agent,let me check\n\
+                 q2,b,customer,\"a real\ntwo-line text\"\n\
+                 q2,b,agent,ok\n\
+                 q3,b,customer,\"never closed\n";
+    let (ok, rejects) = read_one("quotes.csv", input.as_bytes());
+    let ids: Vec<&str> = ok
+        .iter()
+        .map(|c| c.conversation.conversation_id.as_str())
+        .collect();
+    // Before the guard, q1's first text ran to the end of the file and q2 and q3 were gone.
+    assert_eq!(ids, ["q2"], "{rejects:?}");
+    assert_eq!(ok[0].conversation.turns[0].text, "a real\ntwo-line text");
+    let got: Vec<(Option<&str>, u64)> = rejects
+        .iter()
+        .map(|r| (r.conversation_id.as_deref(), r.line))
+        .collect();
+    assert_eq!(got, [(Some("q1"), 2), (Some("q3"), 7)]);
+    assert!(rejects[0].reason.contains("unterminated quote"));
+}
