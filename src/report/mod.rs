@@ -4,7 +4,8 @@
 //! few highlighted moments, plus the team baseline — and every output format is a [`Writer`] that
 //! renders it to files: `agents.json`, `agents.csv`, per-agent HTML and Markdown pages, the
 //! training-system export (JSON, `schema/export.schema.json`) and xAPI statements. Writers are
-//! pure (report in, bytes out); [`write_files`] puts the bytes on disk atomically.
+//! pure (report in, bytes out); [`write_files`] puts the bytes on disk atomically, file by file
+//! (`agents`, `export`), and [`write_site`] the report's pages as one set (see `site.rs`).
 //!
 //! Determinism: the report holds only values derived from the inputs (no clock, no random ids,
 //! no hash-map order), so the same inputs always give byte-identical files.
@@ -15,6 +16,7 @@ mod export;
 mod html;
 mod json_out;
 mod markdown;
+mod site;
 mod svg;
 
 pub use csv_out::CsvWriter;
@@ -23,6 +25,7 @@ pub use export::{recommendation_id, ExportWriter, XapiWriter, EXPORT_SCHEMA_VERS
 pub use html::{esc, HtmlWriter};
 pub use json_out::JsonWriter;
 pub use markdown::MarkdownWriter;
+pub use site::write_site;
 
 use crate::agg::{hex, AgentAgg, AgentStats, CallPoint, ConvRef, EvidenceRef, LoadedInput};
 use crate::coach::{plan, Catalogue, CoachingPlan, PlanOptions};
@@ -92,7 +95,8 @@ pub trait Writer {
 /// directory, then a rename), so a reader never sees half a file and a failed run leaves the
 /// previous file intact; a replaced file keeps its mode, a new one gets 0666 less the umask.
 /// Temporary files a killed run left for these names are removed first; a `root` this call
-/// created is removed again when nothing could be written.
+/// created is removed again when nothing could be written. `agents` and `export`; the report's
+/// pages go through [`write_site`], as one set.
 pub fn write_files(root: &Path, files: &[OutputFile]) -> Result<(), ReportError> {
     let created = CreatedDir::create(root)?;
     let mut names: std::collections::BTreeMap<PathBuf, Vec<String>> = Default::default();

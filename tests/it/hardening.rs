@@ -2,11 +2,11 @@
 //! trained on (Japanese, Korean, Arabic…) get a warning and no sentiment-based verdicts (a
 //! polite apology is not agent anger); out-of-order timestamps give no timing verdicts; an empty
 //! input file is a warning with exit code 1; a killed run's temporary files do not pile up.
-//! Output files follow the umask and keep an existing file's mode; a fatal error leaves no new
-//! empty output directory behind.
+//! Output files follow the umask and keep an existing file's mode; `report` replaces its pages as
+//! a set; a fatal error leaves no new empty output directory behind.
 
 use crate::agents::{batch, s, write_dir};
-use crate::common::{assert_ok, bin, convqa, model_dir, ort_lib, repo, stderr};
+use crate::common::{assert_ok, bin, convqa, model_dir, names_in, ort_lib, repo, stderr};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -241,6 +241,102 @@ fn output_files_follow_the_umask_and_keep_an_existing_mode() {
     assert_eq!(mode(&agents.join("agents.csv")), 0o600);
 }
 
+/// Everything in `dir` (recursively), relative paths sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(root).unwrap().display().to_string());
+            if p.is_dir() {
+                walk(root, &p, out);
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+#[test]
+fn report_replaces_its_pages_as_a_set_and_keeps_other_files() {
+    let t = tempfile::tempdir().unwrap();
+    let all = batch();
+    let d = write_dir(&t.path().join("all"), &all);
+    let fewer: Vec<_> = all.into_iter().filter(|r| r.agent_id != "carol").collect();
+    let d2 = write_dir(&t.path().join("fewer"), &fewer);
+    let site = t.path().join("site");
+    assert_ok(
+        &convqa()
+            .args(["report", "--from", s(&d), "--out", s(&site)])
+            .output()
+            .unwrap(),
+    );
+    assert!(site.join("agents/carol.html").is_file());
+    // Files the user put there are no part of the report: they stay.
+    std::fs::write(site.join("notes.txt"), "mine").unwrap();
+    std::fs::create_dir(site.join("img")).unwrap();
+    std::fs::write(site.join("img/logo.svg"), "<svg/>").unwrap();
+
+    assert_ok(
+        &convqa()
+            .args(["report", "--from", s(&d2), "--out", s(&site)])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        tree(&site),
+        [
+            "agents",
+            "agents/alice.html",
+            "agents/alice.md",
+            "agents/bob.html",
+            "agents/bob.md",
+            "img",
+            "img/logo.svg",
+            "index.html",
+            "notes.txt",
+        ],
+        "carol's pages are gone, the user's files stay"
+    );
+    assert_eq!(
+        std::fs::read_to_string(site.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    // Nothing of the swap is left beside the directory.
+    assert_eq!(names_in(t.path()), ["all", "fewer", "site"]);
+
+    // --agent writes one page; the pages of the other agents in the index stay.
+    assert_ok(
+        &convqa()
+            .args([
+                "report",
+                "--from",
+                s(&d2),
+                "--out",
+                s(&site),
+                "--agent",
+                "bob",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert!(site.join("agents/alice.html").is_file());
+    assert!(site.join("agents/alice.md").is_file());
+    assert!(!site.join("agents/carol.html").exists());
+
+    // A run that fails leaves the last set as it was.
+    let before = tree(&site);
+    let o = convqa()
+        .args(["report", "--from", s(&d), "--out", s(&site), "--effects"])
+        .arg(t.path().join("missing-effects.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(tree(&site), before);
+    assert_eq!(names_in(t.path()), ["all", "fewer", "site"]);
+}
+
 #[test]
 fn fatal_errors_leave_no_new_empty_output_directory() {
     let t = tempfile::tempdir().unwrap();
@@ -326,6 +422,7 @@ fn stale_temporary_files_of_agents_report_and_export_are_removed() {
         feed.join(".convqa-Ab12Cd.x.json.tmp"),
         site.join(".convqa-Ab12Cd.tmp"),
         site.join("agents/.convqa-Ab12Cd.tmp"),
+        t.path().join(".site.convqa-new-Ab12Cd/index.html"),
     ];
     let other = [
         agents.join(".someone-else.tmp"),
@@ -345,6 +442,7 @@ fn stale_temporary_files_of_agents_report_and_export_are_removed() {
     for f in &stale {
         assert!(!f.exists(), "{} is still there", f.display());
     }
+    assert!(!t.path().join(".site.convqa-new-Ab12Cd").exists());
     for f in &other {
         assert!(f.exists(), "{} is not ours but was removed", f.display());
     }
