@@ -11,7 +11,7 @@ use crate::agg::visit_runs;
 use crate::calibrate::{
     calibrate, compare::Inputs, read_labels, render, CalibrationOptions, LabelMap, LabelSet,
 };
-use crate::report::write_atomic;
+use crate::output::write_atomic;
 use crate::types::ConversationResult;
 use anyhow::Context;
 use std::collections::{HashMap, HashSet};

@@ -9,7 +9,8 @@ use crate::effect::{
     completions, evaluate, EffectsReport, ModuleTargets, Observations, Options,
     EFFECTS_SCHEMA_VERSION,
 };
-use crate::report::{write_atomic, OutputFile};
+use crate::output::write_atomic;
+use crate::report::OutputFile;
 use anyhow::Context;
 use std::path::PathBuf;
 

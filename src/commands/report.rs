@@ -1,9 +1,10 @@
 //! `convqa report`: per-agent coaching pages (self-contained HTML with inline SVG charts, and
-//! Markdown for chat tools) plus `index.html`, the team overview linking every page.
+//! Markdown for chat tools) plus `index.html`, the team overview linking every page. The pages
+//! are replaced as one set ([`write_site`], docs/SCHEMA.md "Files of agents, report and export").
 
 use super::agents::{prepare, InputArgs};
 use super::effect::read_effects;
-use crate::report::{write_files, HtmlWriter, Lang, MarkdownWriter, Writer};
+use crate::report::{write_site, HtmlWriter, Lang, MarkdownWriter, Writer};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -11,7 +12,8 @@ use std::path::PathBuf;
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output directory: index.html and `agents/<agent>.html` / `.md`.
+    /// Output directory: index.html and `agents/<agent>.html` / `.md`, replaced as one set (pages of
+    /// agents no longer reported are removed; other files in DIR are kept).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Only write pages for this agent (repeatable). The index still lists every agent.
@@ -37,7 +39,8 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     }
     .render(&report)?;
     files.extend(MarkdownWriter { only }.render(&report)?);
-    write_files(&a.out, &files)?;
+    let pages: BTreeSet<String> = report.agents.iter().map(|e| e.page.clone()).collect();
+    write_site(&a.out, &files, &pages)?;
     println!(
         "convqa report: {} page(s) → {}",
         files

@@ -4,8 +4,14 @@
 //! in input order). [`OutputDir`] is the real one: `conversations.jsonl`, `rejects.jsonl` and
 //! `run.json` in a directory, written to temporary files in that directory and renamed into
 //! place only when the run completes, so a crash or a fatal error never leaves half-written
-//! result files. [`MemorySink`] keeps everything in memory for tests. The manifest written to
+//! result files, and a directory the failed run created is removed again ([`CreatedDir`]).
+//! [`MemorySink`] keeps everything in memory for tests. The manifest written to
 //! `run.json` is [`RunManifest`]; the formats are specified in docs/SCHEMA.md.
+//!
+//! The other commands' files (`agents`, `report`, `export`, `calibrate`, `effect`) are written
+//! through the same helpers: [`write_atomic`] (temporary file, sync, rename), [`staged_temp`]
+//! (the mode: an existing file's, else 0666 less the umask), [`remove_stale_temps`] and
+//! [`CreatedDir`].
 
 mod manifest;
 
@@ -145,40 +151,176 @@ impl StagedJsonl {
 }
 
 fn temp_in(dir: &Path, name: &str) -> Result<NamedTempFile, OutputError> {
+    staged_temp(&dir.join(name), &dir.join(name))
+}
+
+/// A temporary file beside `target` (`.convqa-XXXXXX.<name>.tmp`, so a killed run's leftovers
+/// are recognisable; see [`remove_stale_temps`]), to be renamed onto it. Its mode is the mode of
+/// `mode_of` when that file exists (a replacement never narrows, nor widens, what the user set),
+/// else what the umask leaves of 0666, as for any file the user creates: a temporary file's own
+/// 0600 would survive the rename. Every file convqa writes for the user is made here.
+pub fn staged_temp(target: &Path, mode_of: &Path) -> Result<NamedTempFile, OutputError> {
+    let dir = parent_dir(target);
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let suffix = format!(".{name}.tmp");
     let mut b = tempfile::Builder::new();
     b.prefix(TEMP_PREFIX).suffix(&suffix);
-    // Results are for sharing: the default 0600 of temporary files would survive the rename.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o644));
+        // Given to open(2), so the umask applies.
+        b.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    b.tempfile_in(dir)
+    let tmp = b
+        .tempfile_in(&dir)
         .map_err(|source| OutputError::NotWritable {
-            path: dir.to_path_buf(),
+            path: dir.clone(),
             source,
-        })
+        })?;
+    if let Ok(m) = std::fs::metadata(mode_of) {
+        if m.is_file() {
+            keep_mode(tmp.path(), &m).map_err(|source| OutputError::Write {
+                path: target.to_path_buf(),
+                source,
+            })?;
+        }
+    }
+    Ok(tmp)
 }
 
-/// Remove temporary files a killed run left behind (`.convqa-*.<result file>.tmp`), so that
-/// they do not pile up. Only this module's own names are touched; two runs must not share one
-/// output directory at the same time (the second would delete the first's files).
-fn remove_stale_temps(dir: &Path) {
+/// Give `path` the permission bits of `like` (chmod: no umask).
+pub fn keep_mode(path: &Path, like: &std::fs::Metadata) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let bits = like.permissions().mode() & 0o777;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(bits))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::set_permissions(path, like.permissions())
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Write `bytes` to `path` atomically (a [`staged_temp`] file beside it, synced, then renamed),
+/// so a reader never sees half a file and a failed run leaves the previous file intact. Missing
+/// parent directories are created; the file keeps the mode an existing `path` has.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    write_atomic_like(path, bytes, path)
+}
+
+/// [`write_atomic`], with the mode taken from `mode_of` when that file exists.
+pub fn write_atomic_like(path: &Path, bytes: &[u8], mode_of: &Path) -> Result<(), OutputError> {
+    let err = |source: io::Error| OutputError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = parent_dir(path);
+    std::fs::create_dir_all(&dir).map_err(|source| OutputError::CreateDir {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut tmp = staged_temp(path, mode_of)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Remove temporary files a killed run left in `dir`: `.convqa-*.<name>.tmp` for each of `names`
+/// (the files the command writes there), and `.convqa-XXXXXX.tmp`, the name earlier versions gave
+/// every temporary file. Nothing else is touched; two runs must not share one output directory at
+/// the same time (the second would delete the first's files).
+pub fn remove_stale_temps(dir: &Path, names: &[&str]) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let ours = [CONVERSATIONS_FILE, REJECTS_FILE, RUN_FILE].map(|n| format!(".{n}.tmp"));
+    let ours: Vec<String> = names.iter().map(|n| format!(".{n}.tmp")).collect();
     for e in entries.flatten() {
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
         let is_file = e.file_type().is_ok_and(|t| t.is_file());
         if is_file
-            && name.starts_with(TEMP_PREFIX)
-            && ours.iter().any(|s| name.ends_with(s.as_str()))
+            && (is_legacy_temp(name)
+                || (name.starts_with(TEMP_PREFIX)
+                    && ours.iter().any(|s| name.ends_with(s.as_str()))))
         {
             // Best effort: a file that cannot be removed only costs disk space.
             let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// `.convqa-XXXXXX.tmp` (six random letters or digits), what earlier versions named their
+/// temporary files.
+pub fn is_legacy_temp(name: &str) -> bool {
+    name.strip_prefix(TEMP_PREFIX)
+        .and_then(|r| r.strip_suffix(".tmp"))
+        .is_some_and(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A directory made for one run's output. Dropped without [`CreatedDir::keep`] (a fatal error),
+/// it removes the directories it created, innermost first, as long as they are empty: a failed
+/// run leaves no empty output directory behind, and a directory that existed before is never
+/// removed.
+pub struct CreatedDir {
+    dir: PathBuf,
+    /// The outermost directory this run created; None when nothing is to be removed.
+    top: Option<PathBuf>,
+}
+
+impl CreatedDir {
+    pub fn create(dir: &Path) -> Result<CreatedDir, OutputError> {
+        let mut top = None;
+        let mut p = Some(dir);
+        while let Some(q) = p {
+            if q.as_os_str().is_empty() || q.symlink_metadata().is_ok() {
+                break;
+            }
+            top = Some(q.to_path_buf());
+            p = q.parent();
+        }
+        let guard = CreatedDir {
+            dir: dir.to_path_buf(),
+            top,
+        };
+        std::fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(guard)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The run succeeded: keep the directories.
+    pub fn keep(mut self) {
+        self.top = None;
+    }
+}
+
+impl Drop for CreatedDir {
+    fn drop(&mut self) {
+        let Some(top) = self.top.take() else { return };
+        let mut p = self.dir.as_path();
+        // remove_dir refuses a directory that is not empty: what is in it stays.
+        while std::fs::remove_dir(p).is_ok() && p != top {
+            match p.parent() {
+                Some(q) => p = q,
+                None => break,
+            }
         }
     }
 }
@@ -189,21 +331,21 @@ pub struct OutputDir {
     dir: PathBuf,
     conversations: StagedJsonl,
     rejects: StagedJsonl,
+    /// Last, so that it is dropped after the temporary files in the directory.
+    created: CreatedDir,
 }
 
 impl OutputDir {
     /// Create the directory if needed and open the temporary files; fails early (before any work)
     /// when the directory cannot be written.
     pub fn create(dir: &Path) -> Result<OutputDir, OutputError> {
-        std::fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        remove_stale_temps(dir);
+        let created = CreatedDir::create(dir)?;
+        remove_stale_temps(dir, &[CONVERSATIONS_FILE, REJECTS_FILE, RUN_FILE]);
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             conversations: StagedJsonl::create(dir, CONVERSATIONS_FILE)?,
             rejects: StagedJsonl::create(dir, REJECTS_FILE)?,
+            created,
         })
     }
 
@@ -215,6 +357,8 @@ impl OutputDir {
     /// and the new one is renamed last, so a directory holding a `run.json` always holds the
     /// complete, matching set.
     pub fn commit(self, manifest: &RunManifest) -> Result<(), OutputError> {
+        // First, so that on an error it is dropped after every temporary file.
+        let created = self.created;
         let write_err = |path: &Path| {
             let path = path.to_path_buf();
             move |source: io::Error| OutputError::Write { path, source }
@@ -248,6 +392,7 @@ impl OutputDir {
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }
+        created.keep();
         Ok(())
     }
 }

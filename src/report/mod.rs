@@ -4,7 +4,8 @@
 //! few highlighted moments, plus the team baseline — and every output format is a [`Writer`] that
 //! renders it to files: `agents.json`, `agents.csv`, per-agent HTML and Markdown pages, the
 //! training-system export (JSON, `schema/export.schema.json`) and xAPI statements. Writers are
-//! pure (report in, bytes out); [`write_files`] puts the bytes on disk atomically.
+//! pure (report in, bytes out); [`write_files`] puts the bytes on disk atomically, file by file
+//! (`agents`, `export`), and [`write_site`] the report's pages as one set (see `site.rs`).
 //!
 //! Determinism: the report holds only values derived from the inputs (no clock, no random ids,
 //! no hash-map order), so the same inputs always give byte-identical files.
@@ -15,6 +16,7 @@ mod export;
 mod html;
 mod json_out;
 mod markdown;
+mod site;
 mod svg;
 
 pub use csv_out::CsvWriter;
@@ -23,13 +25,14 @@ pub use export::{recommendation_id, ExportWriter, XapiWriter, EXPORT_SCHEMA_VERS
 pub use html::{esc, HtmlWriter};
 pub use json_out::JsonWriter;
 pub use markdown::MarkdownWriter;
+pub use site::write_site;
 
 use crate::agg::{hex, AgentAgg, AgentStats, CallPoint, ConvRef, EvidenceRef, LoadedInput};
 use crate::coach::{plan, Catalogue, CoachingPlan, PlanOptions};
+use crate::output::{remove_stale_temps, write_atomic, CreatedDir, OutputError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +50,8 @@ pub enum ReportError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error("cannot write CSV: {0}")]
     Csv(#[from] csv::Error),
     #[error("agent ids {first:?} and {second:?} map to the same file name {file:?}")]
@@ -86,33 +91,31 @@ pub trait Writer {
     fn render(&self, report: &TeamReport) -> Result<Vec<OutputFile>, ReportError>;
 }
 
-/// Writes files under `root`, each atomically (a temporary file in the same directory, then a
-/// rename), so a reader never sees half a file and a failed run leaves the previous file intact.
+/// Writes files under `root` (created if missing), each atomically (a temporary file in the same
+/// directory, then a rename), so a reader never sees half a file and a failed run leaves the
+/// previous file intact; a replaced file keeps its mode, a new one gets 0666 less the umask.
+/// Temporary files a killed run left for these names are removed first; a `root` this call
+/// created is removed again when nothing could be written. `agents` and `export`; the report's
+/// pages go through [`write_site`], as one set.
 pub fn write_files(root: &Path, files: &[OutputFile]) -> Result<(), ReportError> {
+    let created = CreatedDir::create(root)?;
+    let mut names: std::collections::BTreeMap<PathBuf, Vec<String>> = Default::default();
+    for f in files {
+        let p = root.join(&f.path);
+        if let (Some(d), Some(n)) = (p.parent(), p.file_name()) {
+            names
+                .entry(d.to_path_buf())
+                .or_default()
+                .push(n.to_string_lossy().into_owned());
+        }
+    }
+    for (d, n) in &names {
+        remove_stale_temps(d, &n.iter().map(String::as_str).collect::<Vec<_>>());
+    }
     for f in files {
         write_atomic(&root.join(&f.path), &f.bytes)?;
     }
-    Ok(())
-}
-
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let io = |e: std::io::Error| ReportError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".convqa-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
+    created.keep();
     Ok(())
 }
 

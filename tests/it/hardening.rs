@@ -2,8 +2,14 @@
 //! trained on (Japanese, Korean, Arabic…) get a warning and no sentiment-based verdicts (a
 //! polite apology is not agent anger); out-of-order timestamps give no timing verdicts; an empty
 //! input file is a warning with exit code 1; a killed run's temporary files do not pile up.
+//! Output files follow the umask and keep an existing file's mode; `report` replaces its pages as
+//! a set; a fatal error leaves no new empty output directory behind.
 
-use crate::common::{assert_ok, convqa};
+use crate::agents::{batch, s, write_dir};
+use crate::common::{assert_ok, bin, convqa, model_dir, names_in, ort_lib, repo, stderr};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// Score one conversation (a JSON object) and return its result line.
 fn score_one(conv: &serde_json::Value) -> serde_json::Value {
@@ -138,4 +144,306 @@ fn stale_temporary_files_of_a_killed_run_are_removed() {
     assert_ok(&o);
     assert!(!stale.exists(), "the stale temporary file is still there");
     assert!(other.exists(), "a file that is not ours was removed");
+}
+
+/// `convqa ARGS` under `umask MASK` (set by a shell, so this test process keeps its own umask).
+fn convqa_umask(mask: &str, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask {mask}; exec \"$0\" \"$@\""))
+        .arg(bin())
+        .args(args)
+        .current_dir(repo())
+        .env("CONVQA_ORT_LIB", ort_lib())
+        .env("CONVQA_MODEL_DIR", model_dir())
+        .env_remove("ORT_DYLIB_PATH")
+        .output()
+        .expect("could not run sh")
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn set_mode(p: &Path, m: u32) {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+}
+
+#[test]
+fn output_files_follow_the_umask_and_keep_an_existing_mode() {
+    let t = tempfile::tempdir().unwrap();
+    let d = write_dir(&t.path().join("r"), &batch());
+    let (run, agents, site, feed) = (
+        t.path().join("run"),
+        t.path().join("agents"),
+        t.path().join("site"),
+        t.path().join("feed/x.json"),
+    );
+    let all = |mask: &str| {
+        for args in [
+            vec!["score", "samples/conversations_en.jsonl", "--out", s(&run)],
+            vec!["agents", "--from", s(&d), "--out", s(&agents)],
+            vec!["report", "--from", s(&d), "--out", s(&site)],
+            vec!["export", "--from", s(&d), "--out", s(&feed)],
+        ] {
+            assert_ok(&convqa_umask(mask, &args));
+        }
+    };
+    // umask 002 asks for group-writable files: 0664, and 0775 for directories.
+    all("002");
+    for f in [
+        run.join("conversations.jsonl"),
+        run.join("run.json"),
+        agents.join("agents.json"),
+        agents.join("agents.csv"),
+        site.join("index.html"),
+        site.join("agents/bob.html"),
+        site.join("agents/bob.md"),
+        feed.clone(),
+    ] {
+        assert_eq!(mode(&f), 0o664, "{}", f.display());
+    }
+    for dir in [&site, &site.join("agents")] {
+        assert_eq!(mode(dir), 0o775, "{}", dir.display());
+    }
+    // A replaced file keeps its mode, even under a narrower umask.
+    let kept = [
+        run.join("conversations.jsonl"),
+        agents.join("agents.json"),
+        site.join("index.html"),
+        site.join("agents/bob.html"),
+        feed.clone(),
+    ];
+    for f in &kept {
+        set_mode(f, 0o644);
+    }
+    set_mode(&site, 0o755);
+    all("077");
+    for f in &kept {
+        assert_eq!(mode(f), 0o644, "{}", f.display());
+    }
+    assert_eq!(mode(&site), 0o755);
+    // A file that is new in this run gets what the umask allows.
+    assert_eq!(
+        mode(&agents.join("agents.csv")),
+        0o664,
+        "kept from the last run"
+    );
+    std::fs::remove_file(agents.join("agents.csv")).unwrap();
+    assert_ok(&convqa_umask(
+        "077",
+        &["agents", "--from", s(&d), "--out", s(&agents)],
+    ));
+    assert_eq!(mode(&agents.join("agents.csv")), 0o600);
+}
+
+/// Everything in `dir` (recursively), relative paths sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(root).unwrap().display().to_string());
+            if p.is_dir() {
+                walk(root, &p, out);
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+#[test]
+fn report_replaces_its_pages_as_a_set_and_keeps_other_files() {
+    let t = tempfile::tempdir().unwrap();
+    let all = batch();
+    let d = write_dir(&t.path().join("all"), &all);
+    let fewer: Vec<_> = all.into_iter().filter(|r| r.agent_id != "carol").collect();
+    let d2 = write_dir(&t.path().join("fewer"), &fewer);
+    let site = t.path().join("site");
+    assert_ok(
+        &convqa()
+            .args(["report", "--from", s(&d), "--out", s(&site)])
+            .output()
+            .unwrap(),
+    );
+    assert!(site.join("agents/carol.html").is_file());
+    // Files the user put there are no part of the report: they stay.
+    std::fs::write(site.join("notes.txt"), "mine").unwrap();
+    std::fs::create_dir(site.join("img")).unwrap();
+    std::fs::write(site.join("img/logo.svg"), "<svg/>").unwrap();
+
+    assert_ok(
+        &convqa()
+            .args(["report", "--from", s(&d2), "--out", s(&site)])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        tree(&site),
+        [
+            "agents",
+            "agents/alice.html",
+            "agents/alice.md",
+            "agents/bob.html",
+            "agents/bob.md",
+            "img",
+            "img/logo.svg",
+            "index.html",
+            "notes.txt",
+        ],
+        "carol's pages are gone, the user's files stay"
+    );
+    assert_eq!(
+        std::fs::read_to_string(site.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    // Nothing of the swap is left beside the directory.
+    assert_eq!(names_in(t.path()), ["all", "fewer", "site"]);
+
+    // --agent writes one page; the pages of the other agents in the index stay.
+    assert_ok(
+        &convqa()
+            .args([
+                "report",
+                "--from",
+                s(&d2),
+                "--out",
+                s(&site),
+                "--agent",
+                "bob",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert!(site.join("agents/alice.html").is_file());
+    assert!(site.join("agents/alice.md").is_file());
+    assert!(!site.join("agents/carol.html").exists());
+
+    // A run that fails leaves the last set as it was.
+    let before = tree(&site);
+    let o = convqa()
+        .args(["report", "--from", s(&d), "--out", s(&site), "--effects"])
+        .arg(t.path().join("missing-effects.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(tree(&site), before);
+    assert_eq!(names_in(t.path()), ["all", "fewer", "site"]);
+}
+
+#[test]
+fn fatal_errors_leave_no_new_empty_output_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let d = write_dir(&t.path().join("r"), &batch());
+    let bad = t.path().join("bad.toml");
+    std::fs::write(&bad, "this is [not a checklist").unwrap();
+    let new = t.path().join("new");
+    let out = new.join("sub");
+    let cases: Vec<Vec<String>> = vec![
+        // The runtime is looked for after the output directory is made.
+        vec![
+            "score",
+            "samples/conversations_en.jsonl",
+            "--ort-lib",
+            "/nonexistent/libort.so",
+        ],
+        vec![
+            "score",
+            "samples/conversations_en.jsonl",
+            "--checklist",
+            s(&bad),
+        ],
+        vec![
+            "score",
+            "samples/conversations_en.jsonl",
+            "--model",
+            "/nonexistent",
+        ],
+        vec!["agents", "--from", s(&t.path().join("nothing"))],
+        vec!["agents", "--from", s(&d), "--catalogue", s(&bad)],
+        vec!["report", "--from", s(&d), "--catalogue", s(&bad)],
+        vec!["export", "--from", s(&d), "--effects", s(&bad)],
+    ]
+    .into_iter()
+    .map(|v| v.into_iter().map(String::from).collect())
+    .collect();
+    for args in &cases {
+        let target = if args[0] == "export" {
+            out.join("x.json")
+        } else {
+            out.clone()
+        };
+        let o = convqa()
+            .args(args)
+            .arg("--out")
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!new.exists(), "{args:?} left {} behind", new.display());
+    }
+    // A directory that was there before is never removed.
+    let mine = t.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    let o = convqa()
+        .args([
+            "score",
+            "samples/conversations_en.jsonl",
+            "--ort-lib",
+            "/nonexistent/libort.so",
+            "--out",
+        ])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(mine.is_dir());
+}
+
+#[test]
+fn stale_temporary_files_of_agents_report_and_export_are_removed() {
+    let t = tempfile::tempdir().unwrap();
+    let d = write_dir(&t.path().join("r"), &batch());
+    let agents = t.path().join("agents");
+    let feed = t.path().join("feed");
+    let site = t.path().join("site");
+    for dir in [&agents, &feed, &site] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let stale = [
+        agents.join(".convqa-Ab12Cd.agents.json.tmp"),
+        agents.join(".convqa-Xy34Zw.tmp"), // the name earlier versions used
+        feed.join(".convqa-Ab12Cd.x.json.tmp"),
+        site.join(".convqa-Ab12Cd.tmp"),
+        site.join("agents/.convqa-Ab12Cd.tmp"),
+        t.path().join(".site.convqa-new-Ab12Cd/index.html"),
+    ];
+    let other = [
+        agents.join(".someone-else.tmp"),
+        feed.join(".convqa-Ab12Cd.other.json.tmp"),
+    ];
+    for f in stale.iter().chain(&other) {
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, "half a file").unwrap();
+    }
+    for args in [
+        vec!["agents", "--from", s(&d), "--out", s(&agents)],
+        vec!["export", "--from", s(&d), "--out", s(&feed.join("x.json"))],
+        vec!["report", "--from", s(&d), "--out", s(&site)],
+    ] {
+        assert_ok(&convqa().args(&args).output().unwrap());
+    }
+    for f in &stale {
+        assert!(!f.exists(), "{} is still there", f.display());
+    }
+    assert!(!t.path().join(".site.convqa-new-Ab12Cd").exists());
+    for f in &other {
+        assert!(f.exists(), "{} is not ours but was removed", f.display());
+    }
 }
