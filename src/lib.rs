@@ -12,6 +12,7 @@ pub mod checklist;
 pub mod coach;
 pub mod commands;
 pub mod detect;
+pub mod display;
 pub mod effect;
 pub mod ingest;
 pub mod lang;

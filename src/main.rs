@@ -17,9 +17,9 @@ fn main() {
         Ok(Outcome::NothingScored) => std::process::exit(3),
         Err(e) => {
             // One line per cause: the top one says what failed, the last what to do.
-            eprintln!("convqa: error: {e}");
+            convqa::say!("convqa: error: {e}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                convqa::say!("  caused by: {cause}");
             }
             std::process::exit(2);
         }

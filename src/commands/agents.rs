@@ -130,11 +130,11 @@ pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Res
     let cat = catalogue(input)?;
     let loaded = load_runs(&input.from, cat.agg_spec(), &|r| input.keeps(r))?;
     if (input.since.is_some() || input.until.is_some()) && loaded.aggregate.conversations() == 0 {
-        eprintln!("convqa: warning: no conversation started inside --since/--until");
+        crate::say!("convqa: warning: no conversation started inside --since/--until");
     }
     for s in &loaded.sources {
         if let Some(n) = s.rejected_upstream.filter(|&n| n > 0) {
-            eprintln!(
+            crate::say!(
                 "convqa: warning: {}: {n} conversation(s) were rejected by the scoring run (rejects.jsonl) and are not in these numbers",
                 s.results.display()
             );
@@ -143,7 +143,7 @@ pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Res
     let team = loaded.aggregate.team();
     let unseen = cat.unseen_signals(&team);
     if team.conversations > 0 && !unseen.is_empty() {
-        eprintln!(
+        crate::say!(
             "convqa: warning: {}: {} signal(s) never occur in these results, so they never fire: {}",
             cat.source,
             unseen.len(),
@@ -156,7 +156,7 @@ pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Res
     }
     for id in &extra {
         if !loaded.aggregate.agents.contains_key(id) {
-            eprintln!("convqa: warning: agent {id:?} has no conversations in these results (listed as such)");
+            crate::say!("convqa: warning: agent {id:?} has no conversations in these results (listed as such)");
         }
     }
     let opts = BuildOptions {
@@ -182,7 +182,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
             Ok(())
         })?;
         if trends.undated > 0 {
-            eprintln!(
+            crate::say!(
                 "convqa: warning: {} conversation(s) have no readable started_at, so they are in agents.json but in no period of trends.json",
                 trends.undated
             );
@@ -191,7 +191,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         files.push(OutputFile::pretty_json("trends.json", &series, "trends")?);
     }
     write_files(&a.out, &files)?;
-    println!(
+    crate::tell!(
         "convqa agents: {} agents, {} conversations → {}{}",
         report.agents.len(),
         report.input.conversations,

@@ -108,16 +108,16 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
 
     let p = &cal.problems;
     for x in p.records.iter().chain(&p.unknown_conversations) {
-        eprintln!("convqa: warning: {}: {}", x.at, x.message);
+        crate::say!("convqa: warning: {}: {}", x.at, x.message);
     }
     for x in &p.unknown_items {
-        eprintln!(
+        crate::say!(
             "convqa: warning: item {:?} ({} label(s)) is not in the scored results' checklist; not compared",
             x.name, x.count
         );
     }
     let sc = &cal.score;
-    eprintln!(
+    crate::say!(
         "convqa: {} label(s) on {} conversation(s) compared; QA score vs reviewer Spearman {}; written to {}",
         cal.summary.labels_matched,
         cal.summary.conversations,

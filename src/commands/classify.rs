@@ -221,7 +221,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
                 Ok(t) => chunk.push(Pending::Text(t.to_string())),
                 Err(e) => {
                     rejected += 1;
-                    eprintln!("convqa: {name}:{line_no}: invalid UTF-8 ({e}); line skipped");
+                    crate::say!("convqa: {name}:{line_no}: invalid UTF-8 ({e}); line skipped");
                 }
             }
             if chunk.len() >= CHUNK_LINES {
@@ -234,7 +234,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     }
     flush_chunk(&clf, &mut chunk, &mut w, redact.as_ref())?;
     if rejected > 0 {
-        eprintln!("convqa: {rejected} line(s) skipped because they are not valid UTF-8");
+        crate::say!("convqa: {rejected} line(s) skipped because they are not valid UTF-8");
     }
     Ok(outcome(rejected))
 }

@@ -63,7 +63,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         Ok(())
     })?;
     if obs.undated > 0 {
-        eprintln!(
+        crate::say!(
             "convqa: warning: {} conversation(s) have no readable started_at (RFC 3339), so they cannot be placed before or after a completion and are left out",
             obs.undated
         );
@@ -105,7 +105,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         }
         write_atomic(&rejects_path, &bytes)?;
         for r in rejects.iter().take(5) {
-            eprintln!(
+            crate::say!(
                 "convqa: warning: completion set aside: {}",
                 r["error"].as_str().unwrap_or("")
             );
@@ -113,7 +113,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     }
     let count =
         |v: crate::effect::Verdict| report.effects.iter().filter(|e| e.verdict == v).count();
-    println!(
+    crate::tell!(
         "convqa effect: {} completions ({} improved, {} worse, {} no evidence) over {} conversations; {} set aside{} → {}",
         report.effects.len(),
         count(crate::effect::Verdict::Improved),

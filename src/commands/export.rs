@@ -74,7 +74,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         .iter()
         .map(|x| x.plan.recommendations.len())
         .sum();
-    println!(
+    crate::tell!(
         "convqa export: {} agents, {recs} recommendations → {}",
         report.agents.len(),
         a.out.display()

@@ -41,7 +41,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     files.extend(MarkdownWriter { only }.render(&report)?);
     let pages: BTreeSet<String> = report.agents.iter().map(|e| e.page.clone()).collect();
     write_site(&a.out, &files, &pages)?;
-    println!(
+    crate::tell!(
         "convqa report: {} page(s) → {}",
         files
             .iter()

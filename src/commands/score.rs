@@ -111,7 +111,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         follow_links: a.follow_links,
     })?;
     for s in &cfg.skipped_inputs {
-        eprintln!("convqa: warning: {s}");
+        crate::say!("convqa: warning: {s}");
     }
     // Before the model: an unwritable directory should not cost a model load to find out.
     let out = OutputDir::create(&cfg.out_dir)?;
@@ -130,9 +130,9 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         .map(|i| i.path.as_str())
         .collect();
     for path in &empty {
-        eprintln!("convqa: warning: input {path} is empty");
+        crate::say!("convqa: warning: input {path} is empty");
     }
-    eprintln!("{}", summary(&cfg, &stats, started.elapsed().as_secs_f64()));
+    crate::say!("{}", summary(&cfg, &stats, started.elapsed().as_secs_f64()));
     Ok(if stats.counts.scored == 0 {
         // Nothing to aggregate, report or export: a nightly job must not mistake this for a
         // day with a few bad records.
@@ -213,9 +213,11 @@ impl Ui {
     }
 
     fn say(&self, line: &str) {
+        // Rejects quote ids and reasons from the input.
+        let line = &*crate::display::visible(line);
         match &self.bar {
             Some(b) => b.println(line),
-            None => eprintln!("{line}"),
+            None => crate::say!("{line}"),
         }
     }
 

@@ -422,9 +422,11 @@ fn unk_id(tok: &Tokenizer) -> Option<u32> {
 }
 
 fn encode(tok: &Tokenizer, text: &str, fallback_id: i64) -> Result<Encoded, ModelError> {
+    // Control characters (NUL, ESC, …) carry no sentiment and are not the tokenizer's to judge.
+    let text = crate::display::strip_controls(text);
     // encode_fast skips offset tracking, which we never use.
     let enc = tok
-        .encode_fast(text, true)
+        .encode_fast(text.as_ref(), true)
         .map_err(|source| ModelError::Tokenize { source })?;
     let mut ids: Vec<i64> = enc.get_ids().iter().map(|&i| i as i64).collect();
     if ids.is_empty() {

@@ -8,8 +8,10 @@ use crate::agg::Rate;
 
 pub struct CsvWriter;
 
-/// Spreadsheets run cells starting with = + - @ as formulas; agent ids come from input files.
+/// Spreadsheets run cells starting with = + - @ as formulas; agent ids come from input files, so
+/// their control characters are spelled out too (a terminal showing the file would obey them).
 fn cell(s: &str) -> String {
+    let s = crate::display::visible(s);
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

@@ -15,11 +15,15 @@ use crate::effect::EffectsReport;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-/// HTML-escapes text for element content and quoted attribute values.
+/// HTML-escapes text for element content and quoted attribute values; control characters (ESC,
+/// CR, NUL, bidirectional overrides) are spelled out (`\u{1b}`), line breaks and tabs kept.
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
+            c if crate::display::is_hidden_control(c) && c != '\n' && c != '\t' => {
+                o.push_str(&crate::display::visible(c.encode_utf8(&mut [0; 4])))
+            }
             '&' => o.push_str("&amp;"),
             '<' => o.push_str("&lt;"),
             '>' => o.push_str("&gt;"),

@@ -16,12 +16,17 @@ pub struct MarkdownWriter {
     pub only: Option<BTreeSet<String>>,
 }
 
-/// Escapes Markdown punctuation and flattens newlines, so a quote stays one inert line.
+/// Escapes Markdown punctuation, flattens newlines and spells out other control characters, so a
+/// quote stays one inert line.
 pub fn md_esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '\n' | '\r' | '\t' => o.push(' '),
+            // ESC, NUL, bidirectional overrides: spelled out, never passed to a viewer.
+            c if crate::display::is_hidden_control(c) => {
+                o.push_str(&crate::display::visible(c.encode_utf8(&mut [0; 4])))
+            }
             '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '<' | '>' | '#' | '|' | '!' | '~' => {
                 o.push('\\');
                 o.push(c);

@@ -447,3 +447,93 @@ fn stale_temporary_files_of_agents_report_and_export_are_removed() {
         assert!(f.exists(), "{} is not ours but was removed", f.display());
     }
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// ESC, BEL, CR and NUL as raw bytes.
+fn raw_controls(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .filter(|&&b| matches!(b, 0x1b | 0x07 | b'\r' | 0))
+        .count()
+}
+
+#[test]
+fn control_characters_in_ids_and_texts_never_reach_a_terminal_or_a_page() {
+    let t = tempfile::tempdir().unwrap();
+    let id = "c-\u{1b}[2J\u{1b}]0;owned\u{7}";
+    let agent = "a\u{1b}[31m-red\r";
+    let conv = serde_json::json!({
+        "conversation_id": id, "agent_id": agent, "channel": "chat",
+        "turns": [
+            {"speaker": "customer", "text": "我的账单\u{0}不对\u{1b}[1m，怎么回事"},
+            {"speaker": "agent", "text": "您好\r\u{1b}[8m，我帮您查一下，请稍等。"},
+            {"speaker": "customer", "text": "好的"},
+            {"speaker": "agent", "text": "已经帮您退回多扣的费用，还有其他问题吗？"}
+        ]
+    });
+    // The same id twice: the second is rejected and the reject message quotes the id on stderr.
+    let input = t.path().join("in.jsonl");
+    std::fs::write(&input, format!("{conv}\n{conv}\n")).unwrap();
+    let run = t.path().join("run");
+    let o = convqa()
+        .args(["score", s(&input), "--out", s(&run)])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("\\u{1b}[2J"), "{}", stderr(&o));
+    let mut shown = o.stderr.clone();
+    let ag = t.path().join("agents");
+    let site = t.path().join("site");
+    for args in [
+        vec!["agents", "--from", s(&run), "--out", s(&ag)],
+        vec!["report", "--from", s(&run), "--out", s(&site)],
+    ] {
+        let o = convqa().args(&args).output().unwrap();
+        assert_ok(&o);
+        shown.extend(o.stdout);
+        shown.extend(o.stderr);
+    }
+    assert_eq!(
+        raw_controls(&shown),
+        0,
+        "{}",
+        String::from_utf8_lossy(&shown)
+    );
+    let mut pages = files_under(&ag);
+    pages.extend(files_under(&site));
+    assert!(pages
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "csv")));
+    assert!(pages
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "md")));
+    for p in &pages {
+        let bytes = std::fs::read(p).unwrap();
+        assert_eq!(raw_controls(&bytes), 0, "{}", p.display());
+    }
+    // The model reads the text without them: the same labels as the clean text.
+    let label = |text: &str| {
+        let o =
+            crate::common::run_with_stdin(convqa().arg("classify"), format!("{text}\n").as_bytes());
+        assert_ok(&o);
+        let v: serde_json::Value = serde_json::from_str(crate::common::stdout(&o).trim()).unwrap();
+        v["sentiment"].clone()
+    };
+    assert_eq!(
+        label("我的账单\u{0}不对\u{1b}，怎么回事"),
+        label("我的账单不对，怎么回事")
+    );
+}
