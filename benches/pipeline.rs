@@ -167,6 +167,7 @@ fn config(input: PathBuf, threads: usize) -> Config {
             version: None,
         },
         redact: None,
+        settings_identity: None,
     }
 }
 

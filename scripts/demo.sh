@@ -18,9 +18,10 @@ cargo build --release --locked --quiet
 bin=target/release/convqa
 if [ -n "${CARGO_TARGET_DIR:-}" ]; then bin="$CARGO_TARGET_DIR/release/convqa"; fi
 
-echo "== convqa score samples/ --redact --out $out/run"
+echo "== convqa score samples/ --config config/convqa.toml --out $out/run   ([redact] is on there)"
 "$bin" score samples/conversations_zh.jsonl samples/conversations_zh_hant.jsonl \
-    samples/conversations_en.jsonl samples/conversations.csv --redact --out "$out/run"
+    samples/conversations_en.jsonl samples/conversations.csv --config config/convqa.toml \
+    --out "$out/run"
 echo "== convqa agents --from $out/run --out $out/agents"
 "$bin" agents --from "$out/run" --out "$out/agents"
 echo "== convqa report --from $out/run --out $out/report"

@@ -22,6 +22,7 @@ pub mod output;
 pub mod pipeline;
 pub mod redact;
 pub mod report;
+pub mod settings_file;
 pub mod timestamp;
 pub mod trend;
 pub mod types;

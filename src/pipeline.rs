@@ -163,6 +163,8 @@ pub struct Settings {
     pub redact: Option<Redaction>,
     /// Follow symbolic links to files in input directories (`--follow-links`).
     pub follow_links: bool,
+    /// The settings file (`--config FILE`) the redaction came from, for run.json.
+    pub settings_file: Option<crate::settings_file::SettingsFile>,
 }
 
 /// A start-up problem: the run does not begin (exit code 2).
@@ -222,6 +224,8 @@ pub struct Config {
     pub model_identity: ModelIdentity,
     /// Personal data to mask before any stage quotes text (src/redact); `None` = off.
     pub redact: Option<Redaction>,
+    /// `--config FILE`: its path and SHA-256, for run.json.
+    pub settings_identity: Option<ChecklistIdentity>,
 }
 
 impl Config {
@@ -286,6 +290,10 @@ impl Config {
             model,
             model_identity,
             redact: s.redact,
+            settings_identity: s.settings_file.map(|f| ChecklistIdentity {
+                source: f.source,
+                sha256: f.sha256,
+            }),
         })
     }
 }
@@ -806,6 +814,7 @@ pub fn manifest(cfg: &Config, stats: &RunStats) -> RunManifest {
         redaction: cfg.redact.as_ref().map(|r| Redacted {
             entities: r.names(),
         }),
+        settings: cfg.settings_identity.clone(),
     }
 }
 

@@ -62,6 +62,9 @@ pub struct Args {
     /// Only these kinds, comma-separated (phone,id,card,email,ssn,ip); implies --redact.
     #[arg(long, value_name = "LIST")]
     pub redact_types: Option<String>,
+    /// Settings file (TOML) whose [redact] section applies here too (see config/convqa.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// One output line.
@@ -170,7 +173,11 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
             anyhow::bail!("input file {} does not exist", f.display());
         }
     }
-    let redact = super::score::redaction(a.redact, a.redact_types.as_deref())?;
+    let (_, redact) = super::score::settings_and_redaction(
+        a.config.as_deref(),
+        a.redact,
+        a.redact_types.as_deref(),
+    )?;
     let clf = Classifier::load(&ModelOptions {
         model_dir: a.model.clone(),
         ort_lib: a.ort_lib.clone(),

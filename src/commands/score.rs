@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::redact::Redaction;
+use crate::settings_file::{self, SettingsFile};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -82,18 +83,28 @@ pub struct Args {
     /// with a warning, so a planted link cannot pull another file into the run).
     #[arg(long)]
     pub follow_links: bool,
+    /// Settings file (TOML) for what a team sets once, e.g. a [redact] section (see
+    /// config/convqa.toml); flags can add to it, never turn off what it asks for.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
-/// The redaction asked for on the command line, if any.
-pub fn redaction(redact: bool, types: Option<&str>) -> anyhow::Result<Option<Redaction>> {
-    Ok(match types {
-        Some(list) => Some(Redaction::from_list(list).map_err(anyhow::Error::msg)?),
-        None => redact.then(Redaction::default),
-    })
+/// The settings file (`--config`), if any, and the redaction it and the flags ask for.
+pub fn settings_and_redaction(
+    config: Option<&std::path::Path>,
+    redact: bool,
+    types: Option<&str>,
+) -> anyhow::Result<(Option<SettingsFile>, Option<Redaction>)> {
+    let file = config.map(SettingsFile::load).transpose()?;
+    let redaction = settings_file::redaction(file.as_ref(), redact, types)
+        .map_err(|m| anyhow::anyhow!("--redact-types: {m}"))?;
+    Ok((file, redaction))
 }
 
 pub fn run(a: Args) -> anyhow::Result<Outcome> {
     let started = Instant::now();
+    let (settings_file, redact) =
+        settings_and_redaction(a.config.as_deref(), a.redact, a.redact_types.as_deref())?;
     let cfg = Config::build(Settings {
         inputs: a.inputs,
         out_dir: a.out,
@@ -107,7 +118,8 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         max_turn_chars: a.max_turn_chars,
         format: a.format,
         map: a.map,
-        redact: redaction(a.redact, a.redact_types.as_deref())?,
+        redact,
+        settings_file,
         follow_links: a.follow_links,
     })?;
     for s in &cfg.skipped_inputs {

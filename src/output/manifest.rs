@@ -33,6 +33,9 @@ pub struct RunManifest {
     /// Present when the run masked personal data (`--redact`): which kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redaction: Option<Redacted>,
+    /// The settings file (`--config FILE`), same shape as `checklist`; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<ChecklistIdentity>,
 }
 
 /// What a redacted run masked.
@@ -129,6 +132,7 @@ impl RunManifest {
                 sha256: "0".repeat(64),
             },
             mapping: None,
+            settings: None,
             inputs: vec![],
             redaction: None,
         }

@@ -79,6 +79,7 @@ fn config(inputs: Vec<InputSpec>, threads: usize, chunk: usize) -> Config {
             version: None,
         },
         redact: None,
+        settings_identity: None,
     }
 }
 

@@ -102,6 +102,11 @@ fn leaks(dirs: &[&Path], extra: &str) -> Vec<String> {
 }
 
 fn run_all(redact: bool) -> (tempfile::TempDir, String, serde_json::Value) {
+    run_with(if redact { &["--redact"] } else { &[] })
+}
+
+/// Score the planted input with `args` added, then agents, report and export over the run.
+fn run_with(args: &[&str]) -> (tempfile::TempDir, String, serde_json::Value) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let input_path = tmp.path().join("in.jsonl");
     std::fs::write(&input_path, input()).unwrap();
@@ -113,9 +118,7 @@ fn run_all(redact: bool) -> (tempfile::TempDir, String, serde_json::Value) {
         .arg(&run)
         .arg("--threads")
         .arg("2");
-    if redact {
-        cmd.arg("--redact");
-    }
+    cmd.args(args);
     let o = cmd.output().expect("run convqa");
     assert_eq!(
         o.status.code(),
@@ -219,4 +222,22 @@ fn classify_redacts_its_echo_only() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}
+
+#[test]
+fn the_shipped_settings_file_redacts_like_the_flag() {
+    let (tmp, err, manifest) = run_with(&["--config", "config/convqa.toml"]);
+    let outputs: Vec<std::path::PathBuf> = ["run", "agents", "report", "export.json"]
+        .iter()
+        .map(|d| tmp.path().join(d))
+        .collect();
+    let dirs: Vec<&Path> = outputs.iter().map(|p| p.as_path()).collect();
+    let found = leaks(&dirs, &err);
+    assert!(found.is_empty(), "leaked: {found:?}");
+    assert_eq!(manifest["settings"]["source"], "config/convqa.toml");
+    assert_eq!(
+        manifest["redaction"]["entities"].as_array().map(Vec::len),
+        Some(6),
+        "{manifest}"
+    );
 }
