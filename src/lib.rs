@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod lang;
 pub mod metrics;
 pub mod model;
+pub mod outcome;
 pub mod output;
 pub mod pipeline;
 pub mod redact;

@@ -251,7 +251,7 @@ pub(crate) fn to_e4(v: f32) -> i64 {
 }
 
 /// `metadata.csat` as milli-units, when it is a finite number (or a numeric string).
-fn csat_milli(c: &ConversationResult) -> Option<i64> {
+pub fn csat_milli(c: &ConversationResult) -> Option<i64> {
     let v = c.metadata.as_ref()?.get("csat")?;
     let x = match v {
         serde_json::Value::Number(n) => n.as_f64()?,

@@ -18,8 +18,8 @@ mod stats;
 mod topk;
 
 pub use agent::{
-    AgentAgg, Aggregate, EventAgg, ItemAgg, SentimentAgg, SumCount, BEST_K, QUOTE_MAX_CHARS,
-    RECENT_K, TRAJECTORY_BINS, WORST_CONVERSATIONS_K, WORST_K,
+    csat_milli, AgentAgg, Aggregate, EventAgg, ItemAgg, SentimentAgg, SumCount, BEST_K,
+    QUOTE_MAX_CHARS, RECENT_K, TRAJECTORY_BINS, WORST_CONVERSATIONS_K, WORST_K,
 };
 pub use load::{load_runs, visit_runs, LoadedInput, RunSource};
 pub use spec::{AggSpec, MetricName, PhraseSignal, ThresholdSignal};

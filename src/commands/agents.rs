@@ -3,6 +3,7 @@
 
 use crate::agg::{load_runs, visit_runs};
 use crate::coach::Catalogue;
+use crate::outcome::ItemOutcomes;
 use crate::report::OutputFile;
 use crate::report::{build, write_files, BuildOptions, CsvWriter, JsonWriter, TeamReport, Writer};
 use crate::trend::{Period, Trends, Tz};
@@ -98,7 +99,7 @@ pub struct Args {
     pub tz: Tz,
     /// With `metadata.customer_id`: a contact is a repeat when the same customer contacts again
     /// within this many days (in any of the runs given); first-contact resolution follows.
-    #[arg(long, value_name = "DAYS", default_value_t = 7, requires = "period")]
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
     pub repeat_within_days: u32,
 }
 
@@ -170,17 +171,26 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     let report = prepare(&a.input, &[])?;
     let mut files = JsonWriter.render(&report)?;
     files.extend(CsvWriter.render(&report)?);
-    if let Some(period) = a.period {
-        let cat = catalogue(&a.input)?;
-        let spec = cat.agg_spec();
-        let mut trends = Trends::new(spec, period, a.tz);
-        trends.repeat_within_days = a.repeat_within_days;
-        visit_runs(&a.input.from, |rec, _, _| {
-            if a.input.keeps(&rec) {
-                trends.add(&rec, spec)?;
+    // One more pass over the results: the trends (with --period) and which items go with
+    // better outcomes.
+    let cat = catalogue(&a.input)?;
+    let spec = cat.agg_spec();
+    let mut trends = a.period.map(|period| {
+        let mut t = Trends::new(spec, period, a.tz);
+        t.repeat_within_days = a.repeat_within_days;
+        t
+    });
+    let mut outcomes = ItemOutcomes::default();
+    visit_runs(&a.input.from, |rec, _, _| {
+        if a.input.keeps(&rec) {
+            if let Some(t) = trends.as_mut() {
+                t.add(&rec, spec)?;
             }
-            Ok(())
-        })?;
+            outcomes.add(&rec);
+        }
+        Ok(())
+    })?;
+    if let Some(trends) = &trends {
         if trends.undated > 0 {
             crate::say!(
                 "convqa: warning: {} conversation(s) have no readable started_at, so they are in agents.json but in no period of trends.json",
@@ -190,16 +200,26 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         let series = trends.series(a.input.min_conversations);
         files.push(OutputFile::pretty_json("trends.json", &series, "trends")?);
     }
+    let outcomes = outcomes.report(a.repeat_within_days);
+    let with_outcomes = outcomes.with_csat + outcomes.with_repeat_contact > 0;
+    if with_outcomes {
+        files.push(OutputFile::pretty_json(
+            "item_outcomes.json",
+            &outcomes,
+            "item outcomes",
+        )?);
+    }
     write_files(&a.out, &files)?;
     crate::tell!(
         "convqa agents: {} agents, {} conversations → {}{}",
         report.agents.len(),
         report.input.conversations,
         a.out.join("agents.json").display(),
-        if a.period.is_some() {
-            " (+ trends.json)"
-        } else {
-            ""
+        match (a.period.is_some(), with_outcomes) {
+            (true, true) => " (+ trends.json, item_outcomes.json)",
+            (true, false) => " (+ trends.json)",
+            (false, true) => " (+ item_outcomes.json)",
+            (false, false) => "",
         }
     );
     Ok(super::Outcome::Clean)

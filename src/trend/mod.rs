@@ -95,7 +95,7 @@ pub struct OutcomeAgg {
 }
 
 impl OutcomeAgg {
-    fn of(r: &ConversationResult) -> OutcomeAgg {
+    pub fn of(r: &ConversationResult) -> OutcomeAgg {
         let flag = |k: &str| -> (u64, u64) {
             match r.metadata.as_ref().and_then(|m| m.get(k)) {
                 Some(serde_json::Value::Bool(b)) => (*b as u64, 1),
@@ -117,7 +117,7 @@ impl OutcomeAgg {
     }
 
     /// `metadata.customer_id` as a string (numbers too), for repeat contacts across runs.
-    fn customer(r: &ConversationResult) -> Option<String> {
+    pub fn customer(r: &ConversationResult) -> Option<String> {
         match r.metadata.as_ref()?.get("customer_id")? {
             serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
             serde_json::Value::Number(n) => Some(n.to_string()),
@@ -130,6 +130,12 @@ impl OutcomeAgg {
         self.repeat_contact.0 += o.repeat_contact.0;
         self.repeat_contact.1 += o.repeat_contact.1;
     }
+}
+
+/// The repeat-contact rule, for contacts sorted by customer then time: a contact is a repeat when
+/// the same customer's next contact starts within `within` seconds.
+pub fn comes_back(customer: &str, at: i64, next: Option<(&str, i64)>, within: i64) -> bool {
+    next.is_some_and(|(c, at2)| c == customer && at2 - at <= within)
 }
 
 /// Mergeable per-period aggregates.
@@ -230,9 +236,8 @@ impl Trends {
         let within = i64::from(self.repeat_within_days) * 86_400;
         let mut out: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
         for (i, &(cust, at, period, agent)) in c.iter().enumerate() {
-            let repeat = c
-                .get(i + 1)
-                .is_some_and(|(c2, at2, _, _)| c2 == cust && at2 - at <= within);
+            let next = c.get(i + 1).map(|(c2, at2, _, _)| (c2.as_str(), *at2));
+            let repeat = comes_back(cust, *at, next, within);
             let e = out.entry((period.clone(), agent.clone())).or_default();
             e.0 += repeat as u64;
             e.1 += 1;
@@ -298,13 +303,26 @@ pub struct RateCi {
 }
 
 pub fn wilson(count: u64, of: u64) -> RateCi {
-    if of == 0 {
-        return RateCi {
+    match wilson_bounds(count, of) {
+        None => RateCi {
             count,
             of,
             rate: None,
             ci: None,
-        };
+        },
+        Some((lo, hi)) => RateCi {
+            count,
+            of,
+            rate: Some(round_to(count as f64 / of as f64, 4)),
+            ci: Some([round_to(lo, 4), round_to(hi, 4)]),
+        },
+    }
+}
+
+/// Wilson 95 % bounds of `count` out of `of`, unrounded; `None` when `of` is 0.
+pub fn wilson_bounds(count: u64, of: u64) -> Option<(f64, f64)> {
+    if of == 0 {
+        return None;
     }
     let (n, p, z) = (
         of as f64,
@@ -314,12 +332,7 @@ pub fn wilson(count: u64, of: u64) -> RateCi {
     let d = 1.0 + z * z / n;
     let c = (p + z * z / (2.0 * n)) / d;
     let h = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / d;
-    RateCi {
-        count,
-        of,
-        rate: Some(round_to(p, 4)),
-        ci: Some([round_to((c - h).max(0.0), 4), round_to((c + h).min(1.0), 4)]),
-    }
+    Some(((c - h).max(0.0), (c + h).min(1.0)))
 }
 
 /// A mean with its Student-t 95 % interval.
@@ -330,7 +343,7 @@ pub struct MeanCi {
     pub ci: Option<[f64; 2]>,
 }
 
-fn mean_ci(n: u64, sum: f64, sumsq: f64, digits: i32) -> MeanCi {
+pub fn mean_ci(n: u64, sum: f64, sumsq: f64, digits: i32) -> MeanCi {
     if n == 0 {
         return MeanCi {
             n,
