@@ -4,7 +4,9 @@
 use crate::agg::{load_runs, visit_runs};
 use crate::coach::Catalogue;
 use crate::report::OutputFile;
-use crate::report::{build, write_files, BuildOptions, CsvWriter, JsonWriter, TeamReport, Writer};
+use crate::report::{
+    build, write_files, BuildOptions, ConversationCsv, CsvWriter, JsonWriter, TeamReport, Writer,
+};
 use crate::trend::{Period, Trends, Tz};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -170,6 +172,15 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     let report = prepare(&a.input, &[])?;
     let mut files = JsonWriter.render(&report)?;
     files.extend(CsvWriter.render(&report)?);
+    // conversations.csv and items.csv: one row per conversation (× checklist item).
+    let mut rows = ConversationCsv::default();
+    visit_runs(&a.input.from, |rec, _, _| {
+        if a.input.keeps(&rec) {
+            rows.add(&rec);
+        }
+        Ok(())
+    })?;
+    files.extend(rows.finish()?);
     if let Some(period) = a.period {
         let cat = catalogue(&a.input)?;
         let spec = cat.agg_spec();
