@@ -139,3 +139,53 @@ impl ConversationCsv {
         ])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::tests::conv;
+
+    #[test]
+    fn bom_header_rows_order_and_guards() {
+        let mut a = conv(
+            "b-2",
+            "=cmd|' /C calc'!A0",
+            Some(90.0),
+            &[
+                ("greeting", ItemStatus::Pass),
+                ("empathy", ItemStatus::Fail),
+            ],
+        );
+        a.qa.items[1].title = "共情安抚".into();
+        a.metadata = Some(serde_json::json!({"csat": 4}));
+        let b = conv("a-1\u{1b}", "bob", None, &[("greeting", ItemStatus::Na)]);
+        let mut w = ConversationCsv::default();
+        w.add(&a);
+        w.add(&b);
+        let files = w.finish().unwrap();
+        assert_eq!(files[0].path, std::path::Path::new("conversations.csv"));
+        let conv_csv = String::from_utf8(files[0].bytes.clone()).unwrap();
+        let items_csv = String::from_utf8(files[1].bytes.clone()).unwrap();
+        for t in [&conv_csv, &items_csv] {
+            assert!(t.starts_with('\u{feff}'));
+            assert!(!t.contains('\u{1b}'));
+        }
+        let lines: Vec<&str> = conv_csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            lines[0],
+            format!("\u{feff}{}", CONVERSATION_HEADER.join(","))
+        );
+        // Sorted by id; the control character spelled out; formula neutralised.
+        assert!(lines[1].starts_with("a-1\\u{1b},bob,chat,"));
+        assert!(lines[2].starts_with("b-2,'=cmd|' /C calc'!A0,chat,"));
+        assert!(lines[2].contains(",90,true,false,resolved,0,0,-0.5,0.25,4,0"));
+        // No verdict where every item was N/A.
+        assert!(lines[1].contains(",,,false,resolved,"));
+        let rows: Vec<&str> = items_csv.lines().collect();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0], format!("\u{feff}{}", ITEM_HEADER.join(",")));
+        assert!(rows[1].starts_with("a-1\\u{1b},bob,greeting,greeting title,false,na,2,"));
+        assert!(rows[3].contains(",empathy,共情安抚,false,fail,2,b-2 empathy quote,empathy reason"));
+    }
+}

@@ -328,3 +328,134 @@ pub fn render_pages(r: &TeamReport, convs: &[ConversationResult]) -> Vec<OutputF
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::tests::{conflict, conv, escalate};
+    use crate::types::*;
+
+    fn turn(index: usize, speaker: Speaker, text: &str) -> TurnResult {
+        TurnResult {
+            index,
+            speaker,
+            text: text.into(),
+            start_ms: Some(index as u64 * 15_000),
+            labels: TurnLabels {
+                language: Language::En,
+                sentiment: SentimentOut {
+                    label: "neutral".into(),
+                    score: 0.0,
+                    probs: Probs::default(),
+                },
+                emotion: None,
+                truncated: false,
+                rule: None,
+            },
+        }
+    }
+
+    fn sample() -> ConversationResult {
+        let mut c = conv(
+            "c/../1",
+            "bob",
+            Some(50.0),
+            &[
+                ("greeting", ItemStatus::Pass),
+                ("empathy", ItemStatus::Fail),
+            ],
+        );
+        c.turns = vec![
+            turn(0, Speaker::Customer, "hello"),
+            turn(1, Speaker::Agent, "<b>not my fault</b> & \u{1b}[2J"),
+            turn(2, Speaker::Customer, "get me your manager"),
+            turn(3, Speaker::Agent, "calm down"),
+        ];
+        escalate(&mut c, "supervisor", "get me your manager");
+        conflict(&mut c, "lecture", "calm down");
+        c
+    }
+
+    #[test]
+    fn stems_are_safe_distinct_and_case_proof() {
+        assert_eq!(conversation_stem("zh-001"), "zh-001");
+        let ids = [
+            "a/b", "a_b", "A_B", "a_B", "..", "../x", "", ".hidden", "通话-1", "通话-2", "x~y",
+        ];
+        let mut seen = BTreeSet::new();
+        for id in ids {
+            let s = conversation_stem(id);
+            assert!(!s.is_empty() && !s.starts_with('.'), "{id:?} → {s:?}");
+            assert!(
+                s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c)),
+                "{id:?} → {s:?}"
+            );
+            assert!(seen.insert(s.to_ascii_lowercase()), "{id:?} shares a file");
+        }
+        // A plain stem never looks like a hashed one.
+        assert!(!conversation_stem("a_b").contains('~'));
+        assert!(conversation_stem("A_B").contains('~'));
+        assert_eq!(
+            conversation_href("../", "a&b", Some(2)),
+            format!("../conversations/{}.html#turn-3", conversation_stem("a&b"))
+        );
+    }
+
+    #[test]
+    fn page_has_transcript_flags_and_item_links() {
+        let c = sample();
+        let p = conversation_page(&c, Some("bob"));
+        assert!(p.contains(r#"<a href="../agents/bob.html">Agent bob</a>"#));
+        assert!(p.contains("c/../1"));
+        // Every turn is there, anchored, with its text escaped and controls spelled out.
+        for n in 1..=4 {
+            assert!(p.contains(&format!(r#"id="turn-{n}""#)), "turn {n}");
+        }
+        assert!(p.contains("&lt;b&gt;not my fault&lt;/b&gt; &amp; \\u{1b}[2J"));
+        assert!(!p.contains("<b>not") && !p.contains('\u{1b}'));
+        // Turn 2 (index 1) is the failed item's evidence; 3 the escalation; 4 the conflict.
+        assert!(p.contains(r#"<li class="turn agent flagged" id="turn-2">"#));
+        assert!(p.contains(r#"<li class="turn customer flagged" id="turn-3">"#));
+        assert!(p.contains(r#"<li class="turn agent flagged" id="turn-4">"#));
+        assert!(p.contains(r#"<li class="turn customer" id="turn-1">"#));
+        assert!(p.contains("Failed item: empathy title — empathy reason"));
+        assert!(p.contains("Escalation trigger: supervisor (high)"));
+        assert!(p.contains("Conflict: lecture (medium)"));
+        assert!(p.contains(r##"<a href="#turn-2">turn 2</a>"##));
+        assert!(p.contains("3 flagged turn(s)"));
+        assert!(!p.contains("http://") && !p.contains("https://") && !p.contains("<script"));
+        assert!(p.contains("ol.transcript{"), "own CSS in the head");
+    }
+
+    #[test]
+    fn report_quotes_get_pages_and_links() {
+        let cat = crate::coach::Catalogue::builtin().unwrap();
+        let cs = crate::agg::tests::batch();
+        let mut a = crate::agg::Aggregate::new(cat.agg_spec());
+        for c in &cs {
+            a.add(c, cat.agg_spec()).unwrap();
+        }
+        let input = crate::agg::LoadedInput {
+            sources: vec![],
+            aggregate: a,
+            results_fingerprint: "f".repeat(64),
+        };
+        let r = super::super::build(&input, &cat, &Default::default()).unwrap();
+        let ids = referenced(&r);
+        assert!(!ids.is_empty());
+        let pages = render_pages(&r, &cs);
+        assert_eq!(pages.len(), cs.len());
+        let html = super::super::Writer::render(&super::super::HtmlWriter::default(), &r).unwrap();
+        let linked: String = html
+            .iter()
+            .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+            .collect();
+        for id in &ids {
+            assert!(
+                linked.contains(&format!("conversations/{}.html", conversation_stem(id))),
+                "{id} is linked"
+            );
+        }
+    }
+}
