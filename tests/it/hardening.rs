@@ -285,13 +285,14 @@ fn report_replaces_its_pages_as_a_set_and_keeps_other_files() {
             .unwrap(),
     );
     // Conversation pages (issue 26, item 5) are checked in tests/it/report.rs; carol's go too.
-    let t = tree(&site);
+    let files = tree(&site);
     assert!(
-        !t.iter().any(|p| p.starts_with("conversations/carol")),
-        "{t:?}"
+        !files.iter().any(|p| p.starts_with("conversations/carol")),
+        "{files:?}"
     );
     assert_eq!(
-        t.into_iter()
+        files
+            .into_iter()
             .filter(|p| !p.starts_with("conversations"))
             .collect::<Vec<_>>(),
         [
