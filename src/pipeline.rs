@@ -750,6 +750,8 @@ pub fn analyse(
         .map(|(index, (t, labels))| TurnResult {
             index,
             speaker: t.speaker,
+            text: t.text.clone(),
+            start_ms: t.start_ms,
             labels,
         })
         .collect();

@@ -379,6 +379,13 @@ pub struct Metrics {
 pub struct TurnResult {
     pub index: usize,
     pub speaker: Speaker,
+    /// The turn's text as the pipeline saw it, masked when redaction is on: the one place the
+    /// transcript lives in the results (evidence quotes are copies of it), so conversation pages
+    /// never re-read the inputs. Empty in results written before it was added.
+    #[serde(default)]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ms: Option<u64>,
     #[serde(flatten)]
     pub labels: TurnLabels,
 }

@@ -5,7 +5,9 @@ use crate::agg::{load_runs, visit_runs};
 use crate::coach::Catalogue;
 use crate::outcome::ItemOutcomes;
 use crate::report::OutputFile;
-use crate::report::{build, write_files, BuildOptions, CsvWriter, JsonWriter, TeamReport, Writer};
+use crate::report::{
+    build, write_files, BuildOptions, ConversationCsv, CsvWriter, JsonWriter, TeamReport, Writer,
+};
 use crate::trend::{Period, Trends, Tz};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -171,10 +173,12 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     let report = prepare(&a.input, &[])?;
     let mut files = JsonWriter.render(&report)?;
     files.extend(CsvWriter.render(&report)?);
-    // One more pass over the results: the trends (with --period) and which items go with
-    // better outcomes.
+    // One more pass over the results: conversations.csv and items.csv (one row per conversation,
+    // and per conversation × checklist item), the trends (with --period) and which items go
+    // with better outcomes.
     let cat = catalogue(&a.input)?;
     let spec = cat.agg_spec();
+    let mut rows = ConversationCsv::default();
     let mut trends = a.period.map(|period| {
         let mut t = Trends::new(spec, period, a.tz);
         t.repeat_within_days = a.repeat_within_days;
@@ -183,6 +187,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     let mut outcomes = ItemOutcomes::default();
     visit_runs(&a.input.from, |rec, _, _| {
         if a.input.keeps(&rec) {
+            rows.add(&rec);
             if let Some(t) = trends.as_mut() {
                 t.add(&rec, spec)?;
             }
@@ -190,6 +195,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         }
         Ok(())
     })?;
+    files.extend(rows.finish()?);
     if let Some(trends) = &trends {
         if trends.undated > 0 {
             crate::say!(

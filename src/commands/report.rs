@@ -4,7 +4,10 @@
 
 use super::agents::{prepare, InputArgs};
 use super::effect::read_effects;
-use crate::report::{write_site, HtmlWriter, Lang, MarkdownWriter, Writer};
+use crate::agg::visit_runs;
+use crate::report::{
+    referenced, render_pages, write_site, HtmlWriter, Lang, MarkdownWriter, Writer,
+};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -12,8 +15,10 @@ use std::path::PathBuf;
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output directory: index.html and `agents/<agent>.html` / `.md`, replaced as one set (pages of
-    /// agents no longer reported are removed; other files in DIR are kept).
+    /// Output directory: index.html, `agents/<agent>.html` / `.md` and
+    /// `conversations/<id>.html` (one per conversation the pages quote or list), replaced as one
+    /// set (pages of agents and conversations no longer reported are removed; other files in DIR
+    /// are kept).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Only write pages for this agent (repeatable). The index still lists every agent.
@@ -39,6 +44,19 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     }
     .render(&report)?;
     files.extend(MarkdownWriter { only }.render(&report)?);
+    // One page per conversation the index or an agent page quotes or lists (all agents, also
+    // with --agent, so the links of kept pages still resolve), from the result records only.
+    let wanted = referenced(&report);
+    let mut convs = Vec::new();
+    if !wanted.is_empty() {
+        visit_runs(&a.input.from, |rec, _, _| {
+            if wanted.contains(&rec.conversation_id) && a.input.keeps(&rec) {
+                convs.push(rec);
+            }
+            Ok(())
+        })?;
+    }
+    files.extend(render_pages(&report, &convs));
     let pages: BTreeSet<String> = report.agents.iter().map(|e| e.page.clone()).collect();
     write_site(&a.out, &files, &pages)?;
     crate::tell!(

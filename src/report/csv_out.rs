@@ -10,7 +10,7 @@ pub struct CsvWriter;
 
 /// Spreadsheets run cells starting with = + - @ as formulas; agent ids come from input files, so
 /// their control characters are spelled out too (a terminal showing the file would obey them).
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     let s = crate::display::visible(s);
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")

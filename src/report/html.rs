@@ -3,6 +3,7 @@
 //! fonts, no URLs, so a page can be mailed or opened offline. All text from the inputs (agent
 //! ids, item titles, quotes from transcripts) goes through [`esc`].
 
+use super::conv_pages::conversation_href;
 use super::effects_html::{agent_section, effects_page, Lang};
 use super::svg;
 use super::{
@@ -107,8 +108,16 @@ fn rate_txt(r: &Rate) -> String {
     }
 }
 
-fn cite(e: &EvidenceRef) -> String {
-    let mut c = format!("{} · turn {}", e.conversation_id, e.turn + 1);
+/// Where a quote comes from; the conversation and turn link to the conversation's page, which
+/// lies `up` ("" or "../") above this page's directory.
+fn cite(e: &EvidenceRef, up: &str) -> String {
+    let link = format!(
+        r#"<a href="{}">{} · turn {}</a>"#,
+        conversation_href(up, &e.conversation_id, Some(e.turn)),
+        esc(&e.conversation_id),
+        e.turn + 1
+    );
+    let mut c = String::new();
     if let Some(t) = e.time_ms {
         let _ = write!(c, " · {}", fmt_clock(t));
     }
@@ -118,7 +127,16 @@ fn cite(e: &EvidenceRef) -> String {
     if let Some(d) = &e.started_at {
         let _ = write!(c, " · {d}");
     }
-    esc(&c)
+    link + &esc(&c)
+}
+
+/// A quote, linked to its turn on the conversation's page.
+fn quote(e: &EvidenceRef, up: &str) -> String {
+    format!(
+        r#"<a class="quote" href="{}">“{}”</a>"#,
+        conversation_href(up, &e.conversation_id, Some(e.turn)),
+        esc(&e.quote)
+    )
 }
 
 fn kpis(out: &mut String, e: &AgentEntry, team: &AgentEntry) {
@@ -210,7 +228,7 @@ fn kpis(out: &mut String, e: &AgentEntry, team: &AgentEntry) {
 }
 
 /// One recommendation; `calls` names whose calls the quotes come from.
-fn recommendation(out: &mut String, r: &Recommendation, calls: &str) {
+fn recommendation(out: &mut String, r: &Recommendation, calls: &str, up: &str) {
     let low = r.confidence == Confidence::Low;
     let _ = write!(
         out,
@@ -239,9 +257,9 @@ fn recommendation(out: &mut String, r: &Recommendation, calls: &str) {
         for e in &r.evidence {
             let _ = write!(
                 out,
-                "<blockquote>“{}”<cite>{}</cite></blockquote>",
-                esc(&e.evidence.quote),
-                cite(&e.evidence)
+                "<blockquote>{}<cite>{}</cite></blockquote>",
+                quote(&e.evidence, up),
+                cite(&e.evidence, up)
             );
         }
     }
@@ -253,10 +271,10 @@ fn recommendation(out: &mut String, r: &Recommendation, calls: &str) {
         };
         let _ = write!(
             out,
-            r#"<h4>Good example ({who})</h4><blockquote class="good">“{}”<cite>{} · {}</cite></blockquote>"#,
-            esc(&g.evidence.quote),
+            r#"<h4>Good example ({who})</h4><blockquote class="good">{}<cite>{} · {}</cite></blockquote>"#,
+            quote(&g.evidence, up),
             esc(&g.item_id),
-            cite(&g.evidence)
+            cite(&g.evidence, up)
         );
     }
     if !r.see_also.is_empty() {
@@ -307,7 +325,7 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
     } else {
         b.push_str("<ol class=\"recommendations\">\n");
         for rec in &e.plan.recommendations {
-            recommendation(&mut b, rec, "From the agent's calls");
+            recommendation(&mut b, rec, "From the agent's calls", "../");
         }
         b.push_str("</ol>\n");
     }
@@ -390,11 +408,11 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
         for m in &e.highlights.moments {
             let _ = writeln!(
                 b,
-                "<tr><td>{}</td><td>{}: {}</td><td>“{}”</td></tr>",
-                cite(&m.evidence),
+                "<tr><td>{}</td><td>{}: {}</td><td>{}</td></tr>",
+                cite(&m.evidence, "../"),
                 m.category,
                 esc(&m.kind),
-                esc(&m.evidence.quote)
+                quote(&m.evidence, "../")
             );
         }
         b.push_str("</tbody></table>\n");
@@ -430,7 +448,8 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
     for c in &e.highlights.worst_conversations {
         let _ = writeln!(
             b,
-            "<tr><td>{}{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"{}\">{}</a>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            conversation_href("../", &c.conversation_id, None),
             esc(&c.conversation_id),
             if c.critical_failed {
                 r#" <span class="badge none">critical</span>"#
@@ -538,7 +557,7 @@ fn index_page(r: &TeamReport, pages: &BTreeSet<&str>, effects: bool) -> String {
     } else {
         b.push_str("<ol class=\"recommendations\">\n");
         for rec in &t.plan.recommendations {
-            recommendation(&mut b, rec, "From the team's lowest-scoring calls");
+            recommendation(&mut b, rec, "From the team's lowest-scoring calls", "");
         }
         b.push_str("</ol>\n");
     }

@@ -38,7 +38,15 @@ pub fn md_esc(s: &str) -> String {
 }
 
 fn cite(e: &EvidenceRef) -> String {
-    let mut c = format!("{}, turn {}", md_esc(&e.conversation_id), e.turn + 1);
+    // Linked to the turn on the conversation's HTML page (`conversations/`, beside `agents/`).
+    let mut c = format!(
+        "[{}, turn {}](../{}/{}.html#turn-{})",
+        md_esc(&e.conversation_id),
+        e.turn + 1,
+        super::conv_pages::DIR,
+        super::conversation_stem(&e.conversation_id),
+        e.turn + 1
+    );
     if let Some(t) = e.time_ms {
         let _ = write!(c, ", {}", fmt_clock(t));
     }

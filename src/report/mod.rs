@@ -10,6 +10,8 @@
 //! Determinism: the report holds only values derived from the inputs (no clock, no random ids,
 //! no hash-map order), so the same inputs always give byte-identical files.
 
+mod conv_csv;
+mod conv_pages;
 mod csv_out;
 mod effects_html;
 mod export;
@@ -19,6 +21,8 @@ mod markdown;
 mod site;
 mod svg;
 
+pub use conv_csv::ConversationCsv;
+pub use conv_pages::{conversation_href, conversation_stem, referenced, render_pages};
 pub use csv_out::CsvWriter;
 pub use effects_html::Lang;
 pub use export::{recommendation_id, ExportWriter, XapiWriter, EXPORT_SCHEMA_VERSION};

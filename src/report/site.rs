@@ -1,7 +1,8 @@
 //! `convqa report`'s pages are replaced as one set.
 //!
-//! The report owns, inside `--out DIR`: `index.html`, `effects.html`, and the directory `agents/`
-//! with its pages (`agents/<page>.html`, `agents/<page>.md`). Everything else in `DIR` belongs to
+//! The report owns, inside `--out DIR`: `index.html`, `effects.html`, the directory `agents/`
+//! with its pages (`agents/<page>.html`, `agents/<page>.md`) and the directory `conversations/`
+//! with its pages (`conversations/<stem>.html`; one not written by this run is stale and removed). Everything else in `DIR` belongs to
 //! the user and is kept. A run builds the complete new set in a sibling directory,
 //! `.<DIR>.convqa-new-XXXXXX`, then swaps: `DIR` is renamed to `.<DIR>.convqa-old-XXXXXX`, the new
 //! directory is renamed to `DIR`, and the old one is deleted. So a reader never sees half old, half
@@ -62,6 +63,10 @@ fn dropped(
                 return false;
             };
             (ext == "html" || ext == "md") && (rendered.contains(rel) || !pages.contains(stem))
+        }
+        // Conversation pages are all the report's own: a page this run did not write is stale.
+        (Some(a), Some(_), None) if a.as_os_str() == super::conv_pages::DIR && !is_dir => {
+            name.ends_with(".html")
         }
         _ => false,
     }
@@ -259,6 +264,7 @@ fn write_in_place(
 ) -> Result<(), ReportError> {
     remove_stale_temps(out, &[]);
     remove_stale_temps(&out.join("agents"), &[]);
+    remove_stale_temps(&out.join(super::conv_pages::DIR), &[]);
     let mut rendered = BTreeSet::new();
     for f in files {
         write_atomic(&out.join(&f.path), &f.bytes)?;
@@ -269,9 +275,12 @@ fn write_in_place(
             let _ = std::fs::remove_file(out.join(rel));
         }
     }
-    if let Ok(entries) = std::fs::read_dir(out.join("agents")) {
+    for dir in ["agents", super::conv_pages::DIR] {
+        let Ok(entries) = std::fs::read_dir(out.join(dir)) else {
+            continue;
+        };
         for e in entries.flatten() {
-            let r = Path::new("agents").join(e.file_name());
+            let r = Path::new(dir).join(e.file_name());
             let is_file = e.file_type().is_ok_and(|t| t.is_file());
             if is_file && !rendered.contains(&r) && dropped(&r, false, &rendered, pages) {
                 let _ = std::fs::remove_file(e.path());

@@ -3,7 +3,7 @@
 #
 # Renders an agent page and the team index in headless Debian Chromium, checks the rendered DOM
 # (agent name, number of SVG charts, recommendation list, index links, no external URLs, no
-# scripts) and takes a PNG screenshot of the agent page. Kept out of `cargo test` because it
+# scripts; the conversation page a quote links to: transcript and a highlighted turn) and takes a PNG screenshot of the agent page. Kept out of `cargo test` because it
 # needs a browser; CI runs it as `bash tests/browser/check.sh`.
 #
 # Installs chromium with apt-get when it is missing (needs root, as on CI). Environment:
@@ -57,6 +57,13 @@ chrome --dump-dom "file://$page" >"$out/$agent.dom.html"
 chrome --dump-dom "file://$out/site/index.html" >"$out/index.dom.html"
 chrome --dump-dom "file://$out/site/effects.html" >"$out/effects.dom.html"
 chrome --dump-dom "file://$out/site-zh/effects.html" >"$out/effects-zh.dom.html"
+# The conversation page the first quote on bob's page links to (issue 26, item 5).
+conv_rel="$(grep -o 'class="quote" href="../conversations/[^"#]*' "$page" | head -n1 | sed 's|.*href="../||' || true)"
+if [ -n "$conv_rel" ] && [ -f "$out/site/$conv_rel" ]; then
+    chrome --dump-dom "file://$out/site/$conv_rel" >"$out/conversation.dom.html"
+else
+    : >"$out/conversation.dom.html"
+fi
 chrome --window-size=1280,2400 --hide-scrollbars --screenshot="$out/effects.png" "file://$out/site/effects.html" >/dev/null
 chrome --window-size=1280,4200 --hide-scrollbars --screenshot="$out/$agent.png" "file://$page" >/dev/null
 
@@ -100,6 +107,14 @@ check "index links the effects page; bob's page has its training effect" \
     bash -c "grep -q 'href=\"effects.html\"' '$out/index.dom.html' && grep -q 'id=\"training-effect\"' '$dom'"
 check "effects page in Chinese (--lang zh-CN)" \
     bash -c "grep -q '<html lang=\"zh-CN\">' '$out/effects-zh.dom.html' && grep -q '应用转化率' '$out/effects-zh.dom.html' && grep -q '服务礼仪' '$out/effects-zh.dom.html'"
+cdom="$out/conversation.dom.html"
+check "bob's quotes link to conversation pages (${conv_rel:-none})" test -n "$conv_rel"
+check "conversation page renders its transcript" \
+    bash -c "grep -q '<ol class=\"transcript\">' '$cdom' && test \"\$(grep -o '<li class=\"turn ' '$cdom' | wc -l)\" -ge 2"
+check "conversation page highlights at least one flagged turn, with its reason" \
+    bash -c "grep -q ' flagged\" id=\"turn-' '$cdom' && grep -q '<ul class=\"flags\">' '$cdom'"
+check "conversation page: no scripts, no external URLs" \
+    bash -c "! grep -Eiq '<script|(src|href)=\"(https?:|//)' '$cdom'"
 check "screenshot is a PNG" bash -c "head -c 8 '$out/$agent.png' | od -An -tx1 | tr -d ' \n' | grep -q '^89504e470d0a1a0a'"
 
 echo "pages, DOM dumps and screenshot in $out"

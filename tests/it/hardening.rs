@@ -284,8 +284,17 @@ fn report_replaces_its_pages_as_a_set_and_keeps_other_files() {
             .output()
             .unwrap(),
     );
+    // Conversation pages (issue 26, item 5) are checked in tests/it/report.rs; carol's go too.
+    let files = tree(&site);
+    assert!(
+        !files.iter().any(|p| p.starts_with("conversations/carol")),
+        "{files:?}"
+    );
     assert_eq!(
-        tree(&site),
+        files
+            .into_iter()
+            .filter(|p| !p.starts_with("conversations"))
+            .collect::<Vec<_>>(),
         [
             "agents",
             "agents/alice.html",

@@ -245,3 +245,92 @@ fn export_xapi_statements() {
     ]));
     assert_eq!(bytes, std::fs::read(&out).unwrap());
 }
+
+/// Issue 26, item 5: `convqa score` on a sample, then `report`: a quoted conversation has a page
+/// with its transcript and flagged turns, agent pages link to it, and a second report over fewer
+/// conversations removes the stale pages. `agents` writes conversations.csv and items.csv.
+#[test]
+fn conversation_pages_are_linked_highlighted_and_replaced_as_a_set() {
+    let t = tempfile::tempdir().unwrap();
+    let run = t.path().join("run");
+    let input = repo().join("samples/conversations_zh.jsonl");
+    assert_ok(&convqa(&["score", s(&input), "--out", s(&run)]));
+    let site = t.path().join("site");
+    assert_ok(&convqa(&["report", "--from", s(&run), "--out", s(&site)]));
+    std::fs::write(site.join("notes.txt"), "mine").unwrap();
+
+    let mut links = Vec::new();
+    for e in std::fs::read_dir(site.join("agents")).unwrap().flatten() {
+        let page = std::fs::read_to_string(e.path()).unwrap();
+        for part in page
+            .split(r#"<a class="quote" href="../conversations/"#)
+            .skip(1)
+        {
+            links.push(part[..part.find('"').unwrap()].to_string());
+        }
+    }
+    assert!(
+        !links.is_empty(),
+        "agent pages link quotes to conversation pages"
+    );
+    for l in &links {
+        let (file, anchor) = l.split_once('#').expect("a quote links to its turn");
+        let page = std::fs::read_to_string(site.join("conversations").join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(page.contains(&format!(r#"id="{anchor}""#)), "{l}");
+        assert!(page.contains(r#"<ol class="transcript">"#));
+    }
+    let pages: Vec<String> = std::fs::read_dir(site.join("conversations"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(
+        pages.iter().any(|p| p.contains(" flagged\" id=\"turn-")),
+        "a flagged turn is highlighted"
+    );
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        index.contains(r#"href="conversations/"#),
+        "the index links too"
+    );
+    let before = pages.len();
+
+    // Fewer conversations: one. Stale pages go, the user's file stays.
+    let one = t.path().join("one.jsonl");
+    let first = std::fs::read_to_string(&input).unwrap();
+    std::fs::write(&one, format!("{}\n", first.lines().next().unwrap())).unwrap();
+    let run1 = t.path().join("run1");
+    assert_ok(&convqa(&["score", s(&one), "--out", s(&run1)]));
+    assert_ok(&convqa(&["report", "--from", s(&run1), "--out", s(&site)]));
+    let after = std::fs::read_dir(site.join("conversations"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert!(after <= 1 && after < before, "{before} → {after}");
+    assert!(site.join("notes.txt").is_file());
+
+    // The CSVs of `convqa agents`.
+    let agents = t.path().join("agents");
+    assert_ok(&convqa(&["agents", "--from", s(&run), "--out", s(&agents)]));
+    let results = std::fs::read_to_string(run.join("conversations.jsonl")).unwrap();
+    let n = results.lines().count();
+    let items: usize = results
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["qa"]["items"].as_array().unwrap().len()
+        })
+        .sum();
+    let c = std::fs::read_to_string(agents.join("conversations.csv")).unwrap();
+    let i = std::fs::read_to_string(agents.join("items.csv")).unwrap();
+    assert!(c.starts_with("\u{feff}conversation_id,agent_id,channel,started_at,qa_score,"));
+    assert!(i.starts_with("\u{feff}conversation_id,agent_id,item_id,item_title,"));
+    let rows = |t: &str| csv::Reader::from_reader(t.as_bytes()).records().count();
+    assert_eq!(rows(&c), n);
+    assert_eq!(rows(&i), items);
+    assert!(
+        c.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch))
+            || i.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)),
+        "Chinese text survives"
+    );
+}
