@@ -24,8 +24,9 @@ echo "== convqa score samples/ --config config/convqa.toml --out $out/run   ([re
     --out "$out/run"
 echo "== convqa agents --from $out/run --out $out/agents"
 "$bin" agents --from "$out/run" --out "$out/agents"
-echo "== convqa report --from $out/run --out $out/report"
-"$bin" report --from "$out/run" --out "$out/report"
+echo "== convqa report --from $out/run --lang en --out $out/report   (and in Chinese, the samples' language, → $out/report-zh)"
+"$bin" report --from "$out/run" --lang en --out "$out/report"
+"$bin" report --from "$out/run" --out "$out/report-zh"
 echo "== convqa export --from $out/run --out $out/export.json"
 "$bin" export --from "$out/run" --out "$out/export.json"
 echo "== convqa score calibration/dev/dialogues.jsonl --out $out/dev; convqa calibrate --out $out/calibration"
@@ -36,14 +37,18 @@ echo "== scripts/gen-multiweek.py --out $out/multiweek; convqa score; convqa eff
 python3 scripts/gen-multiweek.py --out "$out/multiweek" > /dev/null
 "$bin" score "$out/multiweek/conversations.jsonl" --out "$out/multiweek/run"
 "$bin" effect --from "$out/multiweek/run" --completions "$out/multiweek/completions.jsonl" --out "$out/effect"
-"$bin" report --from "$out/multiweek/run" --effects "$out/effect/effects.json" --out "$out/effect/report"
+"$bin" report --from "$out/multiweek/run" --effects "$out/effect/effects.json" --period week --tz +08:00 \
+    --lang en --out "$out/effect/report"
+"$bin" report --from "$out/multiweek/run" --effects "$out/effect/effects.json" --period week --tz +08:00 \
+    --lang zh-CN --out "$out/effect/report-zh"
 "$bin" agents --from "$out/multiweek/run" --period week --tz +08:00 --out "$out/effect/agents"
 echo
 echo "Results:"
 echo "  per conversation : $out/run/conversations.jsonl  (rejects: $out/run/rejects.jsonl, run info: $out/run/run.json)"
 echo "  per agent        : $out/agents/agents.json, $out/agents/agents.csv"
-echo "  coach reports    : $out/report/index.html (one page per agent, + Markdown)"
+echo "  coach reports    : $out/report/index.html (one page per agent, + Markdown); in Chinese: $out/report-zh/index.html"
 echo "  training feed    : $out/export.json"
 echo "  calibration      : $out/calibration/calibration.html (agreement with the dev set's reviewers)"
 echo "  training effect  : $out/effect/effects.json, $out/effect/report/effects.html (eight generated weeks with planted effects: docs/EFFECT.md)"
+echo "  weekly trend charts: $out/effect/report/index.html and agent pages (Chinese: $out/effect/report-zh/index.html)"
 echo "  weekly trends    : $out/effect/agents/trends.json (per agent and ISO week, with the team without that agent)"

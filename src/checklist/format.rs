@@ -70,6 +70,9 @@ enum RawCheck {
 struct RawItem {
     id: Spanned<String>,
     title: String,
+    /// The title on zh-CN report pages (optional).
+    #[serde(default)]
+    title_zh: Option<String>,
     section: String,
     #[serde(default = "one")]
     weight: f64,
@@ -327,6 +330,17 @@ fn compile_item(it: RawItem, cx: &Ctx<'_>) -> Result<Item, ChecklistError> {
     if it.title.trim().is_empty() || it.section.trim().is_empty() {
         return Err(cx.invalid("`title` and `section` must not be empty"));
     }
+    if let Some(z) = &it.title_zh {
+        if z.trim().is_empty() {
+            return Err(cx.invalid("`title_zh` must not be empty (leave it out instead)"));
+        }
+        if !z.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+            return Err(cx.invalid(format!(
+                "`title_zh` must be Chinese (it has no Chinese character): {:?}",
+                z.trim()
+            )));
+        }
+    }
     let scope = compile_scope(it.scope, cx)?;
     let is_say = matches!(it.check, RawCheck::Say | RawCheck::NeverSay);
     let is_model = it.check == RawCheck::Model;
@@ -457,6 +471,7 @@ fn compile_item(it: RawItem, cx: &Ctx<'_>) -> Result<Item, ChecklistError> {
     Ok(Item {
         id: cx.id.to_string(),
         title: it.title.trim().to_string(),
+        title_zh: it.title_zh.map(|z| z.trim().to_string()),
         section: it.section.trim().to_string(),
         weight: it.weight,
         critical: it.critical,

@@ -251,6 +251,8 @@ impl Rule {
 pub struct Item {
     pub id: String,
     pub title: String,
+    /// The title on zh-CN report pages, when the checklist gives one.
+    pub title_zh: Option<String>,
     pub section: String,
     pub weight: f64,
     /// A failure forces the conversation score to 0 and fails it.

@@ -1306,3 +1306,29 @@ zh = ["祝您生活愉快"]"#);
         r.reason
     );
 }
+
+// ───────────────────────────── title_zh (issue 26, item 6) ─────────────────────────────
+
+#[test]
+fn title_zh_is_optional_chinese_and_checked() {
+    let cl = one("title_zh = \" 问候客户 \"\ncheck = \"resolved\"");
+    assert_eq!(cl.items()[0].title_zh.as_deref(), Some("问候客户"));
+    assert_eq!(one("check = \"resolved\"").items()[0].title_zh, None);
+    let item = |z: &str| {
+        format!(
+            "[[item]]\nid = \"t\"\ntitle = \"T\"\ntitle_zh = \"{z}\"\nsection = \"S\"\ncheck = \"resolved\""
+        )
+    };
+    let e = err(&item("  ")).to_string();
+    assert!(e.contains("title_zh") && e.contains("empty"), "{e}");
+    let e = err(&item("Greets the customer")).to_string();
+    assert!(e.contains("title_zh") && e.contains("Chinese"), "{e}");
+    // Every item of the built-in checklist has a Chinese title.
+    for i in Checklist::builtin().items() {
+        let z = i
+            .title_zh
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no title_zh", i.id));
+        assert!(z.chars().count() <= 16, "{}: {z} is not short", i.id);
+    }
+}

@@ -67,6 +67,10 @@ pub struct SignalFinding {
     /// 100 × impact × gap: this signal's share of the module priority.
     pub contribution: f64,
     pub text: String,
+    /// The item's expected fail rate on calls as hard as the agent's, when that was the
+    /// reference (for rendering `text` in another language).
+    #[serde(skip)]
+    pub expected: Option<f64>,
     #[serde(skip)]
     contribution_micro: i64,
     #[serde(skip)]
@@ -280,6 +284,7 @@ fn finding(
         context,
         contribution: round_to(contribution, 4),
         text,
+        expected: matched,
         contribution_micro: micro(contribution),
         contribution_exact: contribution,
     })

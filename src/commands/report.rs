@@ -2,12 +2,15 @@
 //! Markdown for chat tools) plus `index.html`, the team overview linking every page. The pages
 //! are replaced as one set ([`write_site`], docs/SCHEMA.md "Files of agents, report and export").
 
-use super::agents::{prepare, InputArgs};
+use super::agents::{catalogue, prepare, InputArgs};
 use super::effect::read_effects;
 use crate::agg::visit_runs;
+use crate::checklist::Checklist;
 use crate::report::{
-    referenced, render_pages, write_site, HtmlWriter, Lang, MarkdownWriter, Writer,
+    localize, referenced, render_pages, write_site, HtmlWriter, Lang, LangCount, MarkdownWriter,
+    Writer,
 };
+use crate::trend::{Period, Trends, Tz};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -28,22 +31,73 @@ pub struct Args {
     /// before/after per completion) and a training-effect section on each trained agent's page.
     #[arg(long, value_name = "FILE")]
     pub effects: Option<PathBuf>,
-    /// Language of the training-effect page and sections.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
-    pub lang: Lang,
+    /// Language of every page: words, chart labels, item titles (the checklist's `title_zh`)
+    /// and module titles (the catalogue's `title_zh`). Default: from the data, zh-CN when most
+    /// customer and agent turns in the results are Chinese, else en.
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// Checklist whose item titles the pages use in zh-CN (`title_zh`); default the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub checklist: Option<PathBuf>,
+    /// Add trend charts per day, ISO week or month: the team's QA score, pass and escalation
+    /// rate on the index, each agent's QA score against the team without them on their page,
+    /// with 95 % intervals (the same numbers as `convqa agents --period`'s trends.json).
+    #[arg(long, value_enum, value_name = "PERIOD")]
+    pub period: Option<Period>,
+    /// UTC offset the periods are cut in.
+    #[arg(
+        long,
+        value_name = "OFFSET",
+        default_value = "+00:00",
+        requires = "period"
+    )]
+    pub tz: Tz,
 }
 
 pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
-    let report = prepare(&a.input, &a.agents)?;
+    let mut report = prepare(&a.input, &a.agents)?;
     let only = (!a.agents.is_empty()).then(|| a.agents.iter().cloned().collect::<BTreeSet<_>>());
     let effects = a.effects.as_deref().map(read_effects).transpose()?;
+    let checklist = match &a.checklist {
+        Some(p) => Checklist::load(p)?,
+        None => Checklist::builtin().clone(),
+    };
+    // One more pass over the results when the language or the trends need it.
+    let mut count = LangCount::default();
+    let mut trends = None;
+    if a.lang.is_none() || a.period.is_some() {
+        let cat = catalogue(&a.input)?;
+        let spec = cat.agg_spec();
+        let mut t = a.period.map(|p| Trends::new(spec, p, a.tz));
+        visit_runs(&a.input.from, |rec, _, _| {
+            if a.input.keeps(&rec) {
+                count.add(&rec);
+                if let Some(t) = t.as_mut() {
+                    t.add(&rec, spec)?;
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(t) = t {
+            if t.undated > 0 {
+                crate::say!(
+                    "convqa: warning: {} conversation(s) have no readable started_at, so they are in no period of the trend charts",
+                    t.undated
+                );
+            }
+            trends = Some(t.series(a.input.min_conversations));
+        }
+    }
+    let lang = a.lang.unwrap_or_else(|| count.lang());
+    localize(&mut report, lang, &checklist);
     let mut files = HtmlWriter {
         only: only.clone(),
         effects,
-        lang: a.lang,
+        lang,
+        trends,
     }
     .render(&report)?;
-    files.extend(MarkdownWriter { only }.render(&report)?);
+    files.extend(MarkdownWriter { only, lang }.render(&report)?);
     // One page per conversation the index or an agent page quotes or lists (all agents, also
     // with --agent, so the links of kept pages still resolve), from the result records only.
     let wanted = referenced(&report);

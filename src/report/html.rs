@@ -4,11 +4,12 @@
 //! ids, item titles, quotes from transcripts) goes through [`esc`].
 
 use super::conv_pages::conversation_href;
-use super::effects_html::{agent_section, effects_page, Lang};
+use super::effects_html::{agent_section, effects_page};
 use super::svg;
+use super::words::{fill, words, Lang, Words};
 use super::{
-    fmt_clock, fmt_num, fmt_rate, fmt_secs, AgentEntry, EntryStatus, OutputFile, ReportError,
-    TeamReport, Writer,
+    fmt_clock, fmt_num, fmt_secs, AgentEntry, EntryStatus, OutputFile, ReportError, TeamReport,
+    Writer,
 };
 use crate::agg::{EvidenceRef, Rate};
 use crate::coach::{Confidence, Recommendation};
@@ -43,8 +44,10 @@ pub struct HtmlWriter {
     /// `convqa effect` output: adds `effects.html`, a link to it on the index and a
     /// training-effect section on each trained agent's page.
     pub effects: Option<EffectsReport>,
-    /// Language of the training-effect page and sections.
+    /// Language of every page (the words in [`super::words`]).
     pub lang: Lang,
+    /// `convqa report --period`: a trend section on the index and on each agent page.
+    pub trends: Option<crate::trend::TrendsReport>,
 }
 
 const CSS: &str = r#"
@@ -79,10 +82,6 @@ article.completion{margin:0 0 1.4rem;padding:10px 14px;border:1px solid var(--li
 footer{margin-top:2.5rem;font-size:.78rem;color:var(--muted)}
 "#;
 
-fn page(title: &str, body: &str) -> String {
-    page_in("en", title, body)
-}
-
 /// A whole page in language `lang` (the `lang` attribute: fonts and screen readers follow it).
 pub(crate) fn page_in(lang: &str, title: &str, body: &str) -> String {
     format!(
@@ -101,21 +100,21 @@ fn kpi(out: &mut String, label: &str, value: &str, team: &str) {
     );
 }
 
-fn rate_txt(r: &Rate) -> String {
+fn rate_txt(r: &Rate, w: &Words) -> String {
     match r.rate {
-        Some(x) => format!("{} ({}/{})", crate::coach::pct(x), r.count, r.of),
+        Some(x) => format!("{} ({}/{})", w.pct(x), r.count, r.of),
         None => "–".into(),
     }
 }
 
 /// Where a quote comes from; the conversation and turn link to the conversation's page, which
 /// lies `up` ("" or "../") above this page's directory.
-fn cite(e: &EvidenceRef, up: &str) -> String {
+fn cite(e: &EvidenceRef, up: &str, w: &Words) -> String {
     let link = format!(
-        r#"<a href="{}">{} · turn {}</a>"#,
+        r#"<a href="{}">{} · {}</a>"#,
         conversation_href(up, &e.conversation_id, Some(e.turn)),
         esc(&e.conversation_id),
-        e.turn + 1
+        esc(&fill(w.turn, &[&(e.turn + 1).to_string()]))
     );
     let mut c = String::new();
     if let Some(t) = e.time_ms {
@@ -139,110 +138,120 @@ fn quote(e: &EvidenceRef, up: &str) -> String {
     )
 }
 
-fn kpis(out: &mut String, e: &AgentEntry, team: &AgentEntry) {
+fn kpis(out: &mut String, e: &AgentEntry, team: &AgentEntry, w: &Words) {
     let (s, t) = (&e.stats, &team.stats);
     out.push_str(r#"<section class="kpis" id="kpis">"#);
     let ci = |i: &Option<crate::agg::Interval>| {
         i.as_ref()
-            .map(|i| format!("95 % CI {:.1}–{:.1}", i.low, i.high))
-            .unwrap_or_else(|| "95 % CI –".into())
+            .map(|i| format!("{} {:.1}–{:.1}", w.ci95, i.low, i.high))
+            .unwrap_or_else(|| format!("{} –", w.ci95))
     };
     kpi(
         out,
-        "QA score (mean)",
+        w.qa_mean,
         &fmt_num(s.score.mean, 1),
         &format!(
-            "{} · team {}",
+            "{} · {}",
             ci(&s.score.mean_ci95),
-            fmt_num(t.score.mean, 1)
+            fill(w.team_value, &[&fmt_num(t.score.mean, 1)])
         ),
     );
     kpi(
         out,
-        "QA score (median)",
+        w.qa_median,
         &fmt_num(s.score.median, 1),
         &format!(
-            "{} · team {}",
+            "{} · {}",
             ci(&s.score.median_ci95),
-            fmt_num(t.score.median, 1)
+            fill(w.team_value, &[&fmt_num(t.score.median, 1)])
         ),
     );
     kpi(
         out,
-        "Pass rate",
-        &rate_txt(&s.pass),
-        &format!("team {}", fmt_rate(t.pass.rate)),
+        w.pass_rate,
+        &rate_txt(&s.pass, w),
+        &fill(w.team_value, &[&w.rate(t.pass.rate)]),
     );
     kpi(
         out,
-        "Critical failures",
-        &rate_txt(&s.critical_failures),
-        &format!("team {}", fmt_rate(t.critical_failures.rate)),
+        w.critical_failures,
+        &rate_txt(&s.critical_failures, w),
+        &fill(w.team_value, &[&w.rate(t.critical_failures.rate)]),
     );
     kpi(
         out,
-        "Escalation rate",
-        &rate_txt(&s.escalation),
-        &format!("team {}", fmt_rate(t.escalation.rate)),
+        w.escalation_rate,
+        &rate_txt(&s.escalation, w),
+        &fill(w.team_value, &[&w.rate(t.escalation.rate)]),
     );
     kpi(
         out,
-        "Conflict rate",
-        &rate_txt(&s.conflict),
-        &format!("team {}", fmt_rate(t.conflict.rate)),
+        w.conflict_rate,
+        &rate_txt(&s.conflict, w),
+        &fill(w.team_value, &[&w.rate(t.conflict.rate)]),
     );
     kpi(
         out,
-        "Customer sentiment recovered",
-        &rate_txt(&s.customer_sentiment.recovery),
+        w.recovered,
+        &rate_txt(&s.customer_sentiment.recovery, w),
         &format!(
-            "started negative → ended not negative · team {}",
-            fmt_rate(t.customer_sentiment.recovery.rate)
+            "{} · {}",
+            w.recovered_note,
+            fill(w.team_value, &[&w.rate(t.customer_sentiment.recovery.rate)])
         ),
     );
     kpi(
         out,
-        "Resolved",
-        &rate_txt(&s.resolution),
-        &format!("of known outcomes · team {}", fmt_rate(t.resolution.rate)),
+        w.resolved,
+        &rate_txt(&s.resolution, w),
+        &format!(
+            "{} · {}",
+            w.of_known,
+            fill(w.team_value, &[&w.rate(t.resolution.rate)])
+        ),
     );
     kpi(
         out,
-        "Handle time (mean)",
+        w.handle_time,
         &fmt_secs(s.handle_time_ms.mean),
-        &format!("team {}", fmt_secs(t.handle_time_ms.mean)),
+        &fill(w.team_value, &[&fmt_secs(t.handle_time_ms.mean)]),
     );
     kpi(
         out,
-        "First response (mean)",
+        w.first_response,
         &fmt_secs(s.first_response_latency_ms.mean),
-        &format!("team {}", fmt_secs(t.first_response_latency_ms.mean)),
+        &fill(w.team_value, &[&fmt_secs(t.first_response_latency_ms.mean)]),
     );
     kpi(
         out,
-        "Response latency (mean)",
+        w.latency,
         &fmt_secs(s.mean_response_latency_ms.mean),
-        &format!("team {}", fmt_secs(t.mean_response_latency_ms.mean)),
+        &fill(w.team_value, &[&fmt_secs(t.mean_response_latency_ms.mean)]),
     );
     out.push_str("</section>\n");
 }
 
 /// One recommendation; `calls` names whose calls the quotes come from.
-fn recommendation(out: &mut String, r: &Recommendation, calls: &str, up: &str) {
+fn recommendation(out: &mut String, r: &Recommendation, calls: &str, up: &str, w: &Words) {
     let low = r.confidence == Confidence::Low;
     let _ = write!(
         out,
-        r#"<li class="recommendation{}" data-module="{}"><h3>{}<span class="priority">priority {:.1}</span>{}</h3><p class="muted">{}</p><p class="target">Target: {}</p><ul class="why">"#,
+        r#"<li class="recommendation{}" data-module="{}"><h3>{}<span class="priority">{} {:.1}</span>{}</h3><p class="muted">{}</p><p class="target">{} {}</p><ul class="why">"#,
         if low { " low" } else { "" },
         esc(&r.module_id),
         esc(&r.title),
+        esc(w.priority),
         r.priority,
         if low {
-            r#"<span class="badge">low confidence: few conversations</span>"#
+            format!(
+                r#"<span class="badge">{}</span>"#,
+                esc(w.low_confidence_few)
+            )
         } else {
-            ""
+            String::new()
         },
         esc(&r.description),
+        esc(w.target),
         esc(&r.target.text)
     );
     for f in &r.why {
@@ -259,49 +268,72 @@ fn recommendation(out: &mut String, r: &Recommendation, calls: &str, up: &str) {
                 out,
                 "<blockquote>{}<cite>{}</cite></blockquote>",
                 quote(&e.evidence, up),
-                cite(&e.evidence, up)
+                cite(&e.evidence, up, w)
             );
         }
     }
     if let Some(g) = &r.good_example {
         let who = if g.from == "agent" {
-            "from this agent"
+            w.good_example_agent
         } else {
-            "from the team"
+            w.good_example_team
         };
         let _ = write!(
             out,
-            r#"<h4>Good example ({who})</h4><blockquote class="good">{}<cite>{} · {}</cite></blockquote>"#,
+            r#"<h4>{}</h4><blockquote class="good">{}<cite>{} · {}</cite></blockquote>"#,
+            esc(who),
             quote(&g.evidence, up),
             esc(&g.item_id),
-            cite(&g.evidence, up)
+            cite(&g.evidence, up, w)
         );
     }
     if !r.see_also.is_empty() {
         let _ = write!(
             out,
-            r#"<p class="muted">See also: {}</p>"#,
+            r#"<p class="muted">{} {}</p>"#,
+            esc(w.see_also),
             esc(&r.see_also.join(", "))
         );
     }
     out.push_str("</li>\n");
 }
 
-fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> String {
+fn agent_page(
+    r: &TeamReport,
+    e: &AgentEntry,
+    effect_section: Option<&str>,
+    trend_section: Option<&str>,
+    lang: Lang,
+) -> String {
+    let w = words(lang);
     let team = &r.team;
     let mut b = String::new();
     let _ = write!(
         b,
-        r#"<header><p><a href="../index.html">← Team overview</a></p><h1 id="agent-name">Agent <span class="agent-id">{}</span>"#,
-        esc(&e.agent_id)
+        r#"<header><p><a href="../index.html">{}</a></p><h1 id="agent-name">{}"#,
+        esc(w.back),
+        fill(
+            &esc(w.agent_title),
+            &[&format!(
+                r#"<span class="agent-id">{}</span>"#,
+                esc(&e.agent_id)
+            )]
+        )
     );
     if e.status == EntryStatus::NoConversations {
-        b.push_str(r#"<span class="badge none">no conversations</span>"#);
+        let _ = write!(
+            b,
+            r#"<span class="badge none">{}</span>"#,
+            esc(w.no_conversations)
+        );
     } else if e.low_confidence {
         let _ = write!(
             b,
-            r#"<span class="badge">low confidence: fewer than {} conversations</span>"#,
-            r.settings.min_conversations
+            r#"<span class="badge">{}</span>"#,
+            esc(&fill(
+                w.low_confidence_fewer,
+                &[&r.settings.min_conversations.to_string()]
+            ))
         );
     }
     let period = match (&e.stats.first_started_at, &e.stats.last_started_at) {
@@ -310,35 +342,52 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
     };
     let _ = writeln!(
         b,
-        r#"</h1><p class="meta">{} conversations{}</p></header>"#,
-        e.stats.conversations,
+        r#"</h1><p class="meta">{}{}</p></header>"#,
+        esc(&fill(
+            w.n_conversations,
+            &[&e.stats.conversations.to_string()]
+        )),
         esc(&period)
     );
     if e.status == EntryStatus::NoConversations {
-        b.push_str(r#"<p class="none">This agent has no conversations in these results, so there are no numbers and no recommendations.</p>"#);
+        let _ = write!(b, r#"<p class="none">{}</p>"#, esc(w.no_numbers));
     }
-    kpis(&mut b, e, team);
+    kpis(&mut b, e, team, w);
+    if let Some(sec) = trend_section {
+        b.push_str(sec);
+    }
 
-    b.push_str("<section id=\"recommendations\"><h2>Coaching recommendations</h2>\n");
+    let _ = writeln!(
+        b,
+        "<section id=\"recommendations\"><h2>{}</h2>",
+        esc(w.recommendations)
+    );
     if e.plan.recommendations.is_empty() {
-        b.push_str(r#"<p class="none">No module reaches the recommendation threshold.</p>"#);
+        let _ = write!(b, r#"<p class="none">{}</p>"#, esc(w.no_recommendation));
     } else {
         b.push_str("<ol class=\"recommendations\">\n");
         for rec in &e.plan.recommendations {
-            recommendation(&mut b, rec, "From the agent's calls", "../");
+            recommendation(&mut b, rec, w.from_agent_calls, "../", w);
         }
         b.push_str("</ol>\n");
     }
     b.push_str("</section>\n");
 
-    if let Some(c) = super::csat_check(&e.stats, &team.stats) {
+    if let Some(c) = super::csat_check(&e.stats, &team.stats, w) {
         let _ = write!(
             b,
-            "<section id=\"outcome\"><h2>Outcome check</h2><p>{}</p>",
+            "<section id=\"outcome\"><h2>{}</h2><p>{}</p>",
+            esc(w.outcome_check),
             esc(&c.summary)
         );
         if !c.items.is_empty() {
-            b.push_str("<table><thead><tr><th>Item (team)</th><th>CSAT when passed</th><th>CSAT when failed</th></tr></thead><tbody>");
+            let _ = write!(
+                b,
+                "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+                esc(w.item_team),
+                esc(w.csat_passed),
+                esc(w.csat_failed)
+            );
             for (title, p, pn, f, fn_) in &c.items {
                 let _ = write!(
                     b,
@@ -351,12 +400,22 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
         b.push_str("</section>\n");
     }
 
-    b.push_str("<section id=\"charts\"><h2>Charts</h2><div class=\"charts\">\n");
+    let _ = writeln!(
+        b,
+        "<section id=\"charts\"><h2>{}</h2><div class=\"charts\">",
+        esc(w.charts)
+    );
     let s = &e.stats;
     let _ = writeln!(
         b,
-        "<figure>{}<figcaption>QA score distribution (share of conversations per 10-point band)</figcaption></figure>",
-        svg::score_histogram(&s.score.histogram, &team.stats.score.histogram, s.score.pass_mark.or(team.stats.score.pass_mark))
+        "<figure>{}<figcaption>{}</figcaption></figure>",
+        svg::score_histogram(
+            &s.score.histogram,
+            &team.stats.score.histogram,
+            s.score.pass_mark.or(team.stats.score.pass_mark),
+            w
+        ),
+        esc(w.cap_histogram)
     );
     // Items the agent was assessed on, largest shortfall against the team first.
     let mut rows: Vec<(String, Option<f64>, Option<f64>, String)> = s
@@ -386,31 +445,54 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
         d(x).cmp(&d(y)).then_with(|| x.3.cmp(&y.3))
     });
     let rows: Vec<_> = rows.into_iter().map(|(l, a, t, _)| (l, a, t)).collect();
-    let _ = writeln!(b, "<figure>{}<figcaption>Checklist item pass rates (bar: agent, tick: team; red: 10 points or more below the team)</figcaption></figure>", svg::item_bars(&rows));
     let _ = writeln!(
         b,
-        "<figure>{}<figcaption>Mean customer sentiment from the start to the end of the call</figcaption></figure>",
-        svg::trajectory(&s.customer_sentiment.trajectory, &team.stats.customer_sentiment.trajectory)
+        "<figure>{}<figcaption>{}</figcaption></figure>",
+        svg::item_bars(&rows, w),
+        esc(w.cap_items)
     );
     let _ = writeln!(
         b,
-        "<figure>{}<figcaption>Mean customer sentiment per call, last {} calls</figcaption></figure>",
-        svg::sparkline(&e.highlights.recent_calls),
-        e.highlights.recent_calls.len()
+        "<figure>{}<figcaption>{}</figcaption></figure>",
+        svg::trajectory(
+            &s.customer_sentiment.trajectory,
+            &team.stats.customer_sentiment.trajectory,
+            w
+        ),
+        esc(w.cap_trajectory)
+    );
+    let _ = writeln!(
+        b,
+        "<figure>{}<figcaption>{}</figcaption></figure>",
+        svg::sparkline(&e.highlights.recent_calls, w),
+        esc(&fill(
+            w.cap_sparkline,
+            &[&e.highlights.recent_calls.len().to_string()]
+        ))
     );
     b.push_str("</div></section>\n");
 
-    b.push_str("<section id=\"moments\"><h2>Escalation and conflict moments</h2>\n");
+    let _ = writeln!(b, "<section id=\"moments\"><h2>{}</h2>", esc(w.moments));
     if e.highlights.moments.is_empty() {
-        b.push_str(r#"<p class="none">None detected.</p>"#);
+        let _ = write!(b, r#"<p class="none">{}</p>"#, esc(w.none_detected));
     } else {
-        b.push_str("<table><thead><tr><th>Conversation</th><th>Type</th><th>Quote</th></tr></thead><tbody>\n");
+        let _ = writeln!(
+            b,
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            esc(w.conversation),
+            esc(w.kind),
+            esc(w.quote)
+        );
         for m in &e.highlights.moments {
             let _ = writeln!(
                 b,
                 "<tr><td>{}</td><td>{}: {}</td><td>{}</td></tr>",
-                cite(&m.evidence, "../"),
-                m.category,
+                cite(&m.evidence, "../", w),
+                if m.category == "escalation" {
+                    w.cat_escalation
+                } else {
+                    w.cat_conflict
+                },
                 esc(&m.kind),
                 quote(&m.evidence, "../")
             );
@@ -419,7 +501,18 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
     }
     b.push_str("</section>\n");
 
-    b.push_str("<section id=\"items\"><h2>Checklist items</h2><table><thead><tr><th>Item</th><th>Section</th><th class=\"n\">Pass</th><th class=\"n\">Fail</th><th class=\"n\">N/A</th><th class=\"n\">Fail rate</th><th class=\"n\">Team fail rate</th></tr></thead><tbody>\n");
+    let _ = writeln!(
+        b,
+        "<section id=\"items\"><h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead><tbody>",
+        esc(w.checklist_items),
+        esc(w.item),
+        esc(w.section),
+        esc(w.pass),
+        esc(w.fail),
+        esc(w.na),
+        esc(w.fail_rate),
+        esc(w.team_fail_rate)
+    );
     for (id, i) in &s.items {
         let t = team.stats.items.get(id).and_then(|t| t.fail_rate.rate);
         let worse = matches!((i.fail_rate.rate, t), (Some(a), Some(t)) if a > t + 0.1);
@@ -428,9 +521,9 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
             r#"<tr><td>{}{}<br><span class="muted">{}</span></td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n{}">{}</td><td class="n">{}</td></tr>"#,
             esc(&i.title),
             if i.critical {
-                r#" <span class="badge none">critical</span>"#
+                format!(r#" <span class="badge none">{}</span>"#, esc(w.critical))
             } else {
-                ""
+                String::new()
             },
             esc(id),
             esc(&i.section),
@@ -438,13 +531,21 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
             i.fail,
             i.na,
             if worse { " worse" } else { "" },
-            fmt_rate(i.fail_rate.rate),
-            fmt_rate(t)
+            w.rate(i.fail_rate.rate),
+            w.rate(t)
         );
     }
     b.push_str("</tbody></table></section>\n");
 
-    b.push_str("<section id=\"lowest\"><h2>Lowest-scoring conversations</h2><table><thead><tr><th>Conversation</th><th class=\"n\">QA score</th><th>Failed items</th><th>Source</th></tr></thead><tbody>\n");
+    let _ = writeln!(
+        b,
+        "<section id=\"lowest\"><h2>{}</h2><table><thead><tr><th>{}</th><th class=\"n\">{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        esc(w.lowest),
+        esc(w.conversation),
+        esc(w.qa_score),
+        esc(w.failed_items),
+        esc(w.source)
+    );
     for c in &e.highlights.worst_conversations {
         let _ = writeln!(
             b,
@@ -452,9 +553,9 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
             conversation_href("../", &c.conversation_id, None),
             esc(&c.conversation_id),
             if c.critical_failed {
-                r#" <span class="badge none">critical</span>"#
+                format!(r#" <span class="badge none">{}</span>"#, esc(w.critical))
             } else {
-                ""
+                String::new()
             },
             c.score_milli
                 .map(|s| format!("{:.1}", s as f64 / 1000.0))
@@ -467,26 +568,39 @@ fn agent_page(r: &TeamReport, e: &AgentEntry, effect_section: Option<&str>) -> S
     if let Some(sec) = effect_section {
         b.push_str(sec);
     }
-    footer(&mut b, r);
-    page(
-        &format!("Agent {} — convqa coaching report", e.agent_id),
+    footer(&mut b, r, w);
+    page_in(
+        lang.code(),
+        &format!("{} — {}", fill(w.agent_title, &[&e.agent_id]), w.report),
         &b,
     )
 }
 
-fn footer(b: &mut String, r: &TeamReport) {
+fn footer(b: &mut String, r: &TeamReport, w: &Words) {
     let _ = writeln!(
         b,
-        "<footer>Generated by {} {} from {} conversations · catalogue {} · input {} · team baseline includes every agent. Mean interval: Student t; median interval: order statistics.</footer>",
-        r.generator.name,
-        r.generator.version,
-        r.input.conversations,
-        esc(&r.settings.catalogue.source),
-        &r.input.input_fingerprint[..16]
+        "<footer>{}</footer>",
+        esc(&fill(
+            w.footer,
+            &[
+                r.generator.name,
+                r.generator.version,
+                &r.input.conversations.to_string(),
+                &r.settings.catalogue.source,
+                &r.input.input_fingerprint[..16],
+            ]
+        ))
     );
 }
 
-fn index_page(r: &TeamReport, pages: &BTreeSet<&str>, effects: bool) -> String {
+fn index_page(
+    r: &TeamReport,
+    pages: &BTreeSet<&str>,
+    effects: bool,
+    trend_section: Option<&str>,
+    lang: Lang,
+) -> String {
+    let w = words(lang);
     let t = &r.team;
     let mut b = String::new();
     let period = match (&r.input.first_started_at, &r.input.last_started_at) {
@@ -495,16 +609,38 @@ fn index_page(r: &TeamReport, pages: &BTreeSet<&str>, effects: bool) -> String {
     };
     let _ = writeln!(
         b,
-        r#"<header><h1 id="agent-name">Team overview</h1><p class="meta">{} agents · {} conversations{}</p></header>"#,
-        r.input.agents,
-        r.input.conversations,
+        r#"<header><h1 id="agent-name">{}</h1><p class="meta">{} · {}{}</p></header>"#,
+        esc(w.team_overview),
+        esc(&fill(w.n_agents, &[&r.input.agents.to_string()])),
+        esc(&fill(
+            w.n_conversations,
+            &[&r.input.conversations.to_string()]
+        )),
         esc(&period)
     );
     if effects {
-        b.push_str(r#"<p id="effects-link"><a href="effects.html">Training effect: did completed modules change behaviour? →</a></p>"#);
+        let _ = write!(
+            b,
+            r#"<p id="effects-link"><a href="effects.html">{}</a></p>"#,
+            esc(w.effects_link)
+        );
     }
-    kpis(&mut b, t, t);
-    b.push_str("<section id=\"agents\"><h2>Agents</h2><table><thead><tr><th>Agent</th><th class=\"n\">Conversations</th><th class=\"n\">QA mean</th><th class=\"n\">Pass rate</th><th class=\"n\">Escalation</th><th class=\"n\">Conflict</th><th>Top recommendation</th></tr></thead><tbody>\n");
+    kpis(&mut b, t, t, w);
+    if let Some(sec) = trend_section {
+        b.push_str(sec);
+    }
+    let _ = writeln!(
+        b,
+        "<section id=\"agents\"><h2>{}</h2><table><thead><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th>{}</th></tr></thead><tbody>",
+        esc(w.agents),
+        esc(w.agent),
+        esc(w.conversations),
+        esc(w.qa_mean_short),
+        esc(w.pass_rate),
+        esc(w.escalation_short),
+        esc(w.conflict_short),
+        esc(w.top_recommendation)
+    );
     for a in &r.agents {
         let name = if pages.contains(a.agent_id.as_str()) {
             format!(
@@ -516,11 +652,12 @@ fn index_page(r: &TeamReport, pages: &BTreeSet<&str>, effects: bool) -> String {
             esc(&a.agent_id)
         };
         let flag = match (a.status, a.low_confidence) {
-            (EntryStatus::NoConversations, _) => {
-                r#" <span class="badge none">no conversations</span>"#
-            }
-            (_, true) => r#" <span class="badge">low confidence</span>"#,
-            _ => "",
+            (EntryStatus::NoConversations, _) => format!(
+                r#" <span class="badge none">{}</span>"#,
+                esc(w.no_conversations)
+            ),
+            (_, true) => format!(r#" <span class="badge">{}</span>"#, esc(w.low_confidence)),
+            _ => String::new(),
         };
         let top = a
             .plan
@@ -533,37 +670,51 @@ fn index_page(r: &TeamReport, pages: &BTreeSet<&str>, effects: bool) -> String {
             r#"<tr><td>{name}{flag}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td>{top}</td></tr>"#,
             a.stats.conversations,
             fmt_num(a.stats.score.mean, 1),
-            fmt_rate(a.stats.pass.rate),
-            fmt_rate(a.stats.escalation.rate),
-            fmt_rate(a.stats.conflict.rate)
+            w.rate(a.stats.pass.rate),
+            w.rate(a.stats.escalation.rate),
+            w.rate(a.stats.conflict.rate)
         );
     }
     b.push_str("</tbody></table></section>\n");
-    b.push_str("<section id=\"team-charts\"><h2>Team charts</h2><div class=\"charts\">\n");
     let _ = writeln!(
         b,
-        "<figure>{}<figcaption>QA score distribution, whole team</figcaption></figure>",
-        svg::score_histogram(&t.stats.score.histogram, &[], t.stats.score.pass_mark)
+        "<section id=\"team-charts\"><h2>{}</h2><div class=\"charts\">",
+        esc(w.team_charts)
     );
     let _ = writeln!(
         b,
-        "<figure>{}<figcaption>Mean customer sentiment through the call, whole team</figcaption></figure>",
-        svg::trajectory(&t.stats.customer_sentiment.trajectory, &[])
+        "<figure>{}<figcaption>{}</figcaption></figure>",
+        svg::score_histogram(&t.stats.score.histogram, &[], t.stats.score.pass_mark, w),
+        esc(w.cap_team_histogram)
+    );
+    let _ = writeln!(
+        b,
+        "<figure>{}<figcaption>{}</figcaption></figure>",
+        svg::trajectory(&t.stats.customer_sentiment.trajectory, &[], w),
+        esc(w.cap_team_trajectory)
     );
     b.push_str("</div></section>\n");
-    b.push_str("<section id=\"recommendations\"><h2>Team-wide training needs (against the catalogue standards)</h2>\n");
+    let _ = writeln!(
+        b,
+        "<section id=\"recommendations\"><h2>{}</h2>",
+        esc(w.team_needs)
+    );
     if t.plan.recommendations.is_empty() {
-        b.push_str(r#"<p class="none">The team meets every standard in the catalogue.</p>"#);
+        let _ = write!(b, r#"<p class="none">{}</p>"#, esc(w.team_meets));
     } else {
         b.push_str("<ol class=\"recommendations\">\n");
         for rec in &t.plan.recommendations {
-            recommendation(&mut b, rec, "From the team's lowest-scoring calls", "");
+            recommendation(&mut b, rec, w.from_team_calls, "", w);
         }
         b.push_str("</ol>\n");
     }
     b.push_str("</section>\n");
-    footer(&mut b, r);
-    page("Team overview — convqa coaching report", &b)
+    footer(&mut b, r, w);
+    page_in(
+        lang.code(),
+        &format!("{} — {}", w.team_overview, w.report),
+        &b,
+    )
 }
 
 impl Writer for HtmlWriter {
@@ -576,7 +727,17 @@ impl Writer for HtmlWriter {
         let pages: BTreeSet<&str> = chosen.iter().map(|a| a.agent_id.as_str()).collect();
         let mut out = vec![OutputFile {
             path: "index.html".into(),
-            bytes: index_page(r, &pages, self.effects.is_some()).into_bytes(),
+            bytes: index_page(
+                r,
+                &pages,
+                self.effects.is_some(),
+                self.trends
+                    .as_ref()
+                    .map(|t| super::trend_html::team_section(t, self.lang))
+                    .as_deref(),
+                self.lang,
+            )
+            .into_bytes(),
         }];
         for a in &chosen {
             let sec = self
@@ -585,7 +746,17 @@ impl Writer for HtmlWriter {
                 .and_then(|x| agent_section(x, &a.agent_id, self.lang));
             out.push(OutputFile {
                 path: format!("agents/{}.html", a.page).into(),
-                bytes: agent_page(r, a, sec.as_deref()).into_bytes(),
+                bytes: agent_page(
+                    r,
+                    a,
+                    sec.as_deref(),
+                    self.trends
+                        .as_ref()
+                        .map(|t| super::trend_html::agent_section(t, &a.agent_id, self.lang))
+                        .as_deref(),
+                    self.lang,
+                )
+                .into_bytes(),
             });
         }
         if let Some(x) = &self.effects {

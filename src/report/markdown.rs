@@ -2,9 +2,10 @@
 //! targets and quotes, moments). Quotes are escaped so transcript text cannot inject formatting,
 //! links or HTML.
 
+use super::words::{fill, words, Lang, Words};
 use super::{
-    fmt_clock, fmt_num, fmt_rate, fmt_secs, AgentEntry, EntryStatus, OutputFile, ReportError,
-    TeamReport, Writer,
+    fmt_clock, fmt_num, fmt_secs, AgentEntry, EntryStatus, OutputFile, ReportError, TeamReport,
+    Writer,
 };
 use crate::agg::EvidenceRef;
 use crate::coach::Confidence;
@@ -14,6 +15,8 @@ use std::fmt::Write;
 #[derive(Debug, Clone, Default)]
 pub struct MarkdownWriter {
     pub only: Option<BTreeSet<String>>,
+    /// Language of the pages (the words in [`super::words`]).
+    pub lang: Lang,
 }
 
 /// Escapes Markdown punctuation, flattens newlines and spells out other control characters, so a
@@ -37,12 +40,12 @@ pub fn md_esc(s: &str) -> String {
     o
 }
 
-fn cite(e: &EvidenceRef) -> String {
+fn cite(e: &EvidenceRef, w: &Words) -> String {
     // Linked to the turn on the conversation's HTML page (`conversations/`, beside `agents/`).
     let mut c = format!(
-        "[{}, turn {}](../{}/{}.html#turn-{})",
+        "[{}, {}](../{}/{}.html#turn-{})",
         md_esc(&e.conversation_id),
-        e.turn + 1,
+        fill(w.turn, &[&(e.turn + 1).to_string()]),
         super::conv_pages::DIR,
         super::conversation_stem(&e.conversation_id),
         e.turn + 1
@@ -56,74 +59,81 @@ fn cite(e: &EvidenceRef) -> String {
     c
 }
 
-fn agent_md(r: &TeamReport, e: &AgentEntry) -> String {
+fn agent_md(r: &TeamReport, e: &AgentEntry, w: &Words) -> String {
     let (s, t) = (&e.stats, &r.team.stats);
     let mut m = String::new();
-    let _ = writeln!(m, "# Agent {} — coaching report\n", md_esc(&e.agent_id));
-    let mut meta = format!("{} conversations", s.conversations);
+    let _ = writeln!(
+        m,
+        "# {}\n",
+        fill(&md_esc(w.agent_md_title), &[&md_esc(&e.agent_id)])
+    );
+    let mut meta = md_esc(&fill(w.n_conversations, &[&s.conversations.to_string()]));
     if let (Some(a), Some(z)) = (&s.first_started_at, &s.last_started_at) {
         let _ = write!(meta, " · {} – {}", md_esc(a), md_esc(z));
     }
     if e.status == EntryStatus::NoConversations {
-        meta.push_str(" · **no conversations in these results**");
+        let _ = write!(meta, " · **{}**", md_esc(w.no_conversations_md));
     } else if e.low_confidence {
         let _ = write!(
             meta,
-            " · **low confidence** (fewer than {} conversations)",
-            r.settings.min_conversations
+            " · **{}**",
+            md_esc(&fill(
+                w.low_confidence_fewer,
+                &[&r.settings.min_conversations.to_string()]
+            ))
         );
     }
     let _ = writeln!(m, "{meta}\n");
     let ci = |i: &Option<crate::agg::Interval>| {
         i.as_ref()
-            .map(|i| format!(" (95 % CI {:.1}–{:.1})", i.low, i.high))
+            .map(|i| format!(" ({} {:.1}–{:.1})", w.ci95, i.low, i.high))
             .unwrap_or_default()
     };
-    m.push_str("| | Agent | Team |\n|---|---|---|\n");
+    let _ = writeln!(m, "| | {} | {} |\n|---|---|---|", w.agent, w.team_col);
     let rows = [
         (
-            "QA score, mean",
+            w.qa_mean,
             format!("{}{}", fmt_num(s.score.mean, 1), ci(&s.score.mean_ci95)),
             fmt_num(t.score.mean, 1),
         ),
         (
-            "QA score, median",
+            w.qa_median,
             format!("{}{}", fmt_num(s.score.median, 1), ci(&s.score.median_ci95)),
             fmt_num(t.score.median, 1),
         ),
-        ("Pass rate", fmt_rate(s.pass.rate), fmt_rate(t.pass.rate)),
+        (w.pass_rate, w.rate(s.pass.rate), w.rate(t.pass.rate)),
         (
-            "Critical failures",
-            fmt_rate(s.critical_failures.rate),
-            fmt_rate(t.critical_failures.rate),
+            w.critical_failures,
+            w.rate(s.critical_failures.rate),
+            w.rate(t.critical_failures.rate),
         ),
         (
-            "Escalation rate",
-            fmt_rate(s.escalation.rate),
-            fmt_rate(t.escalation.rate),
+            w.escalation_rate,
+            w.rate(s.escalation.rate),
+            w.rate(t.escalation.rate),
         ),
         (
-            "Conflict rate",
-            fmt_rate(s.conflict.rate),
-            fmt_rate(t.conflict.rate),
+            w.conflict_rate,
+            w.rate(s.conflict.rate),
+            w.rate(t.conflict.rate),
         ),
         (
-            "Sentiment recovered",
-            fmt_rate(s.customer_sentiment.recovery.rate),
-            fmt_rate(t.customer_sentiment.recovery.rate),
+            w.md_sentiment_recovered,
+            w.rate(s.customer_sentiment.recovery.rate),
+            w.rate(t.customer_sentiment.recovery.rate),
         ),
         (
-            "Resolved (of known)",
-            fmt_rate(s.resolution.rate),
-            fmt_rate(t.resolution.rate),
+            w.md_resolved,
+            w.rate(s.resolution.rate),
+            w.rate(t.resolution.rate),
         ),
         (
-            "Handle time, mean",
+            w.handle_time,
             fmt_secs(s.handle_time_ms.mean),
             fmt_secs(t.handle_time_ms.mean),
         ),
         (
-            "First response, mean",
+            w.first_response,
             fmt_secs(s.first_response_latency_ms.mean),
             fmt_secs(t.first_response_latency_ms.mean),
         ),
@@ -131,24 +141,25 @@ fn agent_md(r: &TeamReport, e: &AgentEntry) -> String {
     for (l, a, b) in rows {
         let _ = writeln!(m, "| {l} | {a} | {b} |");
     }
-    m.push_str("\n## Recommendations\n\n");
+    let _ = write!(m, "\n## {}\n\n", w.recommendations);
     if e.plan.recommendations.is_empty() {
-        m.push_str("No module reaches the recommendation threshold.\n");
+        let _ = writeln!(m, "{}", w.no_recommendation);
     }
     for (i, rec) in e.plan.recommendations.iter().enumerate() {
         let low = if rec.confidence == Confidence::Low {
-            " · low confidence"
+            format!(" · {}", w.low_confidence)
         } else {
-            ""
+            String::new()
         };
         let _ = writeln!(
             m,
-            "{}. **{}** (priority {:.1}{low})",
+            "{}. **{}** ({} {:.1}{low})",
             i + 1,
             md_esc(&rec.title),
+            w.priority,
             rec.priority
         );
-        let _ = writeln!(m, "   - Target: {}", md_esc(&rec.target.text));
+        let _ = writeln!(m, "   - {} {}", w.target, md_esc(&rec.target.text));
         for f in &rec.why {
             let _ = writeln!(m, "   - {}", md_esc(&f.text));
         }
@@ -160,51 +171,67 @@ fn agent_md(r: &TeamReport, e: &AgentEntry) -> String {
                 m,
                 "   - “{}” — {}",
                 md_esc(&ev.evidence.quote),
-                cite(&ev.evidence)
+                cite(&ev.evidence, w)
             );
         }
         if let Some(g) = &rec.good_example {
             let who = if g.from == "agent" {
-                "yours"
+                w.md_good_example_agent
             } else {
-                "from the team"
+                w.good_example_team
             };
             let _ = writeln!(
                 m,
-                "   - Good example ({who}): “{}” — {}",
+                "   - {}: “{}” — {}",
+                md_esc(who),
                 md_esc(&g.evidence.quote),
-                cite(&g.evidence)
+                cite(&g.evidence, w)
             );
         }
     }
-    if let Some(c) = super::csat_check(s, t) {
-        let _ = writeln!(m, "\n## Outcome check\n\n{}", md_esc(&c.summary));
+    if let Some(c) = super::csat_check(s, t, w) {
+        let _ = writeln!(m, "\n## {}\n\n{}", w.outcome_check, md_esc(&c.summary));
         if !c.items.is_empty() {
-            m.push_str("\n| Item (team) | CSAT when passed | CSAT when failed |\n|---|---|---|\n");
+            let _ = writeln!(
+                m,
+                "\n| {} | {} | {} |\n|---|---|---|",
+                md_esc(w.item_team),
+                w.csat_passed,
+                w.csat_failed
+            );
             for (title, p, pn, f, fn_) in &c.items {
                 let _ = writeln!(m, "| {} | {p:.2} ({pn}) | {f:.2} ({fn_}) |", md_esc(title));
             }
         }
     }
     if !e.highlights.moments.is_empty() {
-        m.push_str("\n## Escalation and conflict moments\n\n");
+        let _ = write!(m, "\n## {}\n\n", w.moments);
         for mo in &e.highlights.moments {
             let _ = writeln!(
                 m,
                 "- {} {}: “{}” — {}",
-                mo.category,
+                if mo.category == "escalation" {
+                    w.cat_escalation
+                } else {
+                    w.cat_conflict
+                },
                 md_esc(&mo.kind),
                 md_esc(&mo.evidence.quote),
-                cite(&mo.evidence)
+                cite(&mo.evidence, w)
             );
         }
     }
     let _ = writeln!(
         m,
-        "\n_Generated by {} {} · input {}_",
-        r.generator.name,
-        r.generator.version,
-        &r.input.input_fingerprint[..16]
+        "\n_{}_",
+        fill(
+            w.footer_md,
+            &[
+                r.generator.name,
+                r.generator.version,
+                &r.input.input_fingerprint[..16],
+            ]
+        )
     );
     m
 }
@@ -216,7 +243,7 @@ impl Writer for MarkdownWriter {
             .filter(|a| self.only.as_ref().map_or(true, |o| o.contains(&a.agent_id)))
             .map(|a| OutputFile {
                 path: format!("agents/{}.md", a.page).into(),
-                bytes: agent_md(r, a).into_bytes(),
+                bytes: agent_md(r, a, words(self.lang)).into_bytes(),
             })
             .collect())
     }

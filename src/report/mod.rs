@@ -20,16 +20,18 @@ mod json_out;
 mod markdown;
 mod site;
 mod svg;
+mod trend_html;
+mod words;
 
 pub use conv_csv::ConversationCsv;
 pub use conv_pages::{conversation_href, conversation_stem, referenced, render_pages};
 pub use csv_out::CsvWriter;
-pub use effects_html::Lang;
 pub use export::{recommendation_id, ExportWriter, XapiWriter, EXPORT_SCHEMA_VERSION};
 pub use html::{esc, HtmlWriter};
 pub use json_out::JsonWriter;
 pub use markdown::MarkdownWriter;
 pub use site::write_site;
+pub use words::{Lang, LangCount};
 
 use crate::agg::{hex, AgentAgg, AgentStats, CallPoint, ConvRef, EvidenceRef, LoadedInput};
 use crate::coach::{plan, Catalogue, CoachingPlan, PlanOptions};
@@ -387,6 +389,109 @@ pub fn build(
     })
 }
 
+/// The report's texts from the inputs in `lang`: on zh-CN pages, checklist item titles from the
+/// checklist's `title_zh` (items without one keep `title`) and coaching modules' titles and
+/// descriptions from the catalogue's `title_zh` / `description_zh`. English needs nothing.
+pub fn localize(r: &mut TeamReport, lang: Lang, checklist: &crate::checklist::Checklist) {
+    if lang != Lang::ZhCn {
+        return;
+    }
+    let w = words::words(lang);
+    let zh: std::collections::BTreeMap<&str, &str> = checklist
+        .items()
+        .iter()
+        .filter_map(|i| Some((i.id.as_str(), i.title_zh.as_deref()?)))
+        .collect();
+    for e in std::iter::once(&mut r.team).chain(r.agents.iter_mut()) {
+        for (id, i) in e.stats.items.iter_mut() {
+            if let Some(t) = zh.get(id.as_str()) {
+                i.title = t.to_string();
+            }
+        }
+        for rec in &mut e.plan.recommendations {
+            if let Some(t) = &rec.title_zh {
+                rec.title.clone_from(t);
+            }
+            if let Some(d) = &rec.description_zh {
+                rec.description.clone_from(d);
+            }
+            for f in rec.why.iter_mut().chain(rec.context.iter_mut()) {
+                f.label = zh_label(f.kind, &f.id, &f.label, &zh, w);
+                f.text = finding_text(f, w);
+            }
+            rec.summary = match rec.why.first() {
+                Some(f) => format!("{}：{}", rec.title, f.text),
+                None => rec.summary.clone(),
+            };
+            let t = &mut rec.target;
+            let label = zh_label(t.kind, &t.id, "", &zh, w);
+            let label = if label.is_empty() {
+                rec.why
+                    .iter()
+                    .find(|f| f.id == t.id)
+                    .map_or(t.id.clone(), |f| f.label.clone())
+            } else {
+                label
+            };
+            t.text = if t.kind == crate::coach::SignalKind::Item {
+                words::fill(
+                    w.target_item,
+                    &[&label, &w.pct(t.current), &w.pct(t.target)],
+                )
+            } else {
+                words::fill(
+                    w.target_rate,
+                    &[&label, &w.pct(t.current), &w.pct(t.target)],
+                )
+            };
+        }
+    }
+}
+
+/// A signal's label in `w`'s language: an item's `title_zh`, the trigger or conflict kind after
+/// a translated prefix; other signals (catalogue phrases and thresholds) keep `label`.
+fn zh_label(
+    kind: crate::coach::SignalKind,
+    id: &str,
+    label: &str,
+    zh: &std::collections::BTreeMap<&str, &str>,
+    w: &words::Words,
+) -> String {
+    use crate::coach::SignalKind;
+    match kind {
+        SignalKind::Item => zh.get(id).map_or(label.to_string(), |t| t.to_string()),
+        SignalKind::EscalationTrigger => {
+            format!("{}：{}", w.signal_escalation, id.replace('_', " "))
+        }
+        SignalKind::ConflictKind => format!("{}：{}", w.signal_conflict, id.replace('_', " ")),
+        _ => label.to_string(),
+    }
+}
+
+/// A finding's sentence in `w`'s language, from its numbers.
+fn finding_text(f: &crate::coach::SignalFinding, w: &words::Words) -> String {
+    use crate::coach::SignalKind;
+    let args = [
+        f.label.clone(),
+        f.agent.count.to_string(),
+        f.agent.of.to_string(),
+        w.rate(f.agent.exact()),
+        f.team.exact().map_or("n/a".into(), |x| w.pct(x)),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match f.kind {
+        SignalKind::Item => {
+            let mut s = words::fill(w.finding_item, &args);
+            if let Some(x) = f.expected {
+                s.push_str(&words::fill(w.finding_expected, &[&w.pct(x)]));
+            }
+            s
+        }
+        SignalKind::EscalationTrigger => words::fill(w.finding_context, &args),
+        _ => words::fill(w.finding_other, &args),
+    }
+}
+
 // ---- small formatting helpers shared by the writers -------------------------------------------
 
 /// "12 %" or "–" for no data.
@@ -399,20 +504,22 @@ pub(crate) struct CsatCheck {
     pub items: Vec<(String, f64, u64, f64, u64)>,
 }
 
-pub(crate) fn csat_check(s: &AgentStats, t: &AgentStats) -> Option<CsatCheck> {
+pub(crate) fn csat_check(s: &AgentStats, t: &AgentStats, w: &words::Words) -> Option<CsatCheck> {
     if s.csat.n == 0 && t.csat.n == 0 {
         return None;
     }
-    let summary = format!(
-        "CSAT from the input's metadata: mean {} over {} rated conversations; passed QA {} ({}), failed QA {} ({}); team {} ({}).",
-        fmt_num(s.csat.mean, 2),
-        s.csat.n,
-        fmt_num(s.csat_qa_passed.mean, 2),
-        s.csat_qa_passed.n,
-        fmt_num(s.csat_qa_failed.mean, 2),
-        s.csat_qa_failed.n,
-        fmt_num(t.csat.mean, 2),
-        t.csat.n
+    let summary = words::fill(
+        w.csat_summary,
+        &[
+            &fmt_num(s.csat.mean, 2),
+            &s.csat.n.to_string(),
+            &fmt_num(s.csat_qa_passed.mean, 2),
+            &s.csat_qa_passed.n.to_string(),
+            &fmt_num(s.csat_qa_failed.mean, 2),
+            &s.csat_qa_failed.n.to_string(),
+            &fmt_num(t.csat.mean, 2),
+            &t.csat.n.to_string(),
+        ],
     );
     let mut items: Vec<(String, f64, u64, f64, u64)> = t
         .items
@@ -431,10 +538,6 @@ pub(crate) fn csat_check(s: &AgentStats, t: &AgentStats) -> Option<CsatCheck> {
             .then_with(|| a.0.cmp(&b.0))
     });
     Some(CsatCheck { summary, items })
-}
-
-pub(crate) fn fmt_rate(r: Option<f64>) -> String {
-    r.map(crate::coach::pct).unwrap_or_else(|| "–".into())
 }
 
 pub(crate) fn fmt_num(v: Option<f64>, decimals: usize) -> String {

@@ -143,6 +143,7 @@ fn coaching_rests_on_the_agents_own_misses(run: &Path) {
         .arg(run)
         .arg("--out")
         .arg(report_dir.path())
+        .args(["--lang", "en"])
         .output()
         .expect("run convqa report");
     assert!(o.status.success(), "{}", stderr(&o));
@@ -150,6 +151,26 @@ fn coaching_rests_on_the_agents_own_misses(run: &Path) {
     let want = format!("mean {mean:.2} over {} rated conversations", csats.len());
     assert!(
         md.contains("## Outcome check") && md.contains(&want),
+        "{want}\n{md}"
+    );
+    // Without --lang the pages follow the data: these samples are mostly Chinese (issue 26,
+    // item 6).
+    let zh_dir = tempfile::tempdir().expect("tempdir");
+    let o = convqa()
+        .arg("report")
+        .arg("--from")
+        .arg(run)
+        .arg("--out")
+        .arg(zh_dir.path())
+        .output()
+        .expect("run convqa report");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let index = read(&zh_dir.path().join("index.html"));
+    assert!(index.contains("<html lang=\"zh-CN\">") && index.contains("团队总览"));
+    let md = read(&zh_dir.path().join("agents/a-li-na.md"));
+    let want = format!("{} 通已评分会话均值 {mean:.2}", csats.len());
+    assert!(
+        md.contains("## 结果核对") && md.contains(&want),
         "{want}\n{md}"
     );
     // The strongest agent is not sent to empathy training by her customers' moods.
