@@ -6,8 +6,9 @@
 //! `EndOffsetMillis` (voice) or `AbsoluteTime` (chat, made relative to the first message); chat
 //! items whose `Type` is not MESSAGE (participant joined/left, chat ended) are left out. A
 //! turn's own `ParticipantRole` wins over the list. The file names no agent: agent id
-//! `unknown`, with a warning. `Categories.MatchedCategories`, per-turn `Sentiment` and
-//! `LanguageCode` go to `metadata.vendor`.
+//! `unknown`, with a warning. `Categories.MatchedCategories`, per-turn `Sentiment`,
+//! `ConversationCharacteristics.Sentiment.OverallSentiment` and `LanguageCode` go to
+//! `metadata.vendor`.
 
 use super::{epoch_ms, relative, str_at, turn, UNKNOWN_AGENT};
 use serde_json::{Map, Value};
@@ -105,6 +106,10 @@ pub(in crate::ingest) fn convert(m: &Map<String, Value>) -> Result<(Value, Vec<S
     }
     if sentiments.iter().any(|s| !s.is_null()) {
         vendor.insert("Sentiment".into(), Value::Array(sentiments));
+    }
+    // Chat turns carry no sentiment of their own: the overall score per role is all there is.
+    if let Some(x) = v.pointer("/ConversationCharacteristics/Sentiment/OverallSentiment") {
+        vendor.insert("OverallSentiment".into(), x.clone());
     }
     let out = serde_json::json!({
         "conversation_id": id,

@@ -191,3 +191,33 @@ fn contact_lens_chat_events_are_not_turns() {
     assert_eq!(v["turns"][0]["start_ms"], 0);
     assert_eq!(v["turns"][1]["start_ms"], 4640);
 }
+
+#[test]
+fn call_level_vendor_sentiment_is_kept() {
+    let call = json!({
+        "name": "projects/p/locations/l/conversations/c9", "medium": "PHONE_CALL", "agentId": "a",
+        "callMetadata": {"customerChannel": 1, "agentChannel": 2},
+        "transcript": {"transcriptSegments": [{"text": "hello", "channelTag": 2}, {"text": "hi", "channelTag": 1}]},
+        "latestAnalysis": {"analysisResult": {"callAnalysisMetadata": {
+            "sentiments": [{"channelTag": 1, "sentimentData": {"magnitude": 0.9, "score": 0.2}}],
+            "issueModelResult": {"issues": [{"displayName": "Billing", "score": 0.8}]}}}}
+    });
+    let (v, _) = adapted(call);
+    let vendor = &v["metadata"]["vendor"];
+    assert_eq!(vendor["sentiments"][0]["sentimentData"]["score"], 0.2);
+    assert_eq!(
+        vendor["issueModelResult"]["issues"][0]["displayName"],
+        "Billing"
+    );
+    let chat = json!({
+        "Channel": "CHAT", "CustomerMetadata": {"ContactId": "c-4"},
+        "Participants": [{"ParticipantId": "c", "ParticipantRole": "CUSTOMER"}, {"ParticipantId": "a", "ParticipantRole": "AGENT"}],
+        "ConversationCharacteristics": {"Sentiment": {"OverallSentiment": {"AGENT": 1.6, "CUSTOMER": -0.8}}},
+        "Transcript": [{"Content": "hi", "ParticipantId": "a"}, {"Content": "help", "ParticipantId": "c"}]
+    });
+    let (v, _) = adapted(chat);
+    assert_eq!(
+        v["metadata"]["vendor"]["OverallSentiment"]["CUSTOMER"],
+        -0.8
+    );
+}
