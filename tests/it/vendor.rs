@@ -67,6 +67,48 @@ fn vendor_exports_are_scored_with_speakers_times_and_agent() {
     assert_eq!(ccai["metrics"]["first_response_latency_ms"], 500);
 }
 
+/// Every file in samples/vendor/variants (published shapes the first fixtures did not cover: see
+/// its README.md) is recognised and scored, with the agent's and the customer's turns; the
+/// named-file tests above never read that folder.
+#[test]
+fn every_vendor_variant_is_accepted_with_both_speakers() {
+    let dir = crate::common::repo().join("samples/vendor/variants");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .expect("list samples/vendor/variants")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("run");
+    let o = convqa()
+        .arg("score")
+        .args(&files)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run convqa");
+    assert_ok(&o);
+    let rejects = std::fs::read_to_string(out.join("rejects.jsonl")).unwrap_or_default();
+    assert!(rejects.trim().is_empty(), "rejected: {rejects}");
+    let scored = results(&out);
+    for f in &files {
+        let f = f.strip_prefix(crate::common::repo()).unwrap_or(f);
+        let r = scored
+            .iter()
+            .find(|r| std::path::Path::new(r["source"]["file"].as_str().unwrap()).ends_with(f))
+            .unwrap_or_else(|| panic!("{} not scored: {}", f.display(), stderr(&o)));
+        let who = speakers_of(r);
+        assert!(
+            who.iter().any(|s| s == "agent") && who.iter().any(|s| s == "customer"),
+            "{}: {who:?}",
+            f.display()
+        );
+    }
+}
+
 fn results(dir: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("conversations.jsonl"))
         .unwrap()

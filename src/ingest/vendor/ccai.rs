@@ -6,7 +6,8 @@
 //! END_USER → customer, AUTOMATED_AGENT → bot), else from `channelTag` against
 //! `callMetadata.agentChannel` / `customerChannel`; times from the first and last word's
 //! `startOffset` / `endOffset` (calls) or `messageTime` (chats, relative to the first message).
-//! Per-segment `sentiment`, `languageCode` and `labels` go to `metadata.vendor`.
+//! Per-segment `sentiment`, `languageCode`, `labels` and the latest analysis's `sentiments`,
+//! `issueModelResult` and `phraseMatchers` go to `metadata.vendor`.
 
 use super::{duration_ms, epoch_ms, relative, str_at, turn, UNKNOWN_AGENT};
 use serde_json::{Map, Value};
@@ -111,6 +112,14 @@ pub(in crate::ingest) fn convert(m: &Map<String, Value>) -> Result<(Value, Vec<S
     }
     if sentiments.iter().any(|s| !s.is_null()) {
         vendor.insert("sentiment".into(), Value::Array(sentiments));
+    }
+    // Call-level results of the latest analysis: sentiment per channel, issues, matched phrases.
+    if let Some(a) = v.pointer("/latestAnalysis/analysisResult/callAnalysisMetadata") {
+        for key in ["sentiments", "issueModelResult", "phraseMatchers"] {
+            if let Some(x) = a.get(key) {
+                vendor.insert(key.into(), x.clone());
+            }
+        }
     }
     let mut out = serde_json::json!({
         "conversation_id": id,

@@ -3,10 +3,12 @@
 //! `Participants[]` maps each `ParticipantId` to its `ParticipantRole` (AGENT and SUPERVISOR →
 //! agent, CUSTOMER → customer, SYSTEM → system, CUSTOM_BOT → bot: system and bot turns never
 //! count as the agent's); `Transcript[]` gives the turns: `Content`, and `BeginOffsetMillis` /
-//! `EndOffsetMillis` (voice) or `AbsoluteTime` (chat, made relative to the first message). A
+//! `EndOffsetMillis` (voice) or `AbsoluteTime` (chat, made relative to the first message); chat
+//! items whose `Type` is not MESSAGE (participant joined/left, chat ended) are left out. A
 //! turn's own `ParticipantRole` wins over the list. The file names no agent: agent id
-//! `unknown`, with a warning. `Categories.MatchedCategories`, per-turn `Sentiment` and
-//! `LanguageCode` go to `metadata.vendor`.
+//! `unknown`, with a warning. `Categories.MatchedCategories`, per-turn `Sentiment`,
+//! `ConversationCharacteristics.Sentiment.OverallSentiment` and `LanguageCode` go to
+//! `metadata.vendor`.
 
 use super::{epoch_ms, relative, str_at, turn, UNKNOWN_AGENT};
 use serde_json::{Map, Value};
@@ -15,7 +17,9 @@ use std::collections::BTreeMap;
 pub(in crate::ingest) fn is(m: &Map<String, Value>) -> bool {
     m.get("Transcript").is_some_and(Value::is_array)
         && m.get("Participants").is_some_and(Value::is_array)
-        && (m.contains_key("CustomerMetadata") || m.contains_key("JobStatus"))
+        && (m.contains_key("CustomerMetadata")
+            // Transcribe Call Analytics output also has `Participants` and `JobStatus`, but a `JobName`.
+            || (m.contains_key("JobStatus") && !m.contains_key("JobName")))
 }
 
 fn speaker(role: &str) -> Option<&'static str> {
@@ -43,10 +47,22 @@ pub(in crate::ingest) fn convert(m: &Map<String, Value>) -> Result<(Value, Vec<S
             ))
         })
         .collect();
-    let items: Vec<&Value> = m["Transcript"].as_array().into_iter().flatten().collect();
+    // Chat transcripts carry events (participant joined/left, chat ended: no `Content`, maybe no
+    // participant) among the messages: only `Type` MESSAGE items (or items without a `Type`) are turns.
+    let items: Vec<(usize, &Value)> = m["Transcript"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, t)| {
+            t.get("Type")
+                .and_then(Value::as_str)
+                .map_or(true, |ty| ty.eq_ignore_ascii_case("MESSAGE"))
+        })
+        .collect();
     let absolute: Vec<Option<i64>> = items
         .iter()
-        .map(|t| {
+        .map(|(_, t)| {
             t.get("AbsoluteTime")
                 .and_then(Value::as_str)
                 .and_then(epoch_ms)
@@ -55,7 +71,7 @@ pub(in crate::ingest) fn convert(m: &Map<String, Value>) -> Result<(Value, Vec<S
     let chat_times = relative(&absolute);
     let mut turns = Vec::with_capacity(items.len());
     let mut sentiments = Vec::new();
-    for (i, t) in items.iter().enumerate() {
+    for (k, &(i, t)) in items.iter().enumerate() {
         let role = t
             .get("ParticipantRole")
             .and_then(Value::as_str)
@@ -69,7 +85,7 @@ pub(in crate::ingest) fn convert(m: &Map<String, Value>) -> Result<(Value, Vec<S
         let start = t
             .get("BeginOffsetMillis")
             .and_then(Value::as_u64)
-            .or(chat_times[i]);
+            .or(chat_times[k]);
         let end = t.get("EndOffsetMillis").and_then(Value::as_u64);
         turns.push(turn(who, text, start, end));
         sentiments.push(t.get("Sentiment").cloned().unwrap_or(Value::Null));
@@ -90,6 +106,10 @@ pub(in crate::ingest) fn convert(m: &Map<String, Value>) -> Result<(Value, Vec<S
     }
     if sentiments.iter().any(|s| !s.is_null()) {
         vendor.insert("Sentiment".into(), Value::Array(sentiments));
+    }
+    // Chat turns carry no sentiment of their own: the overall score per role is all there is.
+    if let Some(x) = v.pointer("/ConversationCharacteristics/Sentiment/OverallSentiment") {
+        vendor.insert("OverallSentiment".into(), x.clone());
     }
     let out = serde_json::json!({
         "conversation_id": id,

@@ -143,3 +143,81 @@ fn our_own_format_is_not_taken_for_a_vendor_and_times_parse() {
     assert_eq!(duration_ms("1.5s"), Some(1500));
     assert_eq!(duration_ms("12"), None);
 }
+
+#[test]
+fn transcribe_output_with_participants_and_job_status_is_not_taken_for_contact_lens() {
+    // Amazon Transcribe's published Call Analytics output has `Participants` (roles only) and
+    // `JobStatus`, as Contact Lens output does, but a `JobName` and no `CustomerMetadata`.
+    let v = json!({
+        "JobStatus": "COMPLETED", "LanguageCode": "en-US", "AccountId": "1", "Channel": "VOICE",
+        "JobName": "call-analytics-job-name",
+        "Participants": [{"ParticipantRole": "AGENT"}, {"ParticipantRole": "CUSTOMER"}],
+        "Transcript": [
+            {"Id": "a", "ParticipantRole": "CUSTOMER", "Content": "Hey Mr [PII]? I lost my card.", "BeginOffsetMillis": 6040, "EndOffsetMillis": 11650, "Sentiment": "NEUTRAL"},
+            {"Id": "b", "ParticipantRole": "AGENT", "Content": "I am very sorry to hear that.", "BeginOffsetMillis": 12040, "EndOffsetMillis": 20230, "Sentiment": "NEGATIVE"}
+        ],
+        "Categories": {"MatchedCategories": ["matchedCategoryA"], "MatchedDetails": {}},
+        "ContentMetadata": {"Output": "Redacted", "RedactionTypes": ["PII"]}
+    });
+    let (v, _) = adapted(v);
+    assert_eq!(v["conversation_id"], "call-analytics-job-name");
+    assert_eq!(
+        v["metadata"]["vendor"]["format"],
+        "amazon_transcribe_call_analytics"
+    );
+    assert_eq!(speakers(&v), ["customer", "agent"]);
+    assert_eq!(v["turns"][1]["start_ms"], 12_040);
+}
+
+#[test]
+fn contact_lens_chat_events_are_not_turns() {
+    // Contact Lens chat output lists events among the messages: participant joined/left (no
+    // `Content`) and chat ended (no participant at all).
+    let chat = json!({
+        "Channel": "CHAT", "JobStatus": "COMPLETED", "Version": "CHAT-2022-11-30",
+        "CustomerMetadata": {"ContactId": "c-3"},
+        "Participants": [{"ParticipantId": "u-c", "ParticipantRole": "CUSTOMER"},
+                         {"ParticipantId": "u-a", "ParticipantRole": "AGENT"}],
+        "Transcript": [
+            {"AbsoluteTime": "2022-10-27T03:31:50.735Z", "ContentType": "application/vnd.amazonaws.connect.event.participant.joined", "Id": "e1", "ParticipantId": "u-c", "ParticipantRole": "CUSTOMER", "Type": "EVENT"},
+            {"AbsoluteTime": "2022-10-27T03:32:03.462Z", "Content": "Hello, this is Jane.", "ContentType": "text/markdown", "Id": "m1", "ParticipantId": "u-a", "ParticipantRole": "AGENT", "Type": "MESSAGE"},
+            {"AbsoluteTime": "2022-10-27T03:32:08.102Z", "Content": "I'd like a refund.", "ContentType": "text/markdown", "Id": "m2", "ParticipantId": "u-c", "ParticipantRole": "CUSTOMER", "Type": "MESSAGE"},
+            {"AbsoluteTime": "2022-10-27T03:34:42.799Z", "ContentType": "application/vnd.amazonaws.connect.event.participant.left", "Id": "e2", "ParticipantId": "u-c", "ParticipantRole": "CUSTOMER", "Type": "EVENT"},
+            {"AbsoluteTime": "2022-10-27T03:34:43.192Z", "ContentType": "application/vnd.amazonaws.connect.event.chat.ended", "Id": "e3", "Type": "EVENT"}
+        ]
+    });
+    let (v, _) = adapted(chat);
+    assert_eq!(speakers(&v), ["agent", "customer"]);
+    assert_eq!(v["turns"][0]["start_ms"], 0);
+    assert_eq!(v["turns"][1]["start_ms"], 4640);
+}
+
+#[test]
+fn call_level_vendor_sentiment_is_kept() {
+    let call = json!({
+        "name": "projects/p/locations/l/conversations/c9", "medium": "PHONE_CALL", "agentId": "a",
+        "callMetadata": {"customerChannel": 1, "agentChannel": 2},
+        "transcript": {"transcriptSegments": [{"text": "hello", "channelTag": 2}, {"text": "hi", "channelTag": 1}]},
+        "latestAnalysis": {"analysisResult": {"callAnalysisMetadata": {
+            "sentiments": [{"channelTag": 1, "sentimentData": {"magnitude": 0.9, "score": 0.2}}],
+            "issueModelResult": {"issues": [{"displayName": "Billing", "score": 0.8}]}}}}
+    });
+    let (v, _) = adapted(call);
+    let vendor = &v["metadata"]["vendor"];
+    assert_eq!(vendor["sentiments"][0]["sentimentData"]["score"], 0.2);
+    assert_eq!(
+        vendor["issueModelResult"]["issues"][0]["displayName"],
+        "Billing"
+    );
+    let chat = json!({
+        "Channel": "CHAT", "CustomerMetadata": {"ContactId": "c-4"},
+        "Participants": [{"ParticipantId": "c", "ParticipantRole": "CUSTOMER"}, {"ParticipantId": "a", "ParticipantRole": "AGENT"}],
+        "ConversationCharacteristics": {"Sentiment": {"OverallSentiment": {"AGENT": 1.6, "CUSTOMER": -0.8}}},
+        "Transcript": [{"Content": "hi", "ParticipantId": "a"}, {"Content": "help", "ParticipantId": "c"}]
+    });
+    let (v, _) = adapted(chat);
+    assert_eq!(
+        v["metadata"]["vendor"]["OverallSentiment"]["CUSTOMER"],
+        -0.8
+    );
+}
