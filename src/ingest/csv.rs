@@ -35,17 +35,9 @@ pub(super) struct Columns {
 
 impl Columns {
     pub(super) fn from_header(h: &csv::ByteRecord) -> Result<Columns, String> {
-        let names: Vec<String> = h
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let f = if i == 0 {
-                    f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
-                } else {
-                    f
-                };
-                String::from_utf8_lossy(f).trim().to_ascii_lowercase()
-            })
+        let names: Vec<String> = header_names(h)
+            .into_iter()
+            .map(|n| n.to_ascii_lowercase())
             .collect();
         let find = |n: &str| names.iter().position(|x| x == n);
         let required = ["conversation_id", "agent_id", "speaker", "text"];
@@ -75,6 +67,21 @@ impl Columns {
             count: names.len(),
         })
     }
+}
+
+/// The header's column names as written, trimmed, without a UTF-8 byte-order mark.
+fn header_names(h: &csv::ByteRecord) -> Vec<String> {
+    h.iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let f = if i == 0 {
+                f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+            } else {
+                f
+            };
+            String::from_utf8_lossy(f).trim().to_string()
+        })
+        .collect()
 }
 
 /// Where the line terminators are. The csv crate's own line numbers are wrong for CRLF files and
@@ -479,19 +486,7 @@ impl Values for CsvRows {
                     return None;
                 }
                 Ok(h) => {
-                    let names = h
-                        .iter()
-                        .enumerate()
-                        .map(|(i, f)| {
-                            let f = if i == 0 {
-                                f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
-                            } else {
-                                f
-                            };
-                            String::from_utf8_lossy(f).trim().to_string()
-                        })
-                        .collect();
-                    self.header = Some(names);
+                    self.header = Some(header_names(h));
                 }
                 Err(e) => return self.fail(1, format!("cannot read CSV header: {e}")),
             }

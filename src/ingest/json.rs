@@ -436,7 +436,8 @@ fn value_excerpt(v: &Value) -> String {
     excerpt_bytes(&cap.0)
 }
 
-fn kind(v: &Value) -> &'static str {
+/// How a JSON value's type reads in a reject reason ("a string", "an array").
+pub(super) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
