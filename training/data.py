@@ -381,8 +381,31 @@ def load_service_turns() -> list[Example]:
     return out
 
 
+def load_written_turns() -> list[Example]:
+    """The team-written short service turns (training/service_turns/WRITING.md): written where the
+    real dialogues run out of short turns, labelled by the writer and kept only where a blind reader
+    agreed on the sentiment. Files a and b train (a tenth held out for validation); file c, by a
+    third writer, is test only. Empty when written/labels.jsonl is absent."""
+    path = Path(__file__).resolve().parent / "service_turns" / "written" / "labels.jsonl"
+    if not path.exists():
+        return []
+    lang = {"en": "en", "yue": "zh-Hant", "zh-Hant": "zh-Hant", "zh-Hans": "zh-Hans", "mixed": "zh-Hans"}
+    out = []
+    for line in open(path, encoding="utf-8"):
+        r = json.loads(line)
+        if r["split"] == "test":
+            sp = "test"
+        else:
+            sp = "val" if split_of("written:" + r["id"], val=0.1, test=0.0) == "val" else "train"
+        out.append(Example(clean(r["text"]), S[r["sentiment"]], E[r["emotion"]] if r["emotion"] else -1,
+                           "service_written", lang.get(r["variety"], "zh-Hans"), sp,
+                           {"speaker": r["speaker"], "short": r["short"], "origin": "team_written",
+                            "turn_split": r["split"]}))
+    return out
+
+
 TRAIN_SOURCES = [load_reviews, load_chinese_conversation, load_cantonese, load_cped, load_smp, load_clue,
-                 load_goemotions, load_tweeteval, load_uss, load_service_turns]
+                 load_goemotions, load_tweeteval, load_uss, load_service_turns, load_written_turns]
 EVAL_ONLY_SOURCES = [load_meld, load_dailydialog]
 
 

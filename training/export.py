@@ -237,6 +237,16 @@ def teacher_is_v4(info):
     except (OSError, ValueError):
         return False
 
+def e5_stage_version(info) -> str:
+    """4.0.0 for the first stage on the service turns, then 4.2.0, 4.3.0, … for each stage continued
+    from the one before (4.1 is the distilled fast model), counted along previous_stage."""
+    depth, stage = 0, info.get("previous_stage") or {}
+    while stage.get("init_from"):
+        depth += 1
+        stage = stage.get("previous_stage") or {}
+    return "4.0.0" if depth == 0 else f"4.{depth + 1}.0"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", type=Path, required=True, help="training run dir (best.pt, tokenizer.json)")
@@ -339,8 +349,9 @@ def main():
         # 4.0: a second stage on the team-labelled service turns (train.py --init-from, model v2).
         # 4.1: the 4-layer student distilled from 4.0 (training/distil_fast.sh).
         # 4.2: a third stage, continued from 4.0 (finetune_service.sh INIT=runs/e5-svc/best.pt).
+        # 4.3: a fourth stage, continued from 4.2 with the team-written short turns (INIT=runs/e5-svc2/best.pt).
         "version": {"scratch": "1.0.0", "minilm": "2.0.0",
-                    "e5": ("4.2.0" if (info.get("previous_stage") or {}).get("init_from") else "4.0.0")
+                    "e5": e5_stage_version(info)
                     if info.get("init_from") else
                     (("4.1.0" if teacher_is_v4(info) else "3.1.0") if info.get("distilled_from") else "3.0.0")}[design],
         "max_length": T.MAX_LEN,

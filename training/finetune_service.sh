@@ -39,10 +39,16 @@ cp runs/$run/train_info.json runs/$run/val_best.json results/$run/
 if [ "${EXPORT:-1}" = 0 ]; then
   exit 0
 fi
-"$py" export.py --run runs/$run --out ../models --weight-bits 7
+# MODELS: where the exported model goes (default ../models, the shipped one); another directory
+# lets a candidate be compared with the shipped model before it replaces it.
+models=$(realpath -m "${MODELS:-../models}")
+mkdir -p "$models"
+"$py" export.py --run runs/$run --out "$models" --weight-bits 7
 cp runs/$run/ensemble.json results/$run/
-"$py" evaluate.py --model ../models --out metrics.json --baselines-from results/e5/metrics.json
-cp metrics.json results/$run/
-(cd .. && cargo build --release --locked --quiet && python3 training/service_turns/evaluate.py --model models \
-  --split test --out training/results/$run/service_turns_test.json > /dev/null)
-"$py" model_card.py --metrics metrics.json --out ../models/MODEL_CARD.md
+"$py" evaluate.py --model "$models" --out results/$run/metrics.json --baselines-from results/e5/metrics.json
+[ "$models" = "$(realpath ../models)" ] && cp results/$run/metrics.json metrics.json
+(cd .. && cargo build --release --locked --quiet && python3 training/service_turns/evaluate.py --model "$models" \
+  --split test --out training/results/$run/service_turns_test.json > /dev/null \
+  && python3 training/service_turns/evaluate.py --model "$models" --set written \
+  --split test --out training/results/$run/written_test.json > /dev/null)
+"$py" model_card.py --metrics results/$run/metrics.json --out "$models/MODEL_CARD.md"

@@ -36,7 +36,8 @@ def macro_f1(pairs, labels):
 
 def summary(rows):
     sp = [(r["gold_sentiment"], r["pred_sentiment"]) for r in rows]
-    ep = [(r["gold_emotion"], r["pred_emotion"]) for r in rows]
+    # A written turn whose writer and reader disagreed on the emotion has none (None): left out.
+    ep = [(r["gold_emotion"], r["pred_emotion"]) for r in rows if r["gold_emotion"] is not None]
     return {"n": len(rows),
             "sentiment_accuracy": round(sum(g == p for g, p in sp) / len(sp), 4) if sp else None,
             "sentiment_macro_f1": round(macro_f1(sp, SENT), 4) if sp else None,
@@ -48,10 +49,17 @@ def main():
     ap.add_argument("--model", default=None)
     ap.add_argument("--split", default="all", choices=["test", "train", "all"])
     ap.add_argument("--out", default=None)
+    ap.add_argument("--set", default="real", choices=["real", "written"],
+                    help="real: labels.jsonl (real turns); written: the team-written short turns "
+                         "(written/labels.jsonl, WRITING.md), reported apart")
     ap.add_argument("--exclude-source", action="append", default=[],
                     help="leave out the turns of this source (e.g. cantonese_forum_sentiment: see PROVENANCE.md)")
     a = ap.parse_args()
-    rows = [json.loads(l) for l in open(HERE / "labels.jsonl", encoding="utf-8")]
+    if a.set == "written":
+        rows = [dict(r, source="team_written")
+                for r in map(json.loads, open(HERE / "written" / "labels.jsonl", encoding="utf-8"))]
+    else:
+        rows = [json.loads(l) for l in open(HERE / "labels.jsonl", encoding="utf-8")]
     if a.split != "all":
         rows = [r for r in rows if r["split"] == a.split]
     rows = [r for r in rows if r["source"] not in a.exclude_source]
@@ -66,7 +74,7 @@ def main():
         r["gold_sentiment"], r["gold_emotion"] = r["sentiment"], r["emotion"]
         r["pred_sentiment"] = p.get("sentiment", {}).get("label", "neutral")
         r["pred_emotion"] = p.get("emotion", {}).get("label", "neutral")
-    report = {"model": a.model or "models/ (default)", "split": a.split, "excluded_sources": a.exclude_source,
+    report = {"model": a.model or "models/ (default)", "set": a.set, "split": a.split, "excluded_sources": a.exclude_source,
               "all": summary(rows)}
     for key in ("source", "speaker", "variety", "short"):
         groups = defaultdict(list)

@@ -2,8 +2,9 @@
 
     python3 training/service_turns/merge_labels.py
 
-Reads turns.jsonl and turns_extra.jsonl (the second, train-only sample), work/passA_batch*.jsonl
-(pass A: every turn) and work/passB*.jsonl (pass B: every tenth turn of each sample,
+Reads turns.jsonl, turns_extra.jsonl (the second, train-only sample) and turns_short.jsonl (the
+third: short turns only, all in the test split), work/passA_batch*.jsonl (pass A: every turn) and
+work/passB*.jsonl (pass B: every tenth turn of the first two samples, every turn of the third;
 independent), checks each pass labels every id once with known values, writes
 labels.jsonl (the turn, pass A's sentiment and emotion, pass B's where it exists) and prints
 Cohen's kappa between the passes, overall and per stratum.
@@ -43,7 +44,7 @@ def kappa(pairs):
 
 
 def main():
-    turns = [json.loads(l) for name in ("turns.jsonl", "turns_extra.jsonl")
+    turns = [json.loads(l) for name in ("turns.jsonl", "turns_extra.jsonl", "turns_short.jsonl")
              for l in open(HERE / name, encoding="utf-8")]
     a = read(sorted((HERE / "work").glob("passA_batch*.jsonl")))
     b = read(sorted((HERE / "work").glob("passB*.jsonl")))
@@ -63,8 +64,9 @@ def main():
         po, kp = kappa([(a[t["id"]][k], b[t["id"]][k]) for t in both])
         print(f"A vs B {name} on {len(both)} turns: agreement {po:.3f}, kappa {kp:.3f}")
     first = {json.loads(l)["id"] for l in open(HERE / "turns.jsonl", encoding="utf-8")}
+    third = {json.loads(l)["id"] for l in open(HERE / "turns_short.jsonl", encoding="utf-8")}
     for t in both:
-        t["sample"] = "first" if t["id"] in first else "second"
+        t["sample"] = "first" if t["id"] in first else ("third" if t["id"] in third else "second")
     for key in ("source", "short", "sample"):
         for val in sorted({str(t[key]) for t in both}):
             sub = [t for t in both if str(t[key]) == val]
