@@ -7,8 +7,8 @@ use super::effect::read_effects;
 use crate::agg::visit_runs;
 use crate::checklist::Checklist;
 use crate::report::{
-    localize, referenced, render_pages, write_site, HtmlWriter, Lang, LangCount, MarkdownWriter,
-    Writer,
+    add_follow_ups, localize, referenced, render_pages, write_site, HtmlWriter, Lang, LangCount,
+    MarkdownWriter, Writer,
 };
 use crate::trend::{Period, Trends, Tz};
 use std::collections::BTreeSet;
@@ -41,7 +41,9 @@ pub struct Args {
     pub checklist: Option<PathBuf>,
     /// Add trend charts per day, ISO week or month: the team's QA score, pass and escalation
     /// rate on the index, each agent's QA score against the team without them on their page,
-    /// with 95 % intervals (the same numbers as `convqa agents --period`'s trends.json).
+    /// with 95 % intervals (the same numbers as `convqa agents --period`'s trends.json); and
+    /// under each recommendation its target's value in the latest and previous period and
+    /// whether the target was reached.
     #[arg(long, value_enum, value_name = "PERIOD")]
     pub period: Option<Period>,
     /// UTC offset the periods are cut in.
@@ -85,6 +87,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
                     t.undated
                 );
             }
+            add_follow_ups(&mut report, &t);
             trends = Some(t.series(a.input.min_conversations));
         }
     }

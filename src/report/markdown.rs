@@ -160,6 +160,9 @@ fn agent_md(r: &TeamReport, e: &AgentEntry, w: &Words) -> String {
             rec.priority
         );
         let _ = writeln!(m, "   - {} {}", w.target, md_esc(&rec.target.text));
+        if let Some(f) = &rec.follow_up {
+            let _ = writeln!(m, "   - {}", md_esc(&super::follow_up_text(f, w)));
+        }
         for f in &rec.why {
             let _ = writeln!(m, "   - {}", md_esc(&f.text));
         }

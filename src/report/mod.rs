@@ -18,6 +18,7 @@ mod export;
 mod html;
 mod json_out;
 mod markdown;
+mod rec_html;
 mod site;
 mod svg;
 mod trend_html;
@@ -39,6 +40,7 @@ use crate::output::{remove_stale_temps, write_atomic, CreatedDir, OutputError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -389,6 +391,33 @@ pub fn build(
     })
 }
 
+/// Closes the loop on every recommendation (the team's too): its target's measure in the
+/// latest and previous period of `trends` and whether the target was reached
+/// ([`crate::coach::follow_up`]). `convqa agents|report|export --period`.
+pub fn add_follow_ups(r: &mut TeamReport, trends: &crate::trend::Trends) {
+    let min = r.settings.min_conversations;
+    let period = trends.period.as_str();
+    let teams: Vec<(&str, AgentAgg)> = trends
+        .cells
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.team()))
+        .collect();
+    let team_periods: Vec<(&str, &AgentAgg)> = teams.iter().map(|(p, a)| (*p, a)).collect();
+    for rec in &mut r.team.plan.recommendations {
+        rec.follow_up = crate::coach::follow_up(&rec.target, period, &team_periods, min);
+    }
+    for e in &mut r.agents {
+        let mine: Vec<(&str, &AgentAgg)> = trends
+            .cells
+            .iter()
+            .filter_map(|(p, c)| Some((p.as_str(), c.agents.get(&e.agent_id)?)))
+            .collect();
+        for rec in &mut e.plan.recommendations {
+            rec.follow_up = crate::coach::follow_up(&rec.target, period, &mine, min);
+        }
+    }
+}
+
 /// The report's texts from the inputs in `lang`: on zh-CN pages, checklist item titles from the
 /// checklist's `title_zh` (items without one keep `title`) and coaching modules' titles and
 /// descriptions from the catalogue's `title_zh` / `description_zh`. English needs nothing.
@@ -494,7 +523,52 @@ fn finding_text(f: &crate::coach::SignalFinding, w: &words::Words) -> String {
 
 // ---- small formatting helpers shared by the writers -------------------------------------------
 
-/// "12 %" or "–" for no data.
+/// A recommendation's follow-up as one sentence in `w`'s language: "Progress per week: 2026-W08
+/// 38 % → 2026-W09 20 % (15 conversations); target ≥ 48 %: not reached".
+pub(crate) fn follow_up_text(f: &crate::coach::FollowUp, w: &words::Words) -> String {
+    let period = match f.period {
+        "day" => w.day,
+        "month" => w.month,
+        _ => w.week,
+    };
+    let mut values = String::new();
+    if let Some(p) = &f.previous {
+        let _ = write!(values, "{} {} → ", p.period, w.pct(p.value));
+    }
+    let _ = write!(
+        values,
+        "{} {}{}",
+        f.latest.period,
+        w.pct(f.latest.value),
+        words::fill(w.follow_up_n, &[&f.latest.of.to_string()])
+    );
+    if f.previous.is_none() {
+        values.push_str(&words::fill(w.follow_up_first, &[period]));
+    }
+    let target = format!(
+        "{} {}",
+        if f.comparator == ">=" { "≥" } else { "≤" },
+        w.pct(f.target)
+    );
+    let mut s = words::fill(
+        w.follow_up,
+        &[
+            period,
+            &values,
+            &target,
+            if f.target_reached {
+                w.reached
+            } else {
+                w.not_reached
+            },
+        ],
+    );
+    if f.low_confidence {
+        let _ = write!(s, " · {}", w.low_confidence_few);
+    }
+    s
+}
+
 /// The outcome check of an agent page, when the inputs carry `metadata.csat`: a summary line
 /// and, per checklist item (team-wide, largest difference first), the mean CSAT where the item
 /// passed and where it failed. Items with fewer than 3 rated conversations on either side are

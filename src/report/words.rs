@@ -260,6 +260,16 @@ pub(crate) struct Words {
     pub target_item: &'static str,
     /// `{0}` label, `{1}` current rate, `{2}` target.
     pub target_rate: &'static str,
+    /// A recommendation's follow-up (`--period`): `{0}` day/week/month, `{1}` the values
+    /// ("2026-W08 38 % → 2026-W09 20 % (15 conversations)"), `{2}` the target ("≥ 48 %"), `{3}`
+    /// reached or not.
+    pub follow_up: &'static str,
+    /// After the latest value: `{0}` its conversations.
+    pub follow_up_n: &'static str,
+    /// When the latest period is the agent's first with data: `{0}` day/week/month.
+    pub follow_up_first: &'static str,
+    pub reached: &'static str,
+    pub not_reached: &'static str,
     /// Label prefix of an escalation trigger / a conflict kind signal.
     pub signal_escalation: &'static str,
     pub signal_conflict: &'static str,
@@ -384,6 +394,11 @@ const EN: Words = Words {
     finding_other: "{0}: {1} of {2} conversations ({3}); team {4}",
     target_item: "“{0}” pass rate from {1} to ≥ {2}",
     target_rate: "{0}: from {1} of conversations to ≤ {2}",
+    follow_up: "Progress per {0}: {1}; target {2}: {3}",
+    follow_up_n: " ({0} conversations)",
+    follow_up_first: " (no earlier {0} with data)",
+    reached: "reached",
+    not_reached: "not reached",
     signal_escalation: "escalation",
     signal_conflict: "conflict",
     fx: FX_EN,
@@ -507,6 +522,11 @@ const ZH: Words = Words {
     finding_other: "{0}：{2} 通会话中 {1} 通（{3}）；团队 {4}",
     target_item: "“{0}”合格率从 {1} 提高到不低于 {2}",
     target_rate: "{0}：从占会话 {1} 降到不高于 {2}",
+    follow_up: "按{0}跟进：{1}；目标 {2}：{3}",
+    follow_up_n: "（{0} 通会话）",
+    follow_up_first: "（此前各{0}没有数据）",
+    reached: "已达到",
+    not_reached: "未达到",
     signal_escalation: "升级",
     signal_conflict: "冲突",
     fx: FX_ZH,

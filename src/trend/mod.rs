@@ -32,6 +32,16 @@ pub enum Period {
     Month,
 }
 
+impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+}
+
 /// A fixed offset from UTC in seconds, written `+08:00`, `-05:30`, `Z` or `UTC`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tz(pub i32);
