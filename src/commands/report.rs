@@ -92,7 +92,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         }
     }
     let lang = a.lang.unwrap_or_else(|| count.lang());
-    localize(&mut report, lang, &checklist);
+    localize(&mut report, lang, &checklist, &catalogue(&a.input)?);
     let mut files = HtmlWriter {
         only: only.clone(),
         effects,
@@ -113,7 +113,7 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
             Ok(())
         })?;
     }
-    files.extend(render_pages(&report, &convs));
+    files.extend(render_pages(&report, &convs, lang));
     let pages: BTreeSet<String> = report.agents.iter().map(|e| e.page.clone()).collect();
     write_site(&a.out, &files, &pages)?;
     crate::tell!(

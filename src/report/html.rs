@@ -428,7 +428,7 @@ fn agent_page(
                 } else {
                     w.cat_conflict
                 },
-                esc(&m.kind),
+                esc(&super::words::name(lang, &m.kind)),
                 quote(&m.evidence, "../")
             );
         }

@@ -245,7 +245,12 @@ fn every_word_is_filled_in_in_both_languages() {
 
 fn zh_report() -> TeamReport {
     let mut r = report(&batch(), &["ghost"]);
-    localize(&mut r, Lang::ZhCn, crate::checklist::Checklist::builtin());
+    localize(
+        &mut r,
+        Lang::ZhCn,
+        crate::checklist::Checklist::builtin(),
+        &Catalogue::builtin().unwrap(),
+    );
     r
 }
 
@@ -319,11 +324,22 @@ fn zh_cn_pages_use_the_checklist_s_chinese_item_titles() {
             if it.id == "greeting" {
                 it.id = "opening.greeting".into();
                 it.title = "Greets the customer".into();
+                it.section = "Opening".into();
             }
+        }
+        // Slow first replies (the catalogue's threshold) and a customer asking for a supervisor.
+        if c.agent_id == "a1" {
+            c.metrics.first_response_latency_ms = Some(45_000);
+            escalate(c, "supervisor", "get me your manager");
         }
     }
     let mut r = report(&cs, &[]);
-    localize(&mut r, Lang::ZhCn, crate::checklist::Checklist::builtin());
+    localize(
+        &mut r,
+        Lang::ZhCn,
+        crate::checklist::Checklist::builtin(),
+        &Catalogue::builtin().unwrap(),
+    );
     let html = all_text(
         &HtmlWriter {
             lang: Lang::ZhCn,
@@ -334,9 +350,15 @@ fn zh_cn_pages_use_the_checklist_s_chinese_item_titles() {
     );
     assert!(html.contains("问候客户"));
     assert!(!html.contains("Greets the customer"));
+    // Section names (section_zh), the threshold's description (description_zh) and the
+    // trigger's name (the words table) too.
+    assert!(html.contains("<td>开场</td>") && !html.contains(">Opening<"));
+    assert!(html.contains("首次回复超过 30 秒") && !html.contains("first reply after"));
+    assert!(html.contains("要求找主管") && !html.contains(": supervisor"));
     // English pages keep the English titles.
     let en = all_text(&HtmlWriter::default().render(&report(&cs, &[])).unwrap());
     assert!(en.contains("Greets the customer") && !en.contains("问候客户"));
+    assert!(en.contains("<td>Opening</td>") && en.contains("first reply after more than 30 s"));
 }
 
 #[test]

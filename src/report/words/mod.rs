@@ -1,5 +1,6 @@
 //! Every fixed word of the report's pages, per language, in one place: the team overview
-//! (`index.html`), the agent pages (HTML and Markdown), the charts and `effects.html`. A page
+//! (`index.html`), the agent pages (HTML and Markdown), the charts, `effects.html` and the
+//! conversation pages (their words and the names of a result's codes: `conv.rs`). A page
 //! never spells a word itself: it asks [`words`] for the table of its [`Lang`]. Templates mark
 //! where a value goes with `{0}`, `{1}` ([`fill`]). Item and module titles come from the inputs:
 //! the checklist's `title_zh` and the catalogue's `title_zh` / `description_zh` on zh-CN pages.
@@ -7,7 +8,10 @@
 //! Default language (no `--lang`): zh-CN when most of the scored conversations' customer and
 //! agent turns with a detected language are Chinese ([`LangCount`]), else en.
 
+mod conv;
+
 use crate::types::{ConversationResult, Language, Speaker};
+pub(crate) use conv::{name, ConvWords};
 
 /// The language of a rendered page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -274,6 +278,7 @@ pub(crate) struct Words {
     pub signal_escalation: &'static str,
     pub signal_conflict: &'static str,
     pub fx: EffectWords,
+    pub cv: ConvWords,
 }
 
 const EN: Words = Words {
@@ -402,6 +407,7 @@ const EN: Words = Words {
     signal_escalation: "escalation",
     signal_conflict: "conflict",
     fx: FX_EN,
+    cv: conv::CONV_EN,
 };
 
 const ZH: Words = Words {
@@ -530,6 +536,7 @@ const ZH: Words = Words {
     signal_escalation: "升级",
     signal_conflict: "冲突",
     fx: FX_ZH,
+    cv: conv::CONV_ZH,
 };
 
 /// The words of `lang`.
