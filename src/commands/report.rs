@@ -93,17 +93,17 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     }
     let lang = a.lang.unwrap_or_else(|| count.lang());
     localize(&mut report, lang, &checklist, &catalogue(&a.input)?);
-    let mut files = HtmlWriter {
-        only: only.clone(),
-        effects,
-        lang,
-        trends,
-    }
-    .render(&report)?;
-    files.extend(MarkdownWriter { only, lang }.render(&report)?);
     // One page per conversation the index or an agent page quotes or lists (all agents, also
-    // with --agent, so the links of kept pages still resolve), from the result records only.
-    let wanted = referenced(&report);
+    // with --agent, so the links of kept pages still resolve) and per example conversation of
+    // the effects, from the result records only.
+    let mut wanted = referenced(&report);
+    if let Some(x) = &effects {
+        wanted.extend(
+            x.effects
+                .iter()
+                .flat_map(|e| e.examples.iter().map(|x| x.conversation_id.clone())),
+        );
+    }
     let mut convs = Vec::new();
     if !wanted.is_empty() {
         visit_runs(&a.input.from, |rec, _, _| {
@@ -113,6 +113,15 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
             Ok(())
         })?;
     }
+    let mut files = HtmlWriter {
+        only: only.clone(),
+        effects,
+        lang,
+        trends,
+        conversation_pages: convs.iter().map(|c| c.conversation_id.clone()).collect(),
+    }
+    .render(&report)?;
+    files.extend(MarkdownWriter { only, lang }.render(&report)?);
     files.extend(render_pages(&report, &convs, lang));
     let pages: BTreeSet<String> = report.agents.iter().map(|e| e.page.clone()).collect();
     write_site(&a.out, &files, &pages)?;

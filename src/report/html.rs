@@ -4,7 +4,7 @@
 //! ids, item titles, quotes from transcripts) goes through [`esc`].
 
 use super::conv_pages::conversation_href;
-use super::effects_html::{agent_section, effects_page};
+use super::effects_html::{agent_section, effects_page, EffectsLinks};
 use super::rec_html::recommendation;
 use super::svg;
 use super::words::{fill, words, Lang, Words};
@@ -48,6 +48,9 @@ pub struct HtmlWriter {
     pub lang: Lang,
     /// `convqa report --period`: a trend section on the index and on each agent page.
     pub trends: Option<crate::trend::TrendsReport>,
+    /// Conversations that get a page (`conversations/`): effects.html links its example
+    /// conversations only where the page exists (effects.json may cover other runs).
+    pub conversation_pages: BTreeSet<String>,
 }
 
 const CSS: &str = r#"
@@ -695,13 +698,24 @@ impl Writer for HtmlWriter {
             });
         }
         if let Some(x) = &self.effects {
-            let linked = chosen
-                .iter()
-                .map(|a| (a.agent_id.clone(), a.page.clone()))
-                .collect();
+            let links = EffectsLinks {
+                agent_pages: chosen
+                    .iter()
+                    .map(|a| (a.agent_id.clone(), a.page.clone()))
+                    .collect(),
+                item_titles: r
+                    .team
+                    .stats
+                    .items
+                    .iter()
+                    .filter(|(_, i)| !i.title.is_empty())
+                    .map(|(id, i)| (id.clone(), i.title.clone()))
+                    .collect(),
+                conversations: self.conversation_pages.clone(),
+            };
             out.push(OutputFile {
                 path: "effects.html".into(),
-                bytes: effects_page(x, self.lang, &linked).into_bytes(),
+                bytes: effects_page(x, self.lang, &links).into_bytes(),
             });
         }
         Ok(out)

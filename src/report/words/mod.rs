@@ -59,6 +59,11 @@ pub(crate) struct EffectWords {
     pub conversations: &'static str,
     pub chart: &'static str,
     pub method: &'static str,
+    /// Before the example conversations of a completion.
+    pub examples: &'static str,
+    /// `{0}` conversations before, `{1}` after, `{2}` the minimum in each window.
+    pub note_few: &'static str,
+    pub note_no_control: &'static str,
 }
 
 const FX_EN: EffectWords = EffectWords {
@@ -86,6 +91,9 @@ const FX_EN: EffectWords = EffectWords {
     conversations: "conversations",
     chart: "Target items passed, before and after the completion",
     method: "Verdict: improved when the whole 95 % interval of the effect is above zero, worse when below. Method and assumptions: docs/EFFECT.md.",
+    examples: "Conversations to read (share of target items passed):",
+    note_few: "Too few conversations with the module's items: {0} before, {1} after (needs {2} in each window).",
+    note_no_control: "No control agents in these windows: the change is not adjusted for team-wide drift.",
 };
 
 const FX_ZH: EffectWords = EffectWords {
@@ -113,6 +121,9 @@ const FX_ZH: EffectWords = EffectWords {
     conversations: "通会话",
     chart: "目标检查项通过率：培训前后",
     method: "判定：效果的 95% 置信区间整体高于零为提升，整体低于零为下降。方法与假设见 docs/EFFECT.md。",
+    examples: "可查看的会话（目标检查项通过比例）：",
+    note_few: "该课程检查项的会话太少：培训前 {0} 通，培训后 {1} 通（每个时间窗需要 {2} 通）。",
+    note_no_control: "这两个时间窗内没有对照坐席：变化未扣除团队整体趋势。",
 };
 
 /// The report pages' words (`index.html`, agent pages, Markdown, charts).
