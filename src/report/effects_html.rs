@@ -42,6 +42,17 @@ fn interval(x: Option<[f64; 2]>) -> String {
     })
 }
 
+/// A module's title in `lang` (from effects.json's module table), else its id.
+fn module_title<'a>(r: &'a EffectsReport, id: &'a str, lang: Lang) -> &'a str {
+    r.modules
+        .iter()
+        .find(|m| m.module_id == id)
+        .map_or(id, |m| match (lang, &m.title_zh) {
+            (Lang::ZhCn, Some(z)) => z.as_str(),
+            _ => m.title.as_str(),
+        })
+}
+
 fn verdict(w: &Words, v: Verdict) -> String {
     let (class, text) = match v {
         Verdict::Improved => ("improved", w.improved),
@@ -131,7 +142,14 @@ fn note(w: &Words, e: &CompletionEffect, min: usize) -> Option<String> {
     )
 }
 
-fn completion(b: &mut String, w: &Words, e: &CompletionEffect, min: usize, links: &EffectsLinks) {
+fn completion(
+    b: &mut String,
+    w: &Words,
+    e: &CompletionEffect,
+    title: &str,
+    min: usize,
+    links: &EffectsLinks,
+) {
     let agent = match links.agent_pages.get(&e.agent_id) {
         Some(p) => format!(
             r#"<a href="agents/{}.html">{}</a>"#,
@@ -146,7 +164,7 @@ fn completion(b: &mut String, w: &Words, e: &CompletionEffect, min: usize, links
         r#"<article class="completion" data-agent="{}" data-module="{}"><h3>{agent} · {} {}</h3><p class="meta">{} {} · {} {} / {} {} {} · {} {}{}</p>"#,
         esc(&e.agent_id),
         esc(&e.module_id),
-        esc(&e.module_id),
+        esc(title),
         verdict(w, e.verdict),
         esc(w.completed),
         esc(&e.completed_at),
@@ -265,7 +283,14 @@ pub fn effects_page(r: &EffectsReport, lang: Lang, links: &EffectsLinks) -> Stri
         let _ = write!(b, r#"<p class="none">{}</p>"#, esc(w.none));
     }
     for e in &r.effects {
-        completion(&mut b, w, e, r.min_conversations, links);
+        completion(
+            &mut b,
+            w,
+            e,
+            module_title(r, &e.module_id, lang),
+            r.min_conversations,
+            links,
+        );
     }
     let _ = write!(b, "</section>\n<footer>{}</footer>\n", esc(w.method));
     page_in(lang.code(), &format!("{} — convqa", w.title), &b)
@@ -296,7 +321,7 @@ pub fn agent_section(r: &EffectsReport, agent_id: &str, lang: Lang) -> Option<St
         let _ = write!(
             b,
             r#"<tr><td><a href="../effects.html">{}</a></td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}{}</td></tr>"#,
-            esc(&e.module_id),
+            esc(module_title(r, &e.module_id, lang)),
             esc(&e.completed_at),
             verdict(w, e.verdict),
             pct(m.before),
