@@ -1,7 +1,7 @@
 //! Per-agent trends over calendar periods (the `trend` stage, beside `agg`): for each day, ISO
 //! week or month (in a fixed UTC offset), each agent's and the team's QA score, pass rate, item
-//! pass rates, escalation and conflict rates, the customer's sentiment recovery and the outcomes
-//! the inputs carry (`metadata.csat`, `complaint_filed`, `repeat_contact`), each with a 95 %
+//! pass rates, escalation and conflict rates, the customer's sentiment recovery, the handle time and
+//! the outcomes the inputs carry (`metadata.csat`, `complaint_filed`, `repeat_contact`), each with a 95 %
 //! interval; and, beside each agent, the team **without that agent** (the baseline a coach
 //! compares with: an agent who is half the team's calls should not be measured against itself).
 //!
@@ -108,6 +108,10 @@ pub struct OutcomeAgg {
     /// bootstrap interval come from.
     #[serde(default)]
     pub csat: BTreeMap<i64, u64>,
+    /// Handle time (`metrics.duration_ms`) → conversations, for the mean handle time and its
+    /// bootstrap interval.
+    #[serde(default)]
+    pub handle_time_ms: BTreeMap<i64, u64>,
     /// `metadata.complaint_filed` true (count) out of conversations that say (of).
     pub complaint: (u64, u64),
     /// Repeat contacts out of conversations where it is known: `metadata.repeat_contact` where
@@ -133,6 +137,12 @@ impl OutcomeAgg {
         };
         OutcomeAgg {
             csat: csat_milli(r).map(|v| (v, 1)).into_iter().collect(),
+            handle_time_ms: r
+                .metrics
+                .duration_ms
+                .map(|v| (i64::try_from(v).unwrap_or(i64::MAX), 1))
+                .into_iter()
+                .collect(),
             complaint: flag("complaint_filed"),
             repeat_contact: flag("repeat_contact"),
         }
@@ -149,6 +159,9 @@ impl OutcomeAgg {
     fn merge(&mut self, o: &OutcomeAgg) {
         for (&v, &k) in &o.csat {
             *self.csat.entry(v).or_default() += k;
+        }
+        for (&v, &k) in &o.handle_time_ms {
+            *self.handle_time_ms.entry(v).or_default() += k;
         }
         self.complaint.0 += o.complaint.0;
         self.complaint.1 += o.complaint.1;
@@ -450,6 +463,8 @@ pub struct TrendPoint {
     pub sentiment_recovery: RateCi,
     pub resolved: RateCi,
     pub csat: MeanCi,
+    /// Mean handle time (`metrics.duration_ms`) in seconds.
+    pub handle_time_s: MeanCi,
     pub complaint: RateCi,
     pub repeat_contact: RateCi,
     /// 1 − repeat-contact rate, where the inputs say whether the customer came back.
@@ -485,6 +500,12 @@ fn point(
         sentiment_recovery: wilson(a.sentiment.recovered, a.sentiment.started_negative),
         resolved: wilson(resolved, decided),
         csat: bootstrap_mean_ci(&o.csat, 1000.0, &series_key(who, period, "csat"), 3),
+        handle_time_s: bootstrap_mean_ci(
+            &o.handle_time_ms,
+            1000.0,
+            &series_key(who, period, "handle_time"),
+            1,
+        ),
         complaint: wilson(o.complaint.0, o.complaint.1),
         repeat_contact: wilson(o.repeat_contact.0, o.repeat_contact.1),
         first_contact_resolution: wilson(

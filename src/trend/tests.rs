@@ -109,7 +109,7 @@ fn means_get_bootstrap_intervals_around_them() {
     let r = trends(&dated()).series(3);
     let mut with_ci = 0;
     for p in r.team.iter().chain(r.agents.values().flatten()) {
-        for m in [p.qa_mean, p.csat] {
+        for m in [p.qa_mean, p.csat, p.handle_time_s] {
             match (m.mean, m.ci) {
                 (Some(x), Some([lo, hi])) => {
                     assert!(lo <= x && x <= hi, "{}: {lo} {x} {hi}", p.period);

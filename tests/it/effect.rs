@@ -111,7 +111,11 @@ fn planted_effects_are_found_and_nulls_are_not() {
         .skip(1)
         .map(|x| &x[..x.find('"').unwrap()])
         .collect();
-    assert_eq!(links.len(), 8 * 4, "two conversations a window, eight completions");
+    assert_eq!(
+        links.len(),
+        8 * 4,
+        "two conversations a window, eight completions"
+    );
     for l in &links {
         assert!(site.join(l).is_file(), "{l} has a page");
     }
