@@ -42,6 +42,8 @@ python3 scripts/gen-multiweek.py --out "$out/multiweek" > /dev/null
 "$bin" report --from "$out/multiweek/run" --effects "$out/effect/effects.json" --period week --tz +08:00 \
     --lang zh-CN --out "$out/effect/report-zh"
 "$bin" agents --from "$out/multiweek/run" --period week --tz +08:00 --out "$out/effect/agents"
+"$bin" export --from "$out/multiweek/run" --period week --tz +08:00 --format xapi \
+    --effects "$out/effect/effects.json" --out "$out/effect/xapi.json"
 echo
 echo "Results:"
 echo "  per conversation : $out/run/conversations.jsonl  (rejects: $out/run/rejects.jsonl, run info: $out/run/run.json)"
@@ -52,3 +54,5 @@ echo "  calibration      : $out/calibration/calibration.html (agreement with the
 echo "  training effect  : $out/effect/effects.json, $out/effect/report/effects.html (eight generated weeks with planted effects: docs/EFFECT.md)"
 echo "  weekly trend charts: $out/effect/report/index.html and agent pages (Chinese: $out/effect/report-zh/index.html)"
 echo "  weekly trends    : $out/effect/agents/trends.json (per agent and ISO week, with the team without that agent)"
+echo "  closing the loop : each recommendation's follow-up (last week vs the week before, target reached?) on those pages,"
+echo "                     in $out/effect/agents/agents.json and as xAPI statements with the effects: $out/effect/xapi.json"

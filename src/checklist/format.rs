@@ -74,6 +74,9 @@ struct RawItem {
     #[serde(default)]
     title_zh: Option<String>,
     section: String,
+    /// The section on zh-CN report pages (optional; items of one section must agree).
+    #[serde(default)]
+    section_zh: Option<String>,
     #[serde(default = "one")]
     weight: f64,
     #[serde(default)]
@@ -305,6 +308,29 @@ fn compile(raw: RawChecklist, src: &str, file: &str) -> Result<Checklist, Checkl
         seen.insert(id.clone(), line);
         items.push(compile_item(it, &cx)?);
     }
+    // One section, one Chinese name: the pages group by section, so two names would split it.
+    let mut section_zh: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    for it in &items {
+        if let Some(z) = &it.section_zh {
+            match section_zh.get(it.section.as_str()) {
+                Some((first, by)) if first != z => {
+                    return Err(ChecklistError::Invalid {
+                        file: file.to_string(),
+                        line: it.line,
+                        item: it.id.clone(),
+                        message: format!(
+                            "`section_zh` {z:?} differs from {first:?} of item {by:?} in the same section {:?}",
+                            it.section
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    section_zh.insert(&it.section, (z, &it.id));
+                }
+            }
+        }
+    }
     if items.is_empty() {
         return Err(ChecklistError::InvalidSetting {
             file: file.to_string(),
@@ -330,15 +356,17 @@ fn compile_item(it: RawItem, cx: &Ctx<'_>) -> Result<Item, ChecklistError> {
     if it.title.trim().is_empty() || it.section.trim().is_empty() {
         return Err(cx.invalid("`title` and `section` must not be empty"));
     }
-    if let Some(z) = &it.title_zh {
-        if z.trim().is_empty() {
-            return Err(cx.invalid("`title_zh` must not be empty (leave it out instead)"));
-        }
-        if !z.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
-            return Err(cx.invalid(format!(
-                "`title_zh` must be Chinese (it has no Chinese character): {:?}",
-                z.trim()
-            )));
+    for (key, z) in [("title_zh", &it.title_zh), ("section_zh", &it.section_zh)] {
+        if let Some(z) = z {
+            if z.trim().is_empty() {
+                return Err(cx.invalid(format!("`{key}` must not be empty (leave it out instead)")));
+            }
+            if !z.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+                return Err(cx.invalid(format!(
+                    "`{key}` must be Chinese (it has no Chinese character): {:?}",
+                    z.trim()
+                )));
+            }
         }
     }
     let scope = compile_scope(it.scope, cx)?;
@@ -473,6 +501,7 @@ fn compile_item(it: RawItem, cx: &Ctx<'_>) -> Result<Item, ChecklistError> {
         title: it.title.trim().to_string(),
         title_zh: it.title_zh.map(|z| z.trim().to_string()),
         section: it.section.trim().to_string(),
+        section_zh: it.section_zh.map(|z| z.trim().to_string()),
         weight: it.weight,
         critical: it.critical,
         description: it.description,

@@ -78,6 +78,15 @@ impl Checklist {
         &self.items
     }
 
+    /// Section → its Chinese name (`section_zh`), for the zh-CN report pages. Items of a section
+    /// agree on it (checked at load), so any item that gives one names the section.
+    pub fn section_zh(&self) -> std::collections::BTreeMap<&str, &str> {
+        self.items
+            .iter()
+            .filter_map(|i| Some((i.section.as_str(), i.section_zh.as_deref()?)))
+            .collect()
+    }
+
     /// Evaluate every item on one conversation and score it. Items keep checklist order.
     pub fn evaluate(&self, conv: &Conversation, labels: &[TurnLabels]) -> QaResult {
         let prepared = eval::Prepared::new(conv, labels);

@@ -254,6 +254,8 @@ pub struct Item {
     /// The title on zh-CN report pages, when the checklist gives one.
     pub title_zh: Option<String>,
     pub section: String,
+    /// The section on zh-CN report pages, when the checklist gives one.
+    pub section_zh: Option<String>,
     pub weight: f64,
     /// A failure forces the conversation score to 0 and fails it.
     pub critical: bool,

@@ -1332,3 +1332,35 @@ fn title_zh_is_optional_chinese_and_checked() {
         assert!(z.chars().count() <= 16, "{}: {z} is not short", i.id);
     }
 }
+
+#[test]
+fn section_zh_is_chinese_and_one_per_section() {
+    let cl = one("section_zh = \" 开场 \"\ncheck = \"resolved\"");
+    assert_eq!(cl.items()[0].section_zh.as_deref(), Some("开场"));
+    assert_eq!(cl.section_zh().get("S"), Some(&"开场"));
+    let e = err("[[item]]\nid = \"t\"\ntitle = \"T\"\nsection = \"S\"\nsection_zh = \"Opening\"\ncheck = \"resolved\"")
+        .to_string();
+    assert!(e.contains("section_zh") && e.contains("Chinese"), "{e}");
+    // Two items of one section with different Chinese names: an error naming both.
+    let two = |a: &str, b: &str| {
+        format!(
+            "[[item]]\nid = \"a\"\ntitle = \"A\"\nsection = \"S\"\nsection_zh = \"{a}\"\ncheck = \"resolved\"\n\
+             [[item]]\nid = \"b\"\ntitle = \"B\"\nsection = \"S\"\nsection_zh = \"{b}\"\ncheck = \"resolved\""
+        )
+    };
+    let e = err(&two("开场", "结束")).to_string();
+    assert!(
+        e.contains("`b`") && e.contains("\"a\"") && e.contains("开场"),
+        "{e}"
+    );
+    assert!(Checklist::from_toml_str(&two("开场", "开场"), "ok.toml").is_ok());
+    // Every section of the built-in checklist has a Chinese name.
+    let b = Checklist::builtin();
+    for i in b.items() {
+        assert!(
+            b.section_zh().contains_key(i.section.as_str()),
+            "{}",
+            i.section
+        );
+    }
+}

@@ -148,6 +148,8 @@ pub struct PhraseDef {
     pub id: String,
     pub pattern: String,
     pub description: String,
+    /// The description on zh-CN report pages, where the catalogue gives one.
+    pub description_zh: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -157,6 +159,8 @@ pub struct ThresholdDef {
     pub above: Option<f64>,
     pub below: Option<f64>,
     pub description: String,
+    /// The description on zh-CN report pages, where the catalogue gives one.
+    pub description_zh: Option<String>,
 }
 
 /// A validated catalogue.
@@ -209,6 +213,8 @@ struct RawPhrase {
     pattern: Spanned<String>,
     #[serde(default)]
     description: String,
+    #[serde(default)]
+    description_zh: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -220,6 +226,8 @@ struct RawThreshold {
     below: Option<f64>,
     #[serde(default)]
     description: String,
+    #[serde(default)]
+    description_zh: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -255,6 +263,13 @@ struct RawModule {
     thresholds: RawSignals,
     #[serde(default)]
     see_also: Vec<Spanned<String>>,
+}
+
+/// An optional Chinese text as given, trimmed; blank counts as absent.
+fn zh(t: &Option<String>) -> Option<String> {
+    t.as_ref()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -404,6 +419,7 @@ impl Catalogue {
                 id: id.clone(),
                 pattern: p.pattern.get_ref().clone(),
                 description: p.description.clone(),
+                description_zh: zh(&p.description_zh),
             });
         }
 
@@ -456,6 +472,7 @@ impl Catalogue {
                 above: t.above,
                 below: t.below,
                 description: t.description.clone(),
+                description_zh: zh(&t.description_zh),
             });
         }
 
@@ -579,16 +596,8 @@ impl Catalogue {
                 id,
                 title: m.title.trim().to_string(),
                 description: m.description.trim().to_string(),
-                title_zh: m
-                    .title_zh
-                    .as_ref()
-                    .map(|t| t.trim().to_string())
-                    .filter(|t| !t.is_empty()),
-                description_zh: m
-                    .description_zh
-                    .as_ref()
-                    .map(|t| t.trim().to_string())
-                    .filter(|t| !t.is_empty()),
+                title_zh: zh(&m.title_zh),
+                description_zh: zh(&m.description_zh),
                 signals,
                 see_also,
             });

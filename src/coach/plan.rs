@@ -131,6 +131,10 @@ pub struct Recommendation {
     pub evidence: Vec<EvidenceItem>,
     pub good_example: Option<GoodExample>,
     pub see_also: Vec<String>,
+    /// With periods (`--period`): the target's measure in the agent's latest and previous
+    /// period and whether the latest reaches the target ([`super::follow_up`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<super::FollowUp>,
     #[serde(skip)]
     pub(crate) priority_micro: i64,
 }
@@ -154,26 +158,28 @@ pub fn pct(x: f64) -> String {
 
 /// Bad outcomes and applicable conversations of one signal ((0, 0) when it never applied).
 fn counts(a: &AgentAgg, s: &Signal) -> (u64, u64) {
-    match s.kind {
-        SignalKind::Item => a
-            .items
-            .get(&s.id)
-            .map_or((0, 0), |i| (i.fail, i.applicable())),
+    signal_counts(a, s.kind, &s.id)
+}
+
+/// [`counts`] by kind and id (also for a recommendation's target, [`super::follow_up`]).
+pub(super) fn signal_counts(a: &AgentAgg, kind: SignalKind, id: &str) -> (u64, u64) {
+    match kind {
+        SignalKind::Item => a.items.get(id).map_or((0, 0), |i| (i.fail, i.applicable())),
         SignalKind::EscalationTrigger => (
-            a.triggers.get(&s.id).map_or(0, |e| e.conversations),
+            a.triggers.get(id).map_or(0, |e| e.conversations),
             a.conversations,
         ),
         SignalKind::ConflictKind => (
-            a.conflict_kinds.get(&s.id).map_or(0, |e| e.conversations),
+            a.conflict_kinds.get(id).map_or(0, |e| e.conversations),
             a.conversations,
         ),
         SignalKind::Phrase => (
-            a.phrases.get(&s.id).map_or(0, |e| e.conversations),
+            a.phrases.get(id).map_or(0, |e| e.conversations),
             a.conversations,
         ),
         SignalKind::Threshold => a
             .thresholds
-            .get(&s.id)
+            .get(id)
             .map_or((0, 0), |e| (e.conversations, e.applicable)),
     }
 }
@@ -512,6 +518,7 @@ pub fn plan(
             why,
             context,
             see_also: m.see_also.clone(),
+            follow_up: None,
             priority_micro,
         });
     }

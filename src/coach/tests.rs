@@ -423,3 +423,82 @@ escalation_triggers = { complaint = 1.0 }
     assert_eq!(r.why[0].reference_rate, 0.2);
     assert!(r.why.iter().all(|f| f.kind == SignalKind::Item));
 }
+
+fn target(kind: SignalKind, id: &str, measure: &'static str, t: f64) -> Target {
+    Target {
+        kind,
+        id: id.into(),
+        measure,
+        current: 0.0,
+        target: t,
+        comparator: if measure == "pass_rate" { ">=" } else { "<=" },
+        text: String::new(),
+    }
+}
+
+/// One agent's aggregate of conversations with `empathy` passing `pass` of `of` times (the
+/// rest N/A) and `argue` conflicts in `argued` of them.
+fn week(pass: usize, of: usize, na: usize, argued: usize) -> AgentAgg {
+    let cat = Catalogue::builtin().unwrap();
+    let mut cs = Vec::new();
+    for i in 0..of + na {
+        let status = if i >= of {
+            ItemStatus::Na
+        } else if i < pass {
+            ItemStatus::Pass
+        } else {
+            ItemStatus::Fail
+        };
+        let mut c = conv(&format!("c{i}"), "a1", Some(90.0), &[("empathy", status)]);
+        if i < argued {
+            conflict(&mut c, "argue", "that's wrong");
+        }
+        cs.push(c);
+    }
+    agg(&cat, &cs).agents.remove("a1").unwrap()
+}
+
+#[test]
+fn follow_up_reads_the_latest_and_previous_period_with_data() {
+    let (w1, w2, w3) = (week(1, 4, 0, 2), week(0, 0, 3, 0), week(3, 4, 0, 0));
+    let periods = [("2026-W01", &w1), ("2026-W02", &w2), ("2026-W03", &w3)];
+    let t = target(SignalKind::Item, "empathy", "pass_rate", 0.5);
+    let f = follow_up(&t, "week", &periods, 4).unwrap();
+    // W02 had no applicable empathy: the previous value is W01's.
+    assert_eq!(f.latest.period, "2026-W03");
+    assert_eq!((f.latest.value, f.latest.of), (0.75, 4));
+    let p = f.previous.as_ref().unwrap();
+    assert_eq!((p.period.as_str(), p.value, p.of), ("2026-W01", 0.25, 4));
+    assert_eq!(f.change, Some(0.5));
+    assert!(f.target_reached && !f.low_confidence);
+    assert_eq!((f.period, f.comparator, f.target), ("week", ">=", 0.5));
+    // On the bar counts as reached; above it not.
+    let on = target(SignalKind::Item, "empathy", "pass_rate", 0.75);
+    assert!(follow_up(&on, "week", &periods, 4).unwrap().target_reached);
+    let above = target(SignalKind::Item, "empathy", "pass_rate", 0.76);
+    assert!(
+        !follow_up(&above, "week", &periods, 4)
+            .unwrap()
+            .target_reached
+    );
+    // Fewer applicable conversations than the minimum: flagged.
+    assert!(follow_up(&t, "week", &periods, 5).unwrap().low_confidence);
+}
+
+#[test]
+fn follow_up_of_an_event_rate_and_of_a_signal_that_never_applied() {
+    let (w1, w2) = (week(0, 4, 0, 2), week(0, 2, 0, 0));
+    let periods = [("2026-03", &w1), ("2026-04", &w2)];
+    let t = target(SignalKind::ConflictKind, "argue", "rate", 0.05);
+    let f = follow_up(&t, "month", &periods, 1).unwrap();
+    assert_eq!((f.latest.value, f.latest.of), (0.0, 2));
+    assert_eq!(f.previous.as_ref().map(|p| p.value), Some(0.5));
+    assert_eq!((f.change, f.comparator), (Some(-0.5), "<="));
+    assert!(f.target_reached);
+    // Only the earlier period: it is the latest, with nothing before it; not reached at 50 %.
+    let f = follow_up(&t, "month", &periods[..1], 1).unwrap();
+    assert!(f.previous.is_none() && f.change.is_none() && !f.target_reached);
+    // An item the agent never had: no follow-up.
+    let none = target(SignalKind::Item, "greeting", "pass_rate", 0.8);
+    assert_eq!(follow_up(&none, "month", &periods, 1), None);
+}

@@ -6,7 +6,8 @@ use crate::coach::Catalogue;
 use crate::outcome::ItemOutcomes;
 use crate::report::OutputFile;
 use crate::report::{
-    build, write_files, BuildOptions, ConversationCsv, CsvWriter, JsonWriter, TeamReport, Writer,
+    add_follow_ups, build, write_files, BuildOptions, ConversationCsv, CsvWriter, JsonWriter,
+    TeamReport, Writer,
 };
 use crate::trend::{Period, Trends, Tz};
 use anyhow::Context;
@@ -88,7 +89,9 @@ pub struct Args {
     pub out: PathBuf,
     /// Also write trends.json: per agent and per day, ISO week or month, the QA score, item pass
     /// rates, escalation, conflict, sentiment recovery and outcomes, with 95 % intervals and the
-    /// team without that agent beside it (docs/SCHEMA.md, trends).
+    /// team without that agent beside it (docs/SCHEMA.md, trends); and each recommendation's
+    /// `follow_up`: its target's value in the latest and previous period, and whether the
+    /// target was reached.
     #[arg(long, value_enum, value_name = "PERIOD")]
     pub period: Option<Period>,
     /// UTC offset the periods are cut in (conversations' `started_at` are converted to it).
@@ -170,9 +173,7 @@ pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Res
 }
 
 pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
-    let report = prepare(&a.input, &[])?;
-    let mut files = JsonWriter.render(&report)?;
-    files.extend(CsvWriter.render(&report)?);
+    let mut report = prepare(&a.input, &[])?;
     // One more pass over the results: conversations.csv and items.csv (one row per conversation,
     // and per conversation × checklist item), the trends (with --period) and which items go
     // with better outcomes.
@@ -195,6 +196,11 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         }
         Ok(())
     })?;
+    if let Some(t) = &trends {
+        add_follow_ups(&mut report, t);
+    }
+    let mut files = JsonWriter.render(&report)?;
+    files.extend(CsvWriter.render(&report)?);
     files.extend(rows.finish()?);
     if let Some(trends) = &trends {
         if trends.undated > 0 {

@@ -1,16 +1,18 @@
-//! `convqa export`: the nightly training-system feed, `convqa.export/1` JSON (see
+//! `convqa export`: the nightly training-system feed, `convqa.export/2` JSON (see
 //! docs/EXPORT.md and schema/export.schema.json) or xAPI statements. Written atomically;
 //! the same input gives the same bytes.
 
 use super::agents::{catalogue, prepare, InputArgs};
 use super::effect::read_effects;
-use crate::report::{write_files, ExportWriter, Writer, XapiWriter};
+use crate::agg::visit_runs;
+use crate::report::{add_follow_ups, write_files, ExportWriter, Writer, XapiWriter};
+use crate::trend::{Period, Trends, Tz};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// convqa.export/1 JSON, one record per agent.
+    /// convqa.export/2 JSON, one record per agent.
     Json,
     /// xAPI 1.0.3 statements (JSON array), for a learning record store.
     Xapi,
@@ -29,6 +31,19 @@ pub struct Args {
     /// statement per completion with an estimate (verdict, before, after, effect and interval).
     #[arg(long, value_name = "FILE")]
     pub effects: Option<PathBuf>,
+    /// Cut the input into days, ISO weeks or months: each recommendation's target then carries
+    /// `follow_up`, its value in the agent's latest and previous period and whether the target
+    /// was reached (docs/EXPORT.md).
+    #[arg(long, value_enum, value_name = "PERIOD")]
+    pub period: Option<Period>,
+    /// UTC offset the periods are cut in.
+    #[arg(
+        long,
+        value_name = "OFFSET",
+        default_value = "+00:00",
+        requires = "period"
+    )]
+    pub tz: Tz,
     /// Base IRI for xAPI verbs, activities, extensions and the agents' account homePage.
     #[arg(long, value_name = "IRI", default_value = "https://convqa.local")]
     pub xapi_base: String,
@@ -52,7 +67,19 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
     if a.effects.is_some() && a.format != Format::Xapi {
         anyhow::bail!("--effects goes into xAPI statements: use it with --format xapi");
     }
-    let report = prepare(&a.input, &[])?;
+    let mut report = prepare(&a.input, &[])?;
+    if let Some(period) = a.period {
+        let cat = catalogue(&a.input)?;
+        let spec = cat.agg_spec();
+        let mut t = Trends::new(spec, period, a.tz);
+        visit_runs(&a.input.from, |rec, _, _| {
+            if a.input.keeps(&rec) {
+                t.add(&rec, spec)?;
+            }
+            Ok(())
+        })?;
+        add_follow_ups(&mut report, &t);
+    }
     let file_name = PathBuf::from(name);
     let files = match a.format {
         Format::Json => ExportWriter { file_name }.render(&report)?,

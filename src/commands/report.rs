@@ -7,8 +7,8 @@ use super::effect::read_effects;
 use crate::agg::visit_runs;
 use crate::checklist::Checklist;
 use crate::report::{
-    localize, referenced, render_pages, write_site, HtmlWriter, Lang, LangCount, MarkdownWriter,
-    Writer,
+    add_follow_ups, localize, referenced, render_pages, write_site, HtmlWriter, Lang, LangCount,
+    MarkdownWriter, Writer,
 };
 use crate::trend::{Period, Trends, Tz};
 use std::collections::BTreeSet;
@@ -41,7 +41,9 @@ pub struct Args {
     pub checklist: Option<PathBuf>,
     /// Add trend charts per day, ISO week or month: the team's QA score, pass and escalation
     /// rate on the index, each agent's QA score against the team without them on their page,
-    /// with 95 % intervals (the same numbers as `convqa agents --period`'s trends.json).
+    /// with 95 % intervals (the same numbers as `convqa agents --period`'s trends.json); and
+    /// under each recommendation its target's value in the latest and previous period and
+    /// whether the target was reached.
     #[arg(long, value_enum, value_name = "PERIOD")]
     pub period: Option<Period>,
     /// UTC offset the periods are cut in.
@@ -85,22 +87,23 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
                     t.undated
                 );
             }
+            add_follow_ups(&mut report, &t);
             trends = Some(t.series(a.input.min_conversations));
         }
     }
     let lang = a.lang.unwrap_or_else(|| count.lang());
-    localize(&mut report, lang, &checklist);
-    let mut files = HtmlWriter {
-        only: only.clone(),
-        effects,
-        lang,
-        trends,
-    }
-    .render(&report)?;
-    files.extend(MarkdownWriter { only, lang }.render(&report)?);
+    localize(&mut report, lang, &checklist, &catalogue(&a.input)?);
     // One page per conversation the index or an agent page quotes or lists (all agents, also
-    // with --agent, so the links of kept pages still resolve), from the result records only.
-    let wanted = referenced(&report);
+    // with --agent, so the links of kept pages still resolve) and per example conversation of
+    // the effects, from the result records only.
+    let mut wanted = referenced(&report);
+    if let Some(x) = &effects {
+        wanted.extend(
+            x.effects
+                .iter()
+                .flat_map(|e| e.examples.iter().map(|x| x.conversation_id.clone())),
+        );
+    }
     let mut convs = Vec::new();
     if !wanted.is_empty() {
         visit_runs(&a.input.from, |rec, _, _| {
@@ -110,7 +113,16 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
             Ok(())
         })?;
     }
-    files.extend(render_pages(&report, &convs));
+    let mut files = HtmlWriter {
+        only: only.clone(),
+        effects,
+        lang,
+        trends,
+        conversation_pages: convs.iter().map(|c| c.conversation_id.clone()).collect(),
+    }
+    .render(&report)?;
+    files.extend(MarkdownWriter { only, lang }.render(&report)?);
+    files.extend(render_pages(&report, &convs, lang));
     let pages: BTreeSet<String> = report.agents.iter().map(|e| e.page.clone()).collect();
     write_site(&a.out, &files, &pages)?;
     crate::tell!(

@@ -217,6 +217,22 @@ pub struct ItemEffect {
     pub measured: Measured,
 }
 
+/// A conversation a coach can read beside the numbers: one where the trained behaviour was
+/// weakest before the completion, or strongest after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    /// `before` or `after`.
+    pub window: String,
+    pub conversation_id: String,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    /// The share of the module's target items the conversation passed (0–1).
+    pub value: f64,
+}
+
+/// How many example conversations per window.
+pub const EXAMPLES_PER_WINDOW: usize = 2;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompletionEffect {
     pub agent_id: String,
@@ -230,6 +246,11 @@ pub struct CompletionEffect {
     #[serde(flatten)]
     pub measured: Measured,
     pub items: Vec<ItemEffect>,
+    /// Up to [`EXAMPLES_PER_WINDOW`] conversations of the agent's per window: the lowest share
+    /// of target items passed before, the highest after (ties: nearer the completion first,
+    /// then by id). Absent in effects.json files written before they were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Example>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -266,6 +287,51 @@ fn r4(x: f64) -> f64 {
 
 fn ci(lo: f64, hi: f64) -> Option<[f64; 2]> {
     Some([r4(lo), r4(hi)])
+}
+
+/// The example conversations of one completion (see [`CompletionEffect::examples`]).
+fn examples(obs: &Observations, c: &Completion, targets: &[usize], opts: &Options) -> Vec<Example> {
+    let w = opts.window_days as i64 * DAY;
+    let scored = |from: i64, to: i64| -> Vec<(&Obs, f64)> {
+        obs.window(&c.agent_id, from, to)
+            .iter()
+            .filter_map(|o| Some((o, values(std::slice::from_ref(o), targets).pop()?)))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (name, mut v) in [
+        ("before", scored(c.at - w, c.at)),
+        ("after", scored(c.at, c.at + w)),
+    ] {
+        let after = name == "after";
+        v.sort_by(|(a, x), (b, y)| {
+            let by_value = if after {
+                y.total_cmp(x)
+            } else {
+                x.total_cmp(y)
+            };
+            // Nearer the completion first: latest before it, earliest after it.
+            let by_time = if after {
+                a.at.cmp(&b.at)
+            } else {
+                b.at.cmp(&a.at)
+            };
+            by_value
+                .then(by_time)
+                .then_with(|| a.conversation_id.cmp(&b.conversation_id))
+        });
+        out.extend(
+            v.into_iter()
+                .take(EXAMPLES_PER_WINDOW)
+                .map(|(o, x)| Example {
+                    window: name.to_string(),
+                    conversation_id: o.conversation_id.clone(),
+                    started_at: crate::timestamp::format_rfc3339(o.at),
+                    value: r4(x),
+                }),
+        );
+    }
+    out
 }
 
 /// Measures one set of target items for one completion.
@@ -355,6 +421,7 @@ pub fn evaluate(
             .filter(|a| *a != c.agent_id && !trained.contains(a))
             .collect();
         let measured = measure(obs, c, &targets, &controls, opts);
+        let examples = examples(obs, c, &targets, opts);
         let items = targets
             .iter()
             .map(|&k| ItemEffect {
@@ -394,6 +461,7 @@ pub fn evaluate(
             note,
             measured,
             items,
+            examples,
         });
     }
     let modules = summarise(&effects, modules, opts);

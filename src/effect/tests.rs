@@ -298,3 +298,45 @@ fn completions_are_read_from_jsonl_csv_and_xapi_with_bad_records_set_aside() {
     assert_eq!(r.rejected.len(), 1);
     assert_eq!(r.rejected[0].line, 3);
 }
+
+#[test]
+fn examples_are_the_weakest_before_and_the_strongest_after() {
+    let (mut obs, done) = simulate(5, 6, 20, 0.0, &[(0, 0.3)]);
+    let (r, _) = evaluate(&mut obs, &done, &module(), &Options::default());
+    let e = effect_of(&r, "a00");
+    let c = &done[0];
+    let w = 28 * DAY;
+    // Every conversation of the agent's in each window, with its value.
+    let all = |from: i64, to: i64| -> Vec<(String, f64)> {
+        let idx: Vec<usize> = (0..ITEMS.len()).collect();
+        obs.window("a00", from, to)
+            .iter()
+            .map(|o| {
+                let v = values(std::slice::from_ref(o), &idx)[0];
+                (o.conversation_id.clone(), v)
+            })
+            .collect()
+    };
+    for (window, conv, best) in [
+        (
+            "before",
+            all(c.at - w, c.at),
+            f64::min as fn(f64, f64) -> f64,
+        ),
+        ("after", all(c.at, c.at + w), f64::max),
+    ] {
+        let ex: Vec<&Example> = e.examples.iter().filter(|x| x.window == window).collect();
+        assert_eq!(ex.len(), EXAMPLES_PER_WINDOW, "{window}");
+        let extreme = conv.iter().map(|x| x.1).fold(conv[0].1, best);
+        assert_eq!(ex[0].value, r4(extreme), "{window}");
+        for x in ex {
+            let own = conv.iter().find(|(id, _)| *id == x.conversation_id);
+            assert_eq!(
+                own.map(|o| r4(o.1)),
+                Some(x.value),
+                "{window}: its own value"
+            );
+            assert!(x.started_at.ends_with('Z'));
+        }
+    }
+}

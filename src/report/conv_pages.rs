@@ -1,7 +1,9 @@
 //! `conversations/<stem>.html`: one page per conversation the report quotes or lists (issue 26,
 //! item 5). Header (id, agent, channel, start, QA score and verdict, resolution, escalation),
 //! the checklist items with links to their evidence turns, and the whole transcript with every
-//! flagged turn highlighted and the reasons beside it.
+//! flagged turn highlighted and the reasons beside it. In the report's language (`--lang`): the
+//! words table's words and names, the report's (localised) item titles; the checklist's reasons
+//! and the matched words are the record's own.
 //!
 //! Only the conversations the report refers to get a page (every quote and every listed
 //! conversation of the index and of every agent page): a day can hold 100k conversations, and
@@ -9,6 +11,7 @@
 //! masked ones when `convqa score` ran with redaction); the inputs are never re-read.
 
 use super::html::{esc, page_in};
+use super::words::{fill, name, words, Lang};
 use super::{fmt_clock, fmt_num, OutputFile, TeamReport};
 use crate::agg::hex;
 use crate::types::{ConversationResult, ItemStatus};
@@ -106,40 +109,60 @@ fn sev(s: crate::types::Severity) -> &'static str {
     }
 }
 
+/// The page's language: its words, and the item titles to show (the report's, already in the
+/// page language; the record's own title for an item the report does not know).
+pub(crate) struct PageLang<'a> {
+    pub lang: Lang,
+    pub titles: BTreeMap<&'a str, &'a str>,
+}
+
+impl PageLang<'_> {
+    fn title<'b>(&'b self, id: &str, own: &'b str) -> &'b str {
+        self.titles.get(id).copied().unwrap_or(own)
+    }
+}
+
 /// Why a turn is highlighted, in the order found.
-fn flags(c: &ConversationResult) -> BTreeMap<usize, Vec<String>> {
+fn flags(c: &ConversationResult, pl: &PageLang<'_>) -> BTreeMap<usize, Vec<String>> {
+    let (lang, cv) = (pl.lang, &words(pl.lang).cv);
     let mut f: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for i in c.qa.items.iter().filter(|i| i.status == ItemStatus::Fail) {
         for e in &i.evidence {
-            f.entry(e.turn).or_default().push(format!(
-                "Failed item: {}{} — {}",
-                i.title,
-                if i.critical { " (critical)" } else { "" },
-                i.reason
+            f.entry(e.turn).or_default().push(fill(
+                cv.failed_item,
+                &[
+                    pl.title(&i.id, &i.title),
+                    if i.critical { cv.critical_suffix } else { "" },
+                    &i.reason,
+                ],
             ));
         }
     }
     for m in &c.conflicts {
         for &t in &m.turns {
-            f.entry(t).or_default().push(format!(
-                "Conflict: {} ({}) — {}",
-                m.kind,
-                sev(m.severity),
-                m.matched
+            f.entry(t).or_default().push(fill(
+                cv.conflict,
+                &[
+                    &name(lang, &m.kind),
+                    &name(lang, sev(m.severity)),
+                    &m.matched,
+                ],
             ));
         }
     }
     for m in &c.escalation.moments {
         let what = if m.trigger == "sentiment_collapse" {
-            "Sentiment collapse"
+            cv.collapse
         } else {
-            "Escalation trigger"
+            cv.trigger
         };
-        f.entry(m.turn).or_default().push(format!(
-            "{what}: {} ({}) — {}",
-            m.trigger,
-            sev(m.severity),
-            m.matched
+        f.entry(m.turn).or_default().push(fill(
+            what,
+            &[
+                &name(lang, &m.trigger),
+                &name(lang, sev(m.severity)),
+                &m.matched,
+            ],
         ));
     }
     for v in f.values_mut() {
@@ -158,126 +181,162 @@ fn kpi(b: &mut String, label: &str, value: &str, note: &str) {
     );
 }
 
-/// The page of one conversation; `agent_page` is the stem of its agent's page, when the report
-/// has one.
-pub fn conversation_page(c: &ConversationResult, agent_page: Option<&str>) -> String {
+/// The page of one conversation in `pl`'s language; `agent_page` is the stem of its agent's
+/// page, when the report has one.
+pub(crate) fn conversation_page(
+    c: &ConversationResult,
+    agent_page: Option<&str>,
+    pl: &PageLang<'_>,
+) -> String {
+    let (lang, w) = (pl.lang, words(pl.lang));
+    let cv = &w.cv;
     let mut b = String::new();
-    b.push_str(r#"<header><p><a href="../index.html">← Team overview</a>"#);
+    let _ = write!(
+        b,
+        r#"<header><p><a href="../index.html">{}</a>"#,
+        esc(w.back)
+    );
     if let Some(p) = agent_page {
         let _ = write!(
             b,
-            r#" · <a href="../agents/{}.html">Agent {}</a>"#,
+            r#" · <a href="../agents/{}.html">{}</a>"#,
             esc(p),
-            esc(&c.agent_id)
+            esc(&fill(w.agent_title, &[&c.agent_id]))
         );
     }
     let _ = write!(
         b,
-        r#"</p><h1 id="conversation-id">Conversation <span class="conversation-id">{}</span></h1><p class="meta">"#,
-        esc(&c.conversation_id)
+        r#"</p><h1 id="conversation-id">{}</h1><p class="meta">"#,
+        fill(
+            &esc(cv.title),
+            &[&format!(
+                r#"<span class="conversation-id">{}</span>"#,
+                esc(&c.conversation_id)
+            )]
+        )
     );
-    let mut meta = vec![format!("agent {}", c.agent_id)];
+    let mut meta = vec![fill(cv.meta_agent, &[&c.agent_id])];
     if let Some(ch) = c.channel {
-        meta.push(ch.as_str().to_string());
+        meta.push(name(lang, ch.as_str()));
     }
     if let Some(s) = &c.started_at {
         meta.push(s.clone());
     }
-    meta.push(format!("{} turns", c.turns.len()));
+    meta.push(fill(cv.turns, &[&c.turns.len().to_string()]));
     meta.push(format!("{}:{}", c.source.file, c.source.line));
     let _ = writeln!(b, "{}</p></header>", esc(&meta.join(" · ")));
 
     let qa = &c.qa;
     let verdict = match (qa.score, qa.passed, qa.critical_failed) {
-        (None, _, _) => "no applicable items".to_string(),
-        (_, _, true) => "fail (critical)".to_string(),
-        (_, true, _) => "pass".to_string(),
-        _ => "fail".to_string(),
+        (None, _, _) => cv.no_items,
+        (_, _, true) => cv.fail_critical,
+        (_, true, _) => w.pass,
+        _ => w.fail,
     };
     b.push_str(r#"<section class="kpis" id="summary">"#);
     kpi(
         &mut b,
-        "QA score",
+        w.qa_score,
         &fmt_num(qa.score, 1),
-        &format!("{verdict} · pass mark {}", qa.pass_mark),
+        &format!(
+            "{verdict} · {}",
+            fill(cv.pass_mark, &[&qa.pass_mark.to_string()])
+        ),
     );
     let res = &c.metrics.resolution;
+    let basis = fill(cv.basis, &[&name(lang, &res.basis)]);
     kpi(
         &mut b,
-        "Resolution",
-        &res.status,
+        cv.resolution,
+        &name(lang, &res.status),
         &match res.probability {
-            Some(p) => format!("basis {} · model {:.0} %", res.basis, p * 100.0),
-            None => format!("basis {}", res.basis),
+            Some(p) => format!("{basis} · {}", fill(cv.model, &[&w.pct(p)])),
+            None => basis,
         },
     );
     kpi(
         &mut b,
-        "Escalation risk",
+        cv.escalation_risk,
         &format!("{:.2}", c.escalation.risk),
-        &format!("{} moment(s)", c.escalation.moments.len()),
+        &fill(cv.moments, &[&c.escalation.moments.len().to_string()]),
     );
     kpi(
         &mut b,
-        "Conflicts",
+        cv.conflicts,
         &c.conflicts.len().to_string(),
-        "verbal-conflict moments",
+        cv.conflict_note,
     );
     let arc = &c.metrics.customer_sentiment;
     kpi(
         &mut b,
-        "Customer sentiment",
+        cv.customer_sentiment,
         &format!(
             "{} → {}",
             fmt_num(arc.start.map(f64::from), 2),
             fmt_num(arc.end.map(f64::from), 2)
         ),
-        &format!("min {}", fmt_num(arc.min.map(f64::from), 2)),
+        &fill(cv.min, &[&fmt_num(arc.min.map(f64::from), 2)]),
     );
     b.push_str("</section>\n");
 
-    b.push_str("<section id=\"items\"><h2>Checklist items</h2><table><thead><tr><th>Item</th><th>Result</th><th>Why</th><th>Evidence</th></tr></thead><tbody>\n");
+    let _ = writeln!(
+        b,
+        "<section id=\"items\"><h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        esc(w.checklist_items),
+        esc(w.item),
+        esc(cv.result),
+        esc(cv.why),
+        esc(cv.evidence)
+    );
     for i in &qa.items {
         let (cls, txt) = match i.status {
-            ItemStatus::Pass => ("pass", "pass"),
-            ItemStatus::Fail => ("fail", "fail"),
-            ItemStatus::Na => ("na", "n/a"),
+            ItemStatus::Pass => ("pass", w.pass),
+            ItemStatus::Fail => ("fail", w.fail),
+            ItemStatus::Na => ("na", w.na),
         };
         let ev: Vec<String> = i
             .evidence
             .iter()
-            .map(|e| format!(r##"<a href="#turn-{0}">turn {0}</a>"##, e.turn + 1))
+            .map(|e| {
+                format!(
+                    r##"<a href="#turn-{}">{}</a>"##,
+                    e.turn + 1,
+                    esc(&fill(w.turn, &[&(e.turn + 1).to_string()]))
+                )
+            })
             .collect();
         let _ = writeln!(
             b,
-            r#"<tr class="item {cls}"><td>{}{}<br><span class="muted">{}</span></td><td class="{cls}">{txt}</td><td>{}</td><td>{}</td></tr>"#,
-            esc(&i.title),
+            r#"<tr class="item {cls}"><td>{}{}<br><span class="muted">{}</span></td><td class="{cls}">{}</td><td>{}</td><td>{}</td></tr>"#,
+            esc(pl.title(&i.id, &i.title)),
             if i.critical {
-                r#" <span class="badge none">critical</span>"#
+                format!(r#" <span class="badge none">{}</span>"#, esc(w.critical))
             } else {
-                ""
+                String::new()
             },
             esc(&i.id),
+            esc(txt),
             esc(&i.reason),
             ev.join(", ")
         );
     }
     b.push_str("</tbody></table></section>\n");
 
-    let flagged = flags(c);
+    let flagged = flags(c, pl);
     let _ = writeln!(
         b,
-        "<section id=\"transcript\"><h2>Transcript</h2><p class=\"muted\">{} flagged turn(s), highlighted with the reason beside them.</p><ol class=\"transcript\">",
-        flagged.len()
+        "<section id=\"transcript\"><h2>{}</h2><p class=\"muted\">{}</p><ol class=\"transcript\">",
+        esc(cv.transcript),
+        esc(&fill(cv.flagged, &[&flagged.len().to_string()]))
     );
     for t in &c.turns {
         let why = flagged.get(&t.index);
-        let mut who = format!("{} {}", t.index + 1, t.speaker.as_str());
+        let mut who = format!("{} {}", t.index + 1, name(lang, t.speaker.as_str()));
         if let Some(ms) = t.start_ms {
             let _ = write!(who, " · {}", fmt_clock(ms));
         }
         let s = &t.labels.sentiment;
-        let _ = write!(who, " · {} ({:+.2})", s.label, s.score);
+        let _ = write!(who, " · {} ({:+.2})", name(lang, &s.label), s.score);
         let _ = write!(
             b,
             r#"<li class="turn {}{}" id="turn-{}"><div><div class="who">{}</div><div class="text">{}</div></div><div>"#,
@@ -299,20 +358,34 @@ pub fn conversation_page(c: &ConversationResult, agent_page: Option<&str>) -> St
     b.push_str("</ol></section>\n");
     let _ = writeln!(
         b,
-        "<footer>Generated by {} {} from the result record (texts as scored, masked where redaction was on).</footer>",
-        super::GENERATOR.name,
-        super::GENERATOR.version
+        "<footer>{}</footer>",
+        esc(&fill(
+            cv.footer,
+            &[super::GENERATOR.name, super::GENERATOR.version]
+        ))
     );
     page_in(
-        "en",
-        &format!("Conversation {} — convqa", c.conversation_id),
+        lang.code(),
+        &format!("{} — convqa", fill(cv.title, &[&c.conversation_id])),
         &b,
     )
     .replacen("</style>", &format!("{CSS}</style>"), 1)
 }
 
-/// The pages of `convs` (the results of the referenced conversations), sorted by id.
-pub fn render_pages(r: &TeamReport, convs: &[ConversationResult]) -> Vec<OutputFile> {
+/// The pages of `convs` (the results of the referenced conversations), sorted by id, in `lang`
+/// (item titles from the report, so localised ones on zh-CN pages).
+pub fn render_pages(r: &TeamReport, convs: &[ConversationResult], lang: Lang) -> Vec<OutputFile> {
+    let pl = PageLang {
+        lang,
+        titles: r
+            .team
+            .stats
+            .items
+            .iter()
+            .filter(|(_, i)| !i.title.is_empty())
+            .map(|(id, i)| (id.as_str(), i.title.as_str()))
+            .collect(),
+    };
     let agent_pages: BTreeMap<&str, &str> = r
         .agents
         .iter()
@@ -324,7 +397,8 @@ pub fn render_pages(r: &TeamReport, convs: &[ConversationResult]) -> Vec<OutputF
         .into_iter()
         .map(|c| OutputFile {
             path: format!("{DIR}/{}.html", conversation_stem(&c.conversation_id)).into(),
-            bytes: conversation_page(c, agent_pages.get(c.agent_id.as_str()).copied()).into_bytes(),
+            bytes: conversation_page(c, agent_pages.get(c.agent_id.as_str()).copied(), &pl)
+                .into_bytes(),
         })
         .collect()
 }
@@ -405,7 +479,11 @@ mod tests {
     #[test]
     fn page_has_transcript_flags_and_item_links() {
         let c = sample();
-        let p = conversation_page(&c, Some("bob"));
+        let en = PageLang {
+            lang: Lang::En,
+            titles: BTreeMap::new(),
+        };
+        let p = conversation_page(&c, Some("bob"), &en);
         assert!(p.contains(r#"<a href="../agents/bob.html">Agent bob</a>"#));
         assert!(p.contains("c/../1"));
         // Every turn is there, anchored, with its text escaped and controls spelled out.
@@ -429,6 +507,51 @@ mod tests {
     }
 
     #[test]
+    fn page_in_chinese_reads_in_chinese() {
+        let c = sample();
+        let zh = PageLang {
+            lang: Lang::ZhCn,
+            titles: [("empathy", "共情")].into_iter().collect(),
+        };
+        let p = conversation_page(&c, Some("bob"), &zh);
+        assert!(p.contains("<html lang=\"zh-CN\">"));
+        assert!(p.contains(r#"<a href="../agents/bob.html">坐席 bob</a>"#));
+        for word in [
+            "← 团队总览",
+            "通话记录",
+            "检查项",
+            "不合格项：共情",
+            "升级触发：要求找主管（高）",
+            "冲突：说教（中）",
+            "3 轮被标记",
+            "第 2 轮",
+            "客户情绪",
+            "解决情况",
+            "已解决",
+            "坐席 bob · 在线聊天",
+        ] {
+            assert!(p.contains(word), "{word}");
+        }
+        // The fixed English words are gone (the record's reasons and matched words stay).
+        let words_only = p.replace("empathy reason", "");
+        for english in [
+            "Transcript",
+            "Checklist items",
+            "Failed item",
+            "Escalation trigger",
+            "Conflict:",
+            "Team overview",
+            "Resolution",
+            "Generated by",
+            "flagged turn",
+            ">turn ",
+            "customer ·",
+        ] {
+            assert!(!words_only.contains(english), "{english}");
+        }
+    }
+
+    #[test]
     fn report_quotes_get_pages_and_links() {
         let cat = crate::coach::Catalogue::builtin().unwrap();
         let cs = crate::agg::tests::batch();
@@ -444,7 +567,7 @@ mod tests {
         let r = super::super::build(&input, &cat, &Default::default()).unwrap();
         let ids = referenced(&r);
         assert!(!ids.is_empty());
-        let pages = render_pages(&r, &cs);
+        let pages = render_pages(&r, &cs, Lang::En);
         assert_eq!(pages.len(), cs.len());
         let html = super::super::Writer::render(&super::super::HtmlWriter::default(), &r).unwrap();
         let linked: String = html

@@ -1,13 +1,26 @@
 //! The training-effect page, `effects.html`: the module-effectiveness table (transfer rate per
 //! module) and, per completion, the agent's target behaviour before and after against the control
-//! group, with each item. Rendered from `effects.json` ([`crate::effect::EffectsReport`]) in
-//! English or Simplified Chinese; same rules as the other pages (inline CSS and SVG, no scripts,
-//! input text escaped).
+//! group, with each item (its title from the report, in the page's language) and the example
+//! conversations `convqa effect` picked, linked to their conversation pages where the report has
+//! them. Rendered from `effects.json` ([`crate::effect::EffectsReport`]) in English or Simplified
+//! Chinese; same rules as the other pages (inline CSS and SVG, no scripts, input text escaped).
 
+use super::conv_pages::conversation_href;
 use super::html::{esc, page_in};
 use crate::effect::{CompletionEffect, EffectsReport, Measured, Verdict};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
+
+/// What effects.html takes from the rest of the report.
+#[derive(Debug, Clone, Default)]
+pub struct EffectsLinks {
+    /// Agent id → page stem (`agents/<stem>.html`), for the agents the report has pages for.
+    pub agent_pages: BTreeMap<String, String>,
+    /// Checklist item id → title in the page's language.
+    pub item_titles: BTreeMap<String, String>,
+    /// Conversations that have a page (`conversations/<stem>.html`).
+    pub conversations: BTreeSet<String>,
+}
 
 use super::words::{EffectWords as Words, Lang};
 
@@ -27,6 +40,17 @@ fn interval(x: Option<[f64; 2]>) -> String {
     x.map_or(String::new(), |[lo, hi]| {
         format!(" [{:+.1}, {:+.1}]", lo * 100.0, hi * 100.0)
     })
+}
+
+/// A module's title in `lang` (from effects.json's module table), else its id.
+fn module_title<'a>(r: &'a EffectsReport, id: &'a str, lang: Lang) -> &'a str {
+    r.modules
+        .iter()
+        .find(|m| m.module_id == id)
+        .map_or(id, |m| match (lang, &m.title_zh) {
+            (Lang::ZhCn, Some(z)) => z.as_str(),
+            _ => m.title.as_str(),
+        })
 }
 
 fn verdict(w: &Words, v: Verdict) -> String {
@@ -97,13 +121,36 @@ fn chart(w: &Words, m: &Measured) -> String {
     s
 }
 
+/// The note under a completion, from its numbers (so in the page's language, not the English
+/// `note` effects.json carries).
+fn note(w: &Words, e: &CompletionEffect, min: usize) -> Option<String> {
+    e.note.as_ref()?;
+    let m = &e.measured;
+    Some(
+        if m.conversations_before < min || m.conversations_after < min || m.effect.is_none() {
+            super::words::fill(
+                w.note_few,
+                &[
+                    &m.conversations_before.to_string(),
+                    &m.conversations_after.to_string(),
+                    &min.to_string(),
+                ],
+            )
+        } else {
+            w.note_no_control.to_string()
+        },
+    )
+}
+
 fn completion(
     b: &mut String,
     w: &Words,
     e: &CompletionEffect,
-    agent_pages: &BTreeMap<String, String>,
+    title: &str,
+    min: usize,
+    links: &EffectsLinks,
 ) {
-    let agent = match agent_pages.get(&e.agent_id) {
+    let agent = match links.agent_pages.get(&e.agent_id) {
         Some(p) => format!(
             r#"<a href="agents/{}.html">{}</a>"#,
             esc(p),
@@ -117,7 +164,7 @@ fn completion(
         r#"<article class="completion" data-agent="{}" data-module="{}"><h3>{agent} · {} {}</h3><p class="meta">{} {} · {} {} / {} {} {} · {} {}{}</p>"#,
         esc(&e.agent_id),
         esc(&e.module_id),
-        esc(&e.module_id),
+        esc(title),
         verdict(w, e.verdict),
         esc(w.completed),
         esc(&e.completed_at),
@@ -130,10 +177,31 @@ fn completion(
         pts(m.effect),
         interval(m.effect_ci)
     );
-    if let Some(n) = &e.note {
-        let _ = write!(b, r#"<p class="none">{}</p>"#, esc(n));
+    if let Some(n) = note(w, e, min) {
+        let _ = write!(b, r#"<p class="none">{}</p>"#, esc(&n));
     }
     b.push_str(&chart(w, m));
+    if !e.examples.is_empty() {
+        let _ = write!(b, r#"<p class="examples">{}"#, esc(w.examples));
+        for x in &e.examples {
+            let label = if x.window == "after" {
+                w.after
+            } else {
+                w.before
+            };
+            let id = if links.conversations.contains(&x.conversation_id) {
+                format!(
+                    r#"<a class="conversation" href="{}">{}</a>"#,
+                    conversation_href("", &x.conversation_id, None),
+                    esc(&x.conversation_id)
+                )
+            } else {
+                esc(&x.conversation_id)
+            };
+            let _ = write!(b, " {} {id} ({})", esc(label), pct(Some(x.value)));
+        }
+        b.push_str("</p>");
+    }
     let _ = write!(
         b,
         r#"<table><thead><tr><th>{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th></tr></thead><tbody>"#,
@@ -147,7 +215,8 @@ fn completion(
         let x = &it.measured;
         let _ = write!(
             b,
-            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}{}</td></tr>"#,
+            r#"<tr><td>{}<br><span class="small">{}</span></td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}{}</td></tr>"#,
+            esc(links.item_titles.get(&it.id).unwrap_or(&it.id)),
             esc(&it.id),
             pct(x.before),
             pct(x.after),
@@ -159,12 +228,9 @@ fn completion(
     b.push_str("</tbody></table></article>\n");
 }
 
-/// `effects.html`, linking agents to `agents/<page>.html` where `agent_pages` has them.
-pub fn effects_page(
-    r: &EffectsReport,
-    lang: Lang,
-    agent_pages: &BTreeMap<String, String>,
-) -> String {
+/// `effects.html`, linking agents and example conversations to their pages where `links` has
+/// them.
+pub fn effects_page(r: &EffectsReport, lang: Lang, links: &EffectsLinks) -> String {
     let w = words(lang);
     let mut b = String::new();
     let _ = write!(
@@ -217,7 +283,14 @@ pub fn effects_page(
         let _ = write!(b, r#"<p class="none">{}</p>"#, esc(w.none));
     }
     for e in &r.effects {
-        completion(&mut b, w, e, agent_pages);
+        completion(
+            &mut b,
+            w,
+            e,
+            module_title(r, &e.module_id, lang),
+            r.min_conversations,
+            links,
+        );
     }
     let _ = write!(b, "</section>\n<footer>{}</footer>\n", esc(w.method));
     page_in(lang.code(), &format!("{} — convqa", w.title), &b)
@@ -248,7 +321,7 @@ pub fn agent_section(r: &EffectsReport, agent_id: &str, lang: Lang) -> Option<St
         let _ = write!(
             b,
             r#"<tr><td><a href="../effects.html">{}</a></td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}{}</td></tr>"#,
-            esc(&e.module_id),
+            esc(module_title(r, &e.module_id, lang)),
             esc(&e.completed_at),
             verdict(w, e.verdict),
             pct(m.before),

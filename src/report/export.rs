@@ -1,6 +1,6 @@
 //! The nightly training-system feed.
 //!
-//! - [`ExportWriter`]: `convqa.export/1` JSON, specified by `schema/export.schema.json` (JSON
+//! - [`ExportWriter`]: `convqa.export/2` JSON, specified by `schema/export.schema.json` (JSON
 //!   Schema 2020-12) and documented in `docs/EXPORT.md`. One record per agent with ranked
 //!   recommendations, module ids, targets and evidence references.
 //! - [`XapiWriter`]: the same recommendations as an array of xAPI 1.0.3 statements (actor = the
@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// Bump on any incompatible change to the export (and update the schema's `const`).
-pub const EXPORT_SCHEMA_VERSION: &str = "convqa.export/1";
+pub const EXPORT_SCHEMA_VERSION: &str = "convqa.export/2";
 
 /// Stable recommendation id: `rec_` + the first 24 hex digits of
 /// SHA-256("convqa.rec/1" NUL agent id NUL module id NUL input fingerprint).
@@ -102,6 +102,50 @@ struct ExportTarget<'a> {
     target: f64,
     comparator: &'static str,
     text: &'a str,
+    /// With `--period`: the target's value in the agent's latest and previous period and
+    /// whether the target was reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    follow_up: Option<ExportFollowUp<'a>>,
+}
+
+#[derive(Serialize)]
+struct ExportFollowUp<'a> {
+    period: &'static str,
+    previous: Option<ExportPeriodValue<'a>>,
+    latest: ExportPeriodValue<'a>,
+    change: Option<f64>,
+    target: f64,
+    comparator: &'static str,
+    target_reached: bool,
+    low_confidence: bool,
+}
+
+#[derive(Serialize)]
+struct ExportPeriodValue<'a> {
+    period: &'a str,
+    value: f64,
+    of: u64,
+}
+
+fn period_value(v: &crate::coach::PeriodValue) -> ExportPeriodValue<'_> {
+    ExportPeriodValue {
+        period: &v.period,
+        value: v.value,
+        of: v.of,
+    }
+}
+
+fn follow_up(f: &crate::coach::FollowUp) -> ExportFollowUp<'_> {
+    ExportFollowUp {
+        period: f.period,
+        previous: f.previous.as_ref().map(period_value),
+        latest: period_value(&f.latest),
+        change: f.change,
+        target: f.target,
+        comparator: f.comparator,
+        target_reached: f.target_reached,
+        low_confidence: f.low_confidence,
+    }
 }
 
 #[derive(Serialize)]
@@ -185,6 +229,7 @@ fn rec<'a>(agent_id: &str, rank: usize, r: &'a Recommendation, fp: &str) -> Expo
             target: r.target.target,
             comparator: r.target.comparator,
             text: &r.target.text,
+            follow_up: r.follow_up.as_ref().map(follow_up),
         },
         signals: r
             .why
@@ -217,7 +262,7 @@ fn rec<'a>(agent_id: &str, rank: usize, r: &'a Recommendation, fp: &str) -> Expo
     }
 }
 
-/// Writes the `convqa.export/1` JSON to `file_name` (relative to the output root).
+/// Writes the `convqa.export/2` JSON to `file_name` (relative to the output root).
 pub struct ExportWriter {
     pub file_name: std::path::PathBuf,
 }
@@ -392,11 +437,19 @@ impl Writer for XapiWriter {
         let mut statements: Vec<Value> = Vec::new();
         for a in &r.agents {
             for (i, x) in a.plan.recommendations.iter().enumerate() {
-                let e = rec(&a.agent_id, i + 1, x, fp);
+                let mut e = rec(&a.agent_id, i + 1, x, fp);
                 let mut result_ext = serde_json::Map::new();
                 result_ext.insert(ext("priority"), json!(e.priority));
                 result_ext.insert(ext("rank"), json!(e.rank));
                 result_ext.insert(ext("confidence"), json!(e.confidence));
+                // The follow-up is its own extension in xAPI: an LRS query for "target reached"
+                // should not have to look inside the target.
+                if let Some(f) = e.target.follow_up.take() {
+                    result_ext.insert(
+                        ext("follow-up"),
+                        serde_json::to_value(&f).unwrap_or(Value::Null),
+                    );
+                }
                 result_ext.insert(
                     ext("target"),
                     serde_json::to_value(&e.target).unwrap_or(Value::Null),

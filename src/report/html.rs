@@ -4,7 +4,8 @@
 //! ids, item titles, quotes from transcripts) goes through [`esc`].
 
 use super::conv_pages::conversation_href;
-use super::effects_html::{agent_section, effects_page};
+use super::effects_html::{agent_section, effects_page, EffectsLinks};
+use super::rec_html::recommendation;
 use super::svg;
 use super::words::{fill, words, Lang, Words};
 use super::{
@@ -12,7 +13,6 @@ use super::{
     Writer,
 };
 use crate::agg::{EvidenceRef, Rate};
-use crate::coach::{Confidence, Recommendation};
 use crate::effect::EffectsReport;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -48,6 +48,9 @@ pub struct HtmlWriter {
     pub lang: Lang,
     /// `convqa report --period`: a trend section on the index and on each agent page.
     pub trends: Option<crate::trend::TrendsReport>,
+    /// Conversations that get a page (`conversations/`): effects.html links its example
+    /// conversations only where the page exists (effects.json may cover other runs).
+    pub conversation_pages: BTreeSet<String>,
 }
 
 const CSS: &str = r#"
@@ -66,6 +69,8 @@ li.recommendation{margin:0 0 1.2rem;padding:12px 14px;border:1px solid var(--lin
 li.recommendation.low{border-left-color:#d97706}
 .priority{font-size:.8rem;color:var(--muted);font-weight:400;margin-left:.4rem}
 .target{font-weight:600}
+.follow-up{margin-top:-.4rem}.follow-up .state{font-weight:600;padding:0 .35rem;border-radius:4px}
+.follow-up.reached .state{background:#dcfce7;color:#166534}.follow-up.not-reached .state{background:#fef3c7;color:#92400e}
 blockquote{margin:.4rem 0;padding:.3rem .7rem;border-left:3px solid var(--line);background:#fff}
 blockquote.good{border-left-color:#16a34a}
 cite{display:block;font-size:.78rem;color:var(--muted);font-style:normal}
@@ -109,7 +114,7 @@ fn rate_txt(r: &Rate, w: &Words) -> String {
 
 /// Where a quote comes from; the conversation and turn link to the conversation's page, which
 /// lies `up` ("" or "../") above this page's directory.
-fn cite(e: &EvidenceRef, up: &str, w: &Words) -> String {
+pub(crate) fn cite(e: &EvidenceRef, up: &str, w: &Words) -> String {
     let link = format!(
         r#"<a href="{}">{} · {}</a>"#,
         conversation_href(up, &e.conversation_id, Some(e.turn)),
@@ -130,7 +135,7 @@ fn cite(e: &EvidenceRef, up: &str, w: &Words) -> String {
 }
 
 /// A quote, linked to its turn on the conversation's page.
-fn quote(e: &EvidenceRef, up: &str) -> String {
+pub(crate) fn quote(e: &EvidenceRef, up: &str) -> String {
     format!(
         r#"<a class="quote" href="{}">“{}”</a>"#,
         conversation_href(up, &e.conversation_id, Some(e.turn)),
@@ -229,73 +234,6 @@ fn kpis(out: &mut String, e: &AgentEntry, team: &AgentEntry, w: &Words) {
         &fill(w.team_value, &[&fmt_secs(t.mean_response_latency_ms.mean)]),
     );
     out.push_str("</section>\n");
-}
-
-/// One recommendation; `calls` names whose calls the quotes come from.
-fn recommendation(out: &mut String, r: &Recommendation, calls: &str, up: &str, w: &Words) {
-    let low = r.confidence == Confidence::Low;
-    let _ = write!(
-        out,
-        r#"<li class="recommendation{}" data-module="{}"><h3>{}<span class="priority">{} {:.1}</span>{}</h3><p class="muted">{}</p><p class="target">{} {}</p><ul class="why">"#,
-        if low { " low" } else { "" },
-        esc(&r.module_id),
-        esc(&r.title),
-        esc(w.priority),
-        r.priority,
-        if low {
-            format!(
-                r#"<span class="badge">{}</span>"#,
-                esc(w.low_confidence_few)
-            )
-        } else {
-            String::new()
-        },
-        esc(&r.description),
-        esc(w.target),
-        esc(&r.target.text)
-    );
-    for f in &r.why {
-        let _ = write!(out, "<li>{}</li>", esc(&f.text));
-    }
-    for f in &r.context {
-        let _ = write!(out, r#"<li class="muted">{}</li>"#, esc(&f.text));
-    }
-    out.push_str("</ul>");
-    if !r.evidence.is_empty() {
-        let _ = write!(out, "<h4>{calls}</h4>");
-        for e in &r.evidence {
-            let _ = write!(
-                out,
-                "<blockquote>{}<cite>{}</cite></blockquote>",
-                quote(&e.evidence, up),
-                cite(&e.evidence, up, w)
-            );
-        }
-    }
-    if let Some(g) = &r.good_example {
-        let who = if g.from == "agent" {
-            w.good_example_agent
-        } else {
-            w.good_example_team
-        };
-        let _ = write!(
-            out,
-            r#"<h4>{}</h4><blockquote class="good">{}<cite>{} · {}</cite></blockquote>"#,
-            esc(who),
-            quote(&g.evidence, up),
-            esc(&g.item_id),
-            cite(&g.evidence, up, w)
-        );
-    }
-    if !r.see_also.is_empty() {
-        let _ = write!(
-            out,
-            r#"<p class="muted">{} {}</p>"#,
-            esc(w.see_also),
-            esc(&r.see_also.join(", "))
-        );
-    }
-    out.push_str("</li>\n");
 }
 
 fn agent_page(
@@ -493,7 +431,7 @@ fn agent_page(
                 } else {
                     w.cat_conflict
                 },
-                esc(&m.kind),
+                esc(&super::words::name(lang, &m.kind)),
                 quote(&m.evidence, "../")
             );
         }
@@ -760,13 +698,24 @@ impl Writer for HtmlWriter {
             });
         }
         if let Some(x) = &self.effects {
-            let linked = chosen
-                .iter()
-                .map(|a| (a.agent_id.clone(), a.page.clone()))
-                .collect();
+            let links = EffectsLinks {
+                agent_pages: chosen
+                    .iter()
+                    .map(|a| (a.agent_id.clone(), a.page.clone()))
+                    .collect(),
+                item_titles: r
+                    .team
+                    .stats
+                    .items
+                    .iter()
+                    .filter(|(_, i)| !i.title.is_empty())
+                    .map(|(id, i)| (id.clone(), i.title.clone()))
+                    .collect(),
+                conversations: self.conversation_pages.clone(),
+            };
             out.push(OutputFile {
                 path: "effects.html".into(),
-                bytes: effects_page(x, self.lang, &linked).into_bytes(),
+                bytes: effects_page(x, self.lang, &links).into_bytes(),
             });
         }
         Ok(out)

@@ -59,7 +59,8 @@ fn cite(e: &EvidenceRef, w: &Words) -> String {
     c
 }
 
-fn agent_md(r: &TeamReport, e: &AgentEntry, w: &Words) -> String {
+fn agent_md(r: &TeamReport, e: &AgentEntry, lang: Lang) -> String {
+    let w = words(lang);
     let (s, t) = (&e.stats, &r.team.stats);
     let mut m = String::new();
     let _ = writeln!(
@@ -160,6 +161,9 @@ fn agent_md(r: &TeamReport, e: &AgentEntry, w: &Words) -> String {
             rec.priority
         );
         let _ = writeln!(m, "   - {} {}", w.target, md_esc(&rec.target.text));
+        if let Some(f) = &rec.follow_up {
+            let _ = writeln!(m, "   - {}", md_esc(&super::follow_up_text(f, w)));
+        }
         for f in &rec.why {
             let _ = writeln!(m, "   - {}", md_esc(&f.text));
         }
@@ -215,7 +219,7 @@ fn agent_md(r: &TeamReport, e: &AgentEntry, w: &Words) -> String {
                 } else {
                     w.cat_conflict
                 },
-                md_esc(&mo.kind),
+                md_esc(&super::words::name(lang, &mo.kind)),
                 md_esc(&mo.evidence.quote),
                 cite(&mo.evidence, w)
             );
@@ -243,7 +247,7 @@ impl Writer for MarkdownWriter {
             .filter(|a| self.only.as_ref().map_or(true, |o| o.contains(&a.agent_id)))
             .map(|a| OutputFile {
                 path: format!("agents/{}.md", a.page).into(),
-                bytes: agent_md(r, a, words(self.lang)).into_bytes(),
+                bytes: agent_md(r, a, self.lang).into_bytes(),
             })
             .collect())
     }

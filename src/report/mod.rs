@@ -17,7 +17,9 @@ mod effects_html;
 mod export;
 mod html;
 mod json_out;
+mod localize;
 mod markdown;
+mod rec_html;
 mod site;
 mod svg;
 mod trend_html;
@@ -29,6 +31,7 @@ pub use csv_out::CsvWriter;
 pub use export::{recommendation_id, ExportWriter, XapiWriter, EXPORT_SCHEMA_VERSION};
 pub use html::{esc, HtmlWriter};
 pub use json_out::JsonWriter;
+pub use localize::localize;
 pub use markdown::MarkdownWriter;
 pub use site::write_site;
 pub use words::{Lang, LangCount};
@@ -39,6 +42,7 @@ use crate::output::{remove_stale_temps, write_atomic, CreatedDir, OutputError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -389,112 +393,81 @@ pub fn build(
     })
 }
 
-/// The report's texts from the inputs in `lang`: on zh-CN pages, checklist item titles from the
-/// checklist's `title_zh` (items without one keep `title`) and coaching modules' titles and
-/// descriptions from the catalogue's `title_zh` / `description_zh`. English needs nothing.
-pub fn localize(r: &mut TeamReport, lang: Lang, checklist: &crate::checklist::Checklist) {
-    if lang != Lang::ZhCn {
-        return;
-    }
-    let w = words::words(lang);
-    let zh: std::collections::BTreeMap<&str, &str> = checklist
-        .items()
+/// Closes the loop on every recommendation (the team's too): its target's measure in the
+/// latest and previous period of `trends` and whether the target was reached
+/// ([`crate::coach::follow_up`]). `convqa agents|report|export --period`.
+pub fn add_follow_ups(r: &mut TeamReport, trends: &crate::trend::Trends) {
+    let min = r.settings.min_conversations;
+    let period = trends.period.as_str();
+    let teams: Vec<(&str, AgentAgg)> = trends
+        .cells
         .iter()
-        .filter_map(|i| Some((i.id.as_str(), i.title_zh.as_deref()?)))
+        .map(|(p, c)| (p.as_str(), c.team()))
         .collect();
-    for e in std::iter::once(&mut r.team).chain(r.agents.iter_mut()) {
-        for (id, i) in e.stats.items.iter_mut() {
-            if let Some(t) = zh.get(id.as_str()) {
-                i.title = t.to_string();
-            }
-        }
+    let team_periods: Vec<(&str, &AgentAgg)> = teams.iter().map(|(p, a)| (*p, a)).collect();
+    for rec in &mut r.team.plan.recommendations {
+        rec.follow_up = crate::coach::follow_up(&rec.target, period, &team_periods, min);
+    }
+    for e in &mut r.agents {
+        let mine: Vec<(&str, &AgentAgg)> = trends
+            .cells
+            .iter()
+            .filter_map(|(p, c)| Some((p.as_str(), c.agents.get(&e.agent_id)?)))
+            .collect();
         for rec in &mut e.plan.recommendations {
-            if let Some(t) = &rec.title_zh {
-                rec.title.clone_from(t);
-            }
-            if let Some(d) = &rec.description_zh {
-                rec.description.clone_from(d);
-            }
-            for f in rec.why.iter_mut().chain(rec.context.iter_mut()) {
-                f.label = zh_label(f.kind, &f.id, &f.label, &zh, w);
-                f.text = finding_text(f, w);
-            }
-            rec.summary = match rec.why.first() {
-                Some(f) => format!("{}：{}", rec.title, f.text),
-                None => rec.summary.clone(),
-            };
-            let t = &mut rec.target;
-            let label = zh_label(t.kind, &t.id, "", &zh, w);
-            let label = if label.is_empty() {
-                rec.why
-                    .iter()
-                    .find(|f| f.id == t.id)
-                    .map_or(t.id.clone(), |f| f.label.clone())
-            } else {
-                label
-            };
-            t.text = if t.kind == crate::coach::SignalKind::Item {
-                words::fill(
-                    w.target_item,
-                    &[&label, &w.pct(t.current), &w.pct(t.target)],
-                )
-            } else {
-                words::fill(
-                    w.target_rate,
-                    &[&label, &w.pct(t.current), &w.pct(t.target)],
-                )
-            };
+            rec.follow_up = crate::coach::follow_up(&rec.target, period, &mine, min);
         }
-    }
-}
-
-/// A signal's label in `w`'s language: an item's `title_zh`, the trigger or conflict kind after
-/// a translated prefix; other signals (catalogue phrases and thresholds) keep `label`.
-fn zh_label(
-    kind: crate::coach::SignalKind,
-    id: &str,
-    label: &str,
-    zh: &std::collections::BTreeMap<&str, &str>,
-    w: &words::Words,
-) -> String {
-    use crate::coach::SignalKind;
-    match kind {
-        SignalKind::Item => zh.get(id).map_or(label.to_string(), |t| t.to_string()),
-        SignalKind::EscalationTrigger => {
-            format!("{}：{}", w.signal_escalation, id.replace('_', " "))
-        }
-        SignalKind::ConflictKind => format!("{}：{}", w.signal_conflict, id.replace('_', " ")),
-        _ => label.to_string(),
-    }
-}
-
-/// A finding's sentence in `w`'s language, from its numbers.
-fn finding_text(f: &crate::coach::SignalFinding, w: &words::Words) -> String {
-    use crate::coach::SignalKind;
-    let args = [
-        f.label.clone(),
-        f.agent.count.to_string(),
-        f.agent.of.to_string(),
-        w.rate(f.agent.exact()),
-        f.team.exact().map_or("n/a".into(), |x| w.pct(x)),
-    ];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match f.kind {
-        SignalKind::Item => {
-            let mut s = words::fill(w.finding_item, &args);
-            if let Some(x) = f.expected {
-                s.push_str(&words::fill(w.finding_expected, &[&w.pct(x)]));
-            }
-            s
-        }
-        SignalKind::EscalationTrigger => words::fill(w.finding_context, &args),
-        _ => words::fill(w.finding_other, &args),
     }
 }
 
 // ---- small formatting helpers shared by the writers -------------------------------------------
 
-/// "12 %" or "–" for no data.
+/// A recommendation's follow-up as one sentence in `w`'s language: "Progress per week: 2026-W08
+/// 38 % → 2026-W09 20 % (15 conversations); target ≥ 48 %: not reached".
+pub(crate) fn follow_up_text(f: &crate::coach::FollowUp, w: &words::Words) -> String {
+    let period = match f.period {
+        "day" => w.day,
+        "month" => w.month,
+        _ => w.week,
+    };
+    let mut values = String::new();
+    if let Some(p) = &f.previous {
+        let _ = write!(values, "{} {} → ", p.period, w.pct(p.value));
+    }
+    let _ = write!(
+        values,
+        "{} {}{}",
+        f.latest.period,
+        w.pct(f.latest.value),
+        words::fill(w.follow_up_n, &[&f.latest.of.to_string()])
+    );
+    if f.previous.is_none() {
+        values.push_str(&words::fill(w.follow_up_first, &[period]));
+    }
+    let target = format!(
+        "{} {}",
+        if f.comparator == ">=" { "≥" } else { "≤" },
+        w.pct(f.target)
+    );
+    let mut s = words::fill(
+        w.follow_up,
+        &[
+            period,
+            &values,
+            &target,
+            if f.target_reached {
+                w.reached
+            } else {
+                w.not_reached
+            },
+        ],
+    );
+    if f.low_confidence {
+        let _ = write!(s, " · {}", w.low_confidence_few);
+    }
+    s
+}
+
 /// The outcome check of an agent page, when the inputs carry `metadata.csat`: a summary line
 /// and, per checklist item (team-wide, largest difference first), the mean CSAT where the item
 /// passed and where it failed. Items with fewer than 3 rated conversations on either side are

@@ -245,7 +245,12 @@ fn every_word_is_filled_in_in_both_languages() {
 
 fn zh_report() -> TeamReport {
     let mut r = report(&batch(), &["ghost"]);
-    localize(&mut r, Lang::ZhCn, crate::checklist::Checklist::builtin());
+    localize(
+        &mut r,
+        Lang::ZhCn,
+        crate::checklist::Checklist::builtin(),
+        &Catalogue::builtin().unwrap(),
+    );
     r
 }
 
@@ -319,11 +324,22 @@ fn zh_cn_pages_use_the_checklist_s_chinese_item_titles() {
             if it.id == "greeting" {
                 it.id = "opening.greeting".into();
                 it.title = "Greets the customer".into();
+                it.section = "Opening".into();
             }
+        }
+        // Slow first replies (the catalogue's threshold) and a customer asking for a supervisor.
+        if c.agent_id == "a1" {
+            c.metrics.first_response_latency_ms = Some(45_000);
+            escalate(c, "supervisor", "get me your manager");
         }
     }
     let mut r = report(&cs, &[]);
-    localize(&mut r, Lang::ZhCn, crate::checklist::Checklist::builtin());
+    localize(
+        &mut r,
+        Lang::ZhCn,
+        crate::checklist::Checklist::builtin(),
+        &Catalogue::builtin().unwrap(),
+    );
     let html = all_text(
         &HtmlWriter {
             lang: Lang::ZhCn,
@@ -334,9 +350,15 @@ fn zh_cn_pages_use_the_checklist_s_chinese_item_titles() {
     );
     assert!(html.contains("问候客户"));
     assert!(!html.contains("Greets the customer"));
+    // Section names (section_zh), the threshold's description (description_zh) and the
+    // trigger's name (the words table) too.
+    assert!(html.contains("<td>开场</td>") && !html.contains(">Opening<"));
+    assert!(html.contains("首次回复超过 30 秒") && !html.contains("first reply after"));
+    assert!(html.contains("要求找主管") && !html.contains(": supervisor"));
     // English pages keep the English titles.
     let en = all_text(&HtmlWriter::default().render(&report(&cs, &[])).unwrap());
     assert!(en.contains("Greets the customer") && !en.contains("问候客户"));
+    assert!(en.contains("<td>Opening</td>") && en.contains("first reply after more than 30 s"));
 }
 
 #[test]
@@ -501,4 +523,121 @@ fn trend_charts_on_the_index_and_agent_pages() {
     // Without --period: no trend section.
     let plain = all_text(&HtmlWriter::default().render(&r).unwrap());
     assert!(!plain.contains("id=\"trends\""));
+}
+
+#[test]
+fn recommendations_follow_up_on_their_target_per_period() {
+    // The shared batch spread over three ISO weeks.
+    let cs: Vec<ConversationResult> = batch()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut c)| {
+            c.started_at = Some(format!("2026-03-{:02}T09:00:00Z", 2 + (i * 7) % 20));
+            c
+        })
+        .collect();
+    // The batch's own item ids, at standards every agent misses somewhere.
+    let cat = Catalogue::parse(
+        r#"
+version = 1
+[settings]
+min_priority = 0.1
+[[module]]
+id = "m_items"
+title = "Items"
+items = { "empathy" = 1.0, "greeting" = { weight = 1.0, max_rate = 0.0 } }
+[[module]]
+id = "m_conflict"
+title = "Conflict"
+conflict_kinds = { blame = { weight = 1.0, max_rate = 0.0 } }
+"#,
+        "cat.toml",
+    )
+    .unwrap();
+    let mut t = crate::trend::Trends::new(
+        cat.agg_spec(),
+        crate::trend::Period::Week,
+        crate::trend::Tz(0),
+    );
+    for c in &cs {
+        t.add(c, cat.agg_spec()).unwrap();
+    }
+    let opts = BuildOptions {
+        min_conversations: 1,
+        extra_agents: vec![],
+    };
+    let plain = build(&loaded(&cat, &cs), &cat, &opts).unwrap();
+    let mut r = plain.clone();
+    add_follow_ups(&mut r, &t);
+    let series = t.series(1);
+    let mut checked = 0;
+    for (e, p) in r.agents.iter().zip(&plain.agents) {
+        assert_eq!(e.plan.recommendations.len(), p.plan.recommendations.len());
+        for rec in &e.plan.recommendations {
+            let f = rec
+                .follow_up
+                .as_ref()
+                .expect("every target applied somewhere");
+            assert_eq!(
+                (f.target, f.comparator),
+                (rec.target.target, rec.target.comparator)
+            );
+            let reached = if f.comparator == ">=" {
+                f.latest.value >= f.target
+            } else {
+                f.latest.value <= f.target
+            };
+            assert_eq!(f.target_reached, reached);
+            if rec.target.kind != crate::coach::SignalKind::Item {
+                continue;
+            }
+            // The same number as trends.json's item pass rate in that period, and no later
+            // period of the agent's has the item.
+            let points = &series.agents[&e.agent_id];
+            let rate = |period: &str| {
+                points
+                    .iter()
+                    .find(|x| x.period == period)
+                    .and_then(|x| x.items.get(&rec.target.id))
+                    .filter(|r| r.of > 0)
+            };
+            let latest = rate(&f.latest.period).unwrap();
+            assert_eq!(
+                (latest.rate, latest.of),
+                (Some(f.latest.value), f.latest.of)
+            );
+            if let Some(prev) = &f.previous {
+                assert_eq!(rate(&prev.period).unwrap().rate, Some(prev.value));
+                assert!(prev.period < f.latest.period);
+            }
+            assert!(points
+                .iter()
+                .filter(|x| x.period > f.latest.period)
+                .all(|x| rate(&x.period).is_none()));
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+    // On the pages, in both languages; without periods, nowhere (and not in agents.json).
+    for (lang, word) in [(Lang::En, "Progress per week"), (Lang::ZhCn, "按周跟进")] {
+        let html = all_text(
+            &HtmlWriter {
+                lang,
+                ..Default::default()
+            }
+            .render(&r)
+            .unwrap(),
+        );
+        assert!(
+            html.contains("class=\"follow-up ") && html.contains(word),
+            "{lang:?}"
+        );
+        let md = all_text(&MarkdownWriter { only: None, lang }.render(&r).unwrap());
+        assert!(md.contains(word), "{lang:?}");
+    }
+    let html = all_text(&HtmlWriter::default().render(&plain).unwrap());
+    assert!(!html.contains("class=\"follow-up "));
+    let json = all_text(&JsonWriter.render(&plain).unwrap());
+    assert!(!json.contains("follow_up"));
+    assert!(all_text(&JsonWriter.render(&r).unwrap()).contains("\"target_reached\""));
 }

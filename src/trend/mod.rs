@@ -1,17 +1,24 @@
 //! Per-agent trends over calendar periods (the `trend` stage, beside `agg`): for each day, ISO
 //! week or month (in a fixed UTC offset), each agent's and the team's QA score, pass rate, item
-//! pass rates, escalation and conflict rates, the customer's sentiment recovery and the outcomes
-//! the inputs carry (`metadata.csat`, `complaint_filed`, `repeat_contact`), each with a 95 %
+//! pass rates, escalation and conflict rates, the customer's sentiment recovery, the handle time and
+//! the outcomes the inputs carry (`metadata.csat`, `complaint_filed`, `repeat_contact`), each with a 95 %
 //! interval; and, beside each agent, the team **without that agent** (the baseline a coach
 //! compares with: an agent who is half the team's calls should not be measured against itself).
 //!
 //! A period's cell is an [`Aggregate`] (so merging runs stays exact: halves give the whole) plus
 //! the outcome counts; [`Trends::series`] derives the numbers. Conversations without a readable
 //! `started_at` cannot be placed in a period and are counted as `undated`.
+//!
+//! Intervals: Wilson for rates, a deterministic percentile bootstrap for means
+//! ([`bootstrap::bootstrap_mean_ci`], on the sorted multisets the cells keep, so they too are the
+//! same for any input order or split).
 
-use crate::agg::{round_to, t975, AgentAgg, AggError, AggSpec, Aggregate, SumCount};
+pub mod bootstrap;
+
+use crate::agg::{csat_milli, round_to, t975, AgentAgg, AggError, AggSpec, Aggregate};
 use crate::timestamp::{civil_from_days, parse_instant};
 use crate::types::ConversationResult;
+use bootstrap::bootstrap_mean_ci;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -23,6 +30,16 @@ pub enum Period {
     Day,
     Week,
     Month,
+}
+
+impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
 }
 
 /// A fixed offset from UTC in seconds, written `+08:00`, `-05:30`, `Z` or `UTC`.
@@ -87,6 +104,14 @@ pub fn period_key(at: i64, tz: Tz, p: Period) -> String {
 /// Outcome counts read from the input's `metadata`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeAgg {
+    /// `metadata.csat` (milli-units) → conversations: the multiset the CSAT mean and its
+    /// bootstrap interval come from.
+    #[serde(default)]
+    pub csat: BTreeMap<i64, u64>,
+    /// Handle time (`metrics.duration_ms`) → conversations, for the mean handle time and its
+    /// bootstrap interval.
+    #[serde(default)]
+    pub handle_time_ms: BTreeMap<i64, u64>,
     /// `metadata.complaint_filed` true (count) out of conversations that say (of).
     pub complaint: (u64, u64),
     /// Repeat contacts out of conversations where it is known: `metadata.repeat_contact` where
@@ -111,6 +136,13 @@ impl OutcomeAgg {
             }
         };
         OutcomeAgg {
+            csat: csat_milli(r).map(|v| (v, 1)).into_iter().collect(),
+            handle_time_ms: r
+                .metrics
+                .duration_ms
+                .map(|v| (i64::try_from(v).unwrap_or(i64::MAX), 1))
+                .into_iter()
+                .collect(),
             complaint: flag("complaint_filed"),
             repeat_contact: flag("repeat_contact"),
         }
@@ -125,6 +157,12 @@ impl OutcomeAgg {
         }
     }
     fn merge(&mut self, o: &OutcomeAgg) {
+        for (&v, &k) in &o.csat {
+            *self.csat.entry(v).or_default() += k;
+        }
+        for (&v, &k) in &o.handle_time_ms {
+            *self.handle_time_ms.entry(v).or_default() += k;
+        }
         self.complaint.0 += o.complaint.0;
         self.complaint.1 += o.complaint.1;
         self.repeat_contact.0 += o.repeat_contact.0;
@@ -264,14 +302,15 @@ impl Trends {
                 }
                 all.merge(o);
             }
-            team.push(point(period, &whole, &all, None, min_conversations));
+            team.push(point(TEAM, period, &whole, &all, None, min_conversations));
             for (agent, a) in &cell.agents {
                 let o = outcomes
                     .get(&(period.clone(), agent.clone()))
                     .cloned()
                     .unwrap_or_default();
-                let others = Others::of(&whole, a);
+                let others = Others::of(agent, period, &whole, a);
                 agents.entry(agent.clone()).or_default().push(point(
+                    agent,
                     period,
                     a,
                     &o,
@@ -335,7 +374,8 @@ pub fn wilson_bounds(count: u64, of: u64) -> Option<(f64, f64)> {
     Some(((c - h).max(0.0), (c + h).min(1.0)))
 }
 
-/// A mean with its Student-t 95 % interval.
+/// A mean with its 95 % interval: a percentile bootstrap in the trends
+/// ([`bootstrap::bootstrap_mean_ci`]), Student's t in the item outcomes ([`mean_ci`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MeanCi {
     pub n: u64,
@@ -343,6 +383,8 @@ pub struct MeanCi {
     pub ci: Option<[f64; 2]>,
 }
 
+/// A mean from Σ and Σ² with its Student-t 95 % interval (the item outcomes, whose difference
+/// of means takes Welch's interval from the same moments).
 pub fn mean_ci(n: u64, sum: f64, sumsq: f64, digits: i32) -> MeanCi {
     if n == 0 {
         return MeanCi {
@@ -364,31 +406,13 @@ pub fn mean_ci(n: u64, sum: f64, sumsq: f64, digits: i32) -> MeanCi {
     }
 }
 
-/// Σ and Σ² of the QA scores (points) and the pass counts of an aggregate.
-#[derive(Debug, Clone, Copy, Default)]
-struct ScoreSums {
-    n: u64,
-    sum: f64,
-    sumsq: f64,
-    passed: u64,
-}
+/// The series name of the whole team in bootstrap keys (agent ids are never empty, so this
+/// cannot collide with one after the NUL separators).
+const TEAM: &str = "";
 
-impl ScoreSums {
-    fn of(a: &AgentAgg) -> ScoreSums {
-        let (mut n, mut sum, mut sumsq) = (0u64, 0f64, 0f64);
-        for (&v, &k) in &a.scores {
-            let x = v as f64 / 1000.0;
-            n += k;
-            sum += x * k as f64;
-            sumsq += x * x * k as f64;
-        }
-        ScoreSums {
-            n,
-            sum,
-            sumsq,
-            passed: a.passed,
-        }
-    }
+/// The bootstrap key of one series: who, which period, which metric.
+fn series_key(who: &str, period: &str, metric: &str) -> String {
+    format!("{who}\0{period}\0{metric}")
 }
 
 /// The team without one agent: QA mean and pass rate.
@@ -399,12 +423,26 @@ pub struct Others {
 }
 
 impl Others {
-    fn of(team: &AgentAgg, agent: &AgentAgg) -> Others {
-        let (t, a) = (ScoreSums::of(team), ScoreSums::of(agent));
-        let n = t.n - a.n;
+    fn of(agent_id: &str, period: &str, team: &AgentAgg, agent: &AgentAgg) -> Others {
+        // The team's score multiset less the agent's (a sub-multiset of it: exact).
+        let mut scores = team.scores.clone();
+        for (v, k) in &agent.scores {
+            if let Some(c) = scores.get_mut(v) {
+                *c -= k;
+                if *c == 0 {
+                    scores.remove(v);
+                }
+            }
+        }
+        let n: u64 = scores.values().sum();
         Others {
-            qa_mean: mean_ci(n, t.sum - a.sum, t.sumsq - a.sumsq, 2),
-            pass: wilson(t.passed - a.passed, n),
+            qa_mean: bootstrap_mean_ci(
+                &scores,
+                1000.0,
+                &series_key(agent_id, period, "qa_mean/team_without_agent"),
+                2,
+            ),
+            pass: wilson(team.passed - agent.passed, n),
         }
     }
 }
@@ -425,6 +463,8 @@ pub struct TrendPoint {
     pub sentiment_recovery: RateCi,
     pub resolved: RateCi,
     pub csat: MeanCi,
+    /// Mean handle time (`metrics.duration_ms`) in seconds.
+    pub handle_time_s: MeanCi,
     pub complaint: RateCi,
     pub repeat_contact: RateCi,
     /// 1 − repeat-contact rate, where the inputs say whether the customer came back.
@@ -435,21 +475,20 @@ pub struct TrendPoint {
 }
 
 fn point(
+    who: &str,
     period: &str,
     a: &AgentAgg,
     o: &OutcomeAgg,
     others: Option<Others>,
     min: u64,
 ) -> TrendPoint {
-    let sc = ScoreSums::of(a);
     let resolved = a.resolution.get("resolved").copied().unwrap_or(0);
     let decided = resolved + a.resolution.get("unresolved").copied().unwrap_or(0);
-    let csat = &a.csat;
     TrendPoint {
         period: period.to_string(),
         conversations: a.conversations,
         low_confidence: a.conversations < min,
-        qa_mean: mean_ci(sc.n, sc.sum, sc.sumsq, 2),
+        qa_mean: bootstrap_mean_ci(&a.scores, 1000.0, &series_key(who, period, "qa_mean"), 2),
         pass: wilson(a.passed, a.scored()),
         items: a
             .items
@@ -460,7 +499,13 @@ fn point(
         conflict: wilson(a.conflicted, a.conversations),
         sentiment_recovery: wilson(a.sentiment.recovered, a.sentiment.started_negative),
         resolved: wilson(resolved, decided),
-        csat: csat_ci(csat),
+        csat: bootstrap_mean_ci(&o.csat, 1000.0, &series_key(who, period, "csat"), 3),
+        handle_time_s: bootstrap_mean_ci(
+            &o.handle_time_ms,
+            1000.0,
+            &series_key(who, period, "handle_time"),
+            1,
+        ),
         complaint: wilson(o.complaint.0, o.complaint.1),
         repeat_contact: wilson(o.repeat_contact.0, o.repeat_contact.1),
         first_contact_resolution: wilson(
@@ -468,15 +513,6 @@ fn point(
             o.repeat_contact.1,
         ),
         team_without_agent: others,
-    }
-}
-
-/// CSAT mean; the aggregate keeps Σ and n (milli-units) but not Σ², so no interval.
-fn csat_ci(c: &SumCount) -> MeanCi {
-    MeanCi {
-        n: c.n,
-        mean: c.mean().map(|m| round_to(m / 1000.0, 3)),
-        ci: None,
     }
 }
 

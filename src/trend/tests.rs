@@ -97,6 +97,31 @@ fn halves_merge_into_the_whole() {
     assert_eq!(merged.series(5), whole.series(5));
     assert!(whole.undated > 0);
     assert!(whole.cells.len() >= 3);
+    // The bootstrap intervals too: the same bytes in reverse input order.
+    let mut rev = all.clone();
+    rev.reverse();
+    let a = serde_json::to_string(&whole.series(5)).unwrap();
+    assert_eq!(serde_json::to_string(&trends(&rev).series(5)).unwrap(), a);
+}
+
+#[test]
+fn means_get_bootstrap_intervals_around_them() {
+    let r = trends(&dated()).series(3);
+    let mut with_ci = 0;
+    for p in r.team.iter().chain(r.agents.values().flatten()) {
+        for m in [p.qa_mean, p.csat, p.handle_time_s] {
+            match (m.mean, m.ci) {
+                (Some(x), Some([lo, hi])) => {
+                    assert!(lo <= x && x <= hi, "{}: {lo} {x} {hi}", p.period);
+                    with_ci += 1;
+                }
+                // The minimum-sample guard: one value has no interval.
+                (Some(_), None) => assert!(m.n < 2, "{}", p.period),
+                (None, _) => assert_eq!(m.n, 0),
+            }
+        }
+    }
+    assert!(with_ci > 0);
 }
 
 #[test]

@@ -85,6 +85,45 @@ fn planted_effects_are_found_and_nulls_are_not() {
     assert_eq!(etiquette["trained_agents"], 6);
     assert_eq!(etiquette["transfer_rate"].as_f64(), Some(0.6667));
 
+    // Each completion names conversations to read from both windows; on the report's
+    // effects.html (in Chinese) they link to conversation pages that exist, items show their
+    // Chinese titles and nothing is left in English.
+    for e in got["effects"].as_array().unwrap() {
+        let ex = e["examples"].as_array().unwrap();
+        for w in ["before", "after"] {
+            assert!(ex.iter().any(|x| x["window"] == w), "{e}");
+        }
+    }
+    let site = d.join("site");
+    let out = convqa()
+        .args(["report", "--lang", "zh-CN", "--from"])
+        .arg(d.join("run"))
+        .arg("--effects")
+        .arg(d.join("effect/effects.json"))
+        .arg("--out")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let page = std::fs::read_to_string(site.join("effects.html")).unwrap();
+    let links: Vec<&str> = page
+        .split("<a class=\"conversation\" href=\"")
+        .skip(1)
+        .map(|x| &x[..x.find('"').unwrap()])
+        .collect();
+    assert_eq!(
+        links.len(),
+        8 * 4,
+        "two conversations a window, eight completions"
+    );
+    for l in &links {
+        assert!(site.join(l).is_file(), "{l} has a page");
+    }
+    assert!(page.contains("问候客户") && page.contains("可查看的会话"));
+    for en in ["Conversations to read", "too few", "Greets the customer"] {
+        assert!(!page.contains(en), "{en}");
+    }
+
     // The export carries one `evaluated` statement per completion, valid against the schema.
     let out = convqa()
         .args(["export", "--format", "xapi", "--from"])

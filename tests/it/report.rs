@@ -104,7 +104,7 @@ fn export_matches_schema_and_is_byte_identical_on_rerun() {
         serde_json::from_slice(&std::fs::read(repo().join("schema/export.schema.json")).unwrap())
             .unwrap();
     validate(&schema, &doc);
-    assert_eq!(doc["schema_version"], "convqa.export/1");
+    assert_eq!(doc["schema_version"], "convqa.export/2");
     let bob = doc["agents"]
         .as_array()
         .unwrap()
@@ -173,7 +173,7 @@ fn export_schema_rejects_a_broken_document() {
         serde_json::from_slice(&std::fs::read(repo().join("schema/export.schema.json")).unwrap())
             .unwrap();
     let v = jsonschema::validator_for(&schema).unwrap();
-    assert!(!v.is_valid(&serde_json::json!({"schema_version": "convqa.export/1"})));
+    assert!(!v.is_valid(&serde_json::json!({"schema_version": "convqa.export/2"})));
     assert!(!v.is_valid(&serde_json::json!([])));
 }
 
@@ -333,4 +333,112 @@ fn conversation_pages_are_linked_highlighted_and_replaced_as_a_set() {
             || i.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)),
         "Chinese text survives"
     );
+}
+
+/// Issue 26, item 3: with `--period` the recommendations close the loop: each target carries
+/// the agent's value in the latest and previous period and whether it was reached, in the JSON
+/// export (schema-valid), as an xAPI result extension (schema-valid, and the schema checks it),
+/// in agents.json and on the agent page.
+#[test]
+fn recommendations_carry_their_follow_up_with_periods() {
+    let t = tempfile::tempdir().unwrap();
+    let d = write_dir(&t.path().join("r"), &batch());
+    let out = t.path().join("export.json");
+    let week = ["--period", "week"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["export", "--from", s(&d), "--out", s(&out)];
+        args.extend_from_slice(extra);
+        assert_ok(&convqa(&args));
+        serde_json::from_slice::<Value>(&std::fs::read(&out).unwrap()).unwrap()
+    };
+    let doc = run(&week);
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("schema/export.schema.json")).unwrap())
+            .unwrap();
+    validate(&schema, &doc);
+    let recs: Vec<&Value> = doc["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["recommendations"].as_array().unwrap())
+        .collect();
+    assert!(!recs.is_empty());
+    for r in &recs {
+        let f = &r["target"]["follow_up"];
+        assert_eq!(f["period"], "week", "{r}");
+        assert_eq!(f["target"], r["target"]["target"]);
+        let (v, target) = (
+            f["latest"]["value"].as_f64().unwrap(),
+            f["target"].as_f64().unwrap(),
+        );
+        let reached = if f["comparator"] == ">=" {
+            v >= target
+        } else {
+            v <= target
+        };
+        assert_eq!(f["target_reached"], reached, "{f}");
+        assert!(f["latest"]["period"].as_str().unwrap().contains("-W"));
+    }
+    // Without --period: no follow_up at all.
+    assert!(!run(&[]).to_string().contains("follow_up"));
+
+    let mut x = week.to_vec();
+    x.extend(["--format", "xapi"]);
+    let st = run(&x);
+    let key = "https://convqa.local/xapi/ext/follow-up";
+    let with: Vec<&Value> = st
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["result"]["extensions"].get(key).is_some())
+        .collect();
+    assert_eq!(with.len(), recs.len());
+    let xs: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("schema/xapi.schema.json")).unwrap())
+            .unwrap();
+    let v = jsonschema::validator_for(&xs).unwrap();
+    assert!(
+        v.is_valid(&st),
+        "xAPI statements with follow-ups match the schema"
+    );
+    let mut broken = st.clone();
+    broken[0]["result"]["extensions"][key]["target_reached"] = "yes".into();
+    assert!(!v.is_valid(&broken), "the schema checks the follow-up");
+
+    let ag = t.path().join("agents");
+    assert_ok(&convqa(&[
+        "agents",
+        "--from",
+        s(&d),
+        "--period",
+        "week",
+        "--out",
+        s(&ag),
+    ]));
+    let a = std::fs::read_to_string(ag.join("agents.json")).unwrap();
+    assert_eq!(
+        a.matches("\"target_reached\"").count(),
+        recs.len() + {
+            // The team's own recommendations follow up too.
+            let j: Value = serde_json::from_str(&a).unwrap();
+            j["team"]["plan"]["recommendations"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    );
+    let site = t.path().join("site");
+    assert_ok(&convqa(&[
+        "report",
+        "--from",
+        s(&d),
+        "--period",
+        "week",
+        "--lang",
+        "en",
+        "--out",
+        s(&site),
+    ]));
+    let bob = std::fs::read_to_string(site.join("agents/bob.html")).unwrap();
+    assert!(bob.contains("<p class=\"follow-up ") && bob.contains("Progress per week"));
 }

@@ -1,5 +1,6 @@
 //! Every fixed word of the report's pages, per language, in one place: the team overview
-//! (`index.html`), the agent pages (HTML and Markdown), the charts and `effects.html`. A page
+//! (`index.html`), the agent pages (HTML and Markdown), the charts, `effects.html` and the
+//! conversation pages (their words and the names of a result's codes: `conv.rs`). A page
 //! never spells a word itself: it asks [`words`] for the table of its [`Lang`]. Templates mark
 //! where a value goes with `{0}`, `{1}` ([`fill`]). Item and module titles come from the inputs:
 //! the checklist's `title_zh` and the catalogue's `title_zh` / `description_zh` on zh-CN pages.
@@ -7,7 +8,10 @@
 //! Default language (no `--lang`): zh-CN when most of the scored conversations' customer and
 //! agent turns with a detected language are Chinese ([`LangCount`]), else en.
 
+mod conv;
+
 use crate::types::{ConversationResult, Language, Speaker};
+pub(crate) use conv::{name, ConvWords};
 
 /// The language of a rendered page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -55,6 +59,11 @@ pub(crate) struct EffectWords {
     pub conversations: &'static str,
     pub chart: &'static str,
     pub method: &'static str,
+    /// Before the example conversations of a completion.
+    pub examples: &'static str,
+    /// `{0}` conversations before, `{1}` after, `{2}` the minimum in each window.
+    pub note_few: &'static str,
+    pub note_no_control: &'static str,
 }
 
 const FX_EN: EffectWords = EffectWords {
@@ -82,6 +91,9 @@ const FX_EN: EffectWords = EffectWords {
     conversations: "conversations",
     chart: "Target items passed, before and after the completion",
     method: "Verdict: improved when the whole 95 % interval of the effect is above zero, worse when below. Method and assumptions: docs/EFFECT.md.",
+    examples: "Conversations to read (share of target items passed):",
+    note_few: "Too few conversations with the module's items: {0} before, {1} after (needs {2} in each window).",
+    note_no_control: "No control agents in these windows: the change is not adjusted for team-wide drift.",
 };
 
 const FX_ZH: EffectWords = EffectWords {
@@ -109,6 +121,9 @@ const FX_ZH: EffectWords = EffectWords {
     conversations: "通会话",
     chart: "目标检查项通过率：培训前后",
     method: "判定：效果的 95% 置信区间整体高于零为提升，整体低于零为下降。方法与假设见 docs/EFFECT.md。",
+    examples: "可查看的会话（目标检查项通过比例）：",
+    note_few: "该课程检查项的会话太少：培训前 {0} 通，培训后 {1} 通（每个时间窗需要 {2} 通）。",
+    note_no_control: "这两个时间窗内没有对照坐席：变化未扣除团队整体趋势。",
 };
 
 /// The report pages' words (`index.html`, agent pages, Markdown, charts).
@@ -260,10 +275,21 @@ pub(crate) struct Words {
     pub target_item: &'static str,
     /// `{0}` label, `{1}` current rate, `{2}` target.
     pub target_rate: &'static str,
+    /// A recommendation's follow-up (`--period`): `{0}` day/week/month, `{1}` the values
+    /// ("2026-W08 38 % → 2026-W09 20 % (15 conversations)"), `{2}` the target ("≥ 48 %"), `{3}`
+    /// reached or not.
+    pub follow_up: &'static str,
+    /// After the latest value: `{0}` its conversations.
+    pub follow_up_n: &'static str,
+    /// When the latest period is the agent's first with data: `{0}` day/week/month.
+    pub follow_up_first: &'static str,
+    pub reached: &'static str,
+    pub not_reached: &'static str,
     /// Label prefix of an escalation trigger / a conflict kind signal.
     pub signal_escalation: &'static str,
     pub signal_conflict: &'static str,
     pub fx: EffectWords,
+    pub cv: ConvWords,
 }
 
 const EN: Words = Words {
@@ -376,7 +402,7 @@ const EN: Words = Words {
     trend_agent_qa: "QA score per {0}: agent vs the team without the agent (mean, 95 % interval)",
     team_without_agent: "team without the agent",
     interval95: "95 % interval",
-    trend_hollow: "Hollow points: fewer than {0} conversations in the period; read little into them.",
+    trend_hollow: "Intervals: percentile bootstrap for means, Wilson for rates. Hollow points: fewer than {0} conversations in the period; read little into them.",
     no_trends: "No dated conversations: no trend.",
     finding_item: "“{0}” failed in {1} of {2} conversations ({3}); team {4}",
     finding_expected: "; expected on calls as hard as these ≤ {0}",
@@ -384,9 +410,15 @@ const EN: Words = Words {
     finding_other: "{0}: {1} of {2} conversations ({3}); team {4}",
     target_item: "“{0}” pass rate from {1} to ≥ {2}",
     target_rate: "{0}: from {1} of conversations to ≤ {2}",
+    follow_up: "Progress per {0}: {1}; target {2}: {3}",
+    follow_up_n: " ({0} conversations)",
+    follow_up_first: " (no earlier {0} with data)",
+    reached: "reached",
+    not_reached: "not reached",
     signal_escalation: "escalation",
     signal_conflict: "conflict",
     fx: FX_EN,
+    cv: conv::CONV_EN,
 };
 
 const ZH: Words = Words {
@@ -499,7 +531,7 @@ const ZH: Words = Words {
     trend_agent_qa: "每{0}质检得分：坐席与团队（不含该坐席）对比（均值，95% 置信区间）",
     team_without_agent: "团队（不含该坐席）",
     interval95: "95% 置信区间",
-    trend_hollow: "空心点：该周期会话少于 {0} 通，仅供参考。",
+    trend_hollow: "区间：均值用百分位自助法（bootstrap），比率用 Wilson 区间。空心点：该周期会话少于 {0} 通，仅供参考。",
     no_trends: "没有带日期的会话，无法显示趋势。",
     finding_item: "“{0}”在 {2} 通会话中不合格 {1} 通（{3}）；团队 {4}",
     finding_expected: "；同等难度通话的预期不高于 {0}",
@@ -507,9 +539,15 @@ const ZH: Words = Words {
     finding_other: "{0}：{2} 通会话中 {1} 通（{3}）；团队 {4}",
     target_item: "“{0}”合格率从 {1} 提高到不低于 {2}",
     target_rate: "{0}：从占会话 {1} 降到不高于 {2}",
+    follow_up: "按{0}跟进：{1}；目标 {2}：{3}",
+    follow_up_n: "（{0} 通会话）",
+    follow_up_first: "（此前各{0}没有数据）",
+    reached: "已达到",
+    not_reached: "未达到",
     signal_escalation: "升级",
     signal_conflict: "冲突",
     fx: FX_ZH,
+    cv: conv::CONV_ZH,
 };
 
 /// The words of `lang`.
