@@ -3,7 +3,8 @@
 //! Stages, each a module over plain data (see [`types`]):
 //! ingest → lang (normalise, detect) → model (ONNX inference) → checklist / detect (rules and
 //! detectors) → score → pipeline (orchestration, parallelism, output) → agg → coach → report;
-//! calibrate compares scored results with a QA team's reviewer labels.
+//! calibrate compares scored results with a QA team's reviewer labels; topics groups
+//! conversations into contact drivers.
 //! `main.rs` is glue: it parses the CLI and calls one of [`commands`].
 
 pub mod agg;
@@ -25,5 +26,6 @@ pub mod redact;
 pub mod report;
 pub mod settings_file;
 pub mod timestamp;
+pub mod topics;
 pub mod trend;
 pub mod types;

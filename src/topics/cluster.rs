@@ -1,0 +1,327 @@
+//! Deterministic clustering of unit vectors: centring, average-linkage agglomerative clustering
+//! on cosine distance, and k-means seeded from its groups.
+//!
+//! Plain `f32` rows in, cluster indices out, no randomness anywhere: the same rows in the same
+//! order give the same clusters on any machine and thread count. Callers put rows in a canonical
+//! order (by conversation id) first, so input order cannot matter either. Sums are taken in f64
+//! in row order, and every tie goes to the lower index.
+//!
+//! Agglomerative clustering costs O(n²) memory and time (nearest-neighbour chain with the
+//! Lance–Williams update), so callers run it on a sample of a few thousand rows and let k-means
+//! carry the groups to every row.
+
+/// Subtract the mean row and re-normalise each row to unit length. Returns the mean (kept with a
+/// saved topic model, so new rows are centred the same way) and the centred rows.
+pub fn centre(rows: &[Vec<f32>]) -> (Vec<f32>, Vec<Vec<f32>>) {
+    let Some(first) = rows.first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let dim = first.len();
+    let mut sum = vec![0f64; dim];
+    for r in rows {
+        for (s, &x) in sum.iter_mut().zip(r) {
+            *s += f64::from(x);
+        }
+    }
+    let mean: Vec<f32> = sum.iter().map(|s| (s / rows.len() as f64) as f32).collect();
+    let centred = rows.iter().map(|r| centre_one(r, &mean)).collect();
+    (mean, centred)
+}
+
+/// One row centred with a given mean and re-normalised (a zero row stays zero).
+pub fn centre_one(row: &[f32], mean: &[f32]) -> Vec<f32> {
+    let v: Vec<f64> = row
+        .iter()
+        .zip(mean)
+        .map(|(&x, &m)| f64::from(x) - f64::from(m))
+        .collect();
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if norm <= 1e-12 {
+        return vec![0.0; v.len()];
+    }
+    v.iter().map(|x| (x / norm) as f32).collect()
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| f64::from(x) * f64::from(y))
+        .sum()
+}
+
+fn sq_dist(a: &[f32], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let d = f64::from(x) - y;
+            d * d
+        })
+        .sum()
+}
+
+/// Average-linkage agglomerative clustering of unit rows on cosine distance (1 − cosine), cut at
+/// `k` clusters. Returns one cluster index per row, numbered by each cluster's first row (the
+/// cluster holding row 0 is 0), so the numbering does not depend on merge order.
+pub fn average_linkage(rows: &[Vec<f32>], k: usize) -> Vec<usize> {
+    let n = rows.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let k = k.clamp(1, n);
+    // Condensed distances would halve the memory; a full matrix keeps the indexing obvious and
+    // is 16 MB at 2,000 rows, the sample size callers use.
+    let mut d = vec![0f64; n * n];
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let x = 1.0 - dot(&rows[i], &rows[j]);
+            d[i * n + j] = x;
+            d[j * n + i] = x;
+        }
+    }
+    let mut size = vec![1usize; n];
+    let mut active = vec![true; n];
+    // Merges in the order they happen: (kept, absorbed, distance).
+    let mut merges: Vec<(usize, usize, f64)> = Vec::with_capacity(n - 1);
+    let mut chain: Vec<usize> = Vec::new();
+    let mut remaining = n;
+    while remaining > 1 {
+        if chain.is_empty() {
+            chain.push(active.iter().position(|&a| a).unwrap_or(0));
+        }
+        let a = *chain.last().unwrap_or(&0);
+        // Nearest active neighbour of `a`; the chain's previous element wins a tie (the
+        // nearest-neighbour chain needs that to terminate), then the lower index.
+        let prev = chain.len().checked_sub(2).map(|i| chain[i]);
+        let mut best: Option<(usize, f64)> = prev.map(|p| (p, d[a * n + p]));
+        for b in 0..n {
+            if b == a || !active[b] {
+                continue;
+            }
+            let x = d[a * n + b];
+            match best {
+                Some((bb, bx)) if x > bx || (x == bx && (Some(bb) == prev || bb < b)) => {}
+                _ => best = Some((b, x)),
+            }
+        }
+        let Some((b, dist)) = best else { break };
+        if Some(b) == prev {
+            chain.pop();
+            chain.pop();
+            let (keep, gone) = (a.min(b), a.max(b));
+            // Lance–Williams for average linkage: the merged cluster's distance to any other is
+            // the size-weighted mean of the two.
+            let (sk, sg) = (size[keep] as f64, size[gone] as f64);
+            for o in 0..n {
+                if active[o] && o != keep && o != gone {
+                    let x = (sk * d[keep * n + o] + sg * d[gone * n + o]) / (sk + sg);
+                    d[keep * n + o] = x;
+                    d[o * n + keep] = x;
+                }
+            }
+            size[keep] += size[gone];
+            active[gone] = false;
+            merges.push((keep, gone, dist));
+            remaining -= 1;
+        } else {
+            chain.push(b);
+        }
+    }
+    // Replay the n − k closest merges (a stable sort keeps the chain's order among equal
+    // distances) with union–find, then number clusters by first row.
+    let mut order: Vec<usize> = (0..merges.len()).collect();
+    order.sort_by(|&x, &y| merges[x].2.total_cmp(&merges[y].2));
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for &m in order.iter().take(n - k) {
+        let (a, b, _) = merges[m];
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    let mut number = vec![usize::MAX; n];
+    let mut next = 0;
+    (0..n)
+        .map(|i| {
+            let r = find(&mut parent, i);
+            if number[r] == usize::MAX {
+                number[r] = next;
+                next += 1;
+            }
+            number[r]
+        })
+        .collect()
+}
+
+/// The mean row of each cluster (f64), for `labels` numbered 0..k.
+pub fn means(rows: &[Vec<f32>], labels: &[usize], k: usize) -> Vec<Vec<f64>> {
+    let dim = rows.first().map_or(0, Vec::len);
+    let mut sums = vec![vec![0f64; dim]; k];
+    let mut counts = vec![0usize; k];
+    for (r, &l) in rows.iter().zip(labels) {
+        counts[l] += 1;
+        for (s, &x) in sums[l].iter_mut().zip(r) {
+            *s += f64::from(x);
+        }
+    }
+    for (s, &c) in sums.iter_mut().zip(&counts) {
+        if c > 0 {
+            s.iter_mut().for_each(|x| *x /= c as f64);
+        }
+    }
+    sums
+}
+
+/// The nearest centroid (squared Euclidean; ties to the lower index) and that distance.
+pub fn nearest(row: &[f32], centroids: &[Vec<f64>]) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (j, c) in centroids.iter().enumerate() {
+        let x = sq_dist(row, c);
+        if x < best.1 {
+            best = (j, x);
+        }
+    }
+    best
+}
+
+/// Lloyd's k-means from the given centroids, until no row changes cluster or `max_iter` rounds.
+/// A cluster that empties keeps its previous centroid (it may win rows back later), so cluster
+/// numbers stay those of the seeds. Returns labels and centroids.
+pub fn kmeans(
+    rows: &[Vec<f32>],
+    mut centroids: Vec<Vec<f64>>,
+    max_iter: usize,
+) -> (Vec<usize>, Vec<Vec<f64>>) {
+    let k = centroids.len();
+    let mut labels: Vec<usize> = rows.iter().map(|r| nearest(r, &centroids).0).collect();
+    for _ in 0..max_iter {
+        let fresh = means(rows, &labels, k);
+        let mut counts = vec![0usize; k];
+        labels.iter().for_each(|&l| counts[l] += 1);
+        for (j, c) in fresh.into_iter().enumerate() {
+            if counts[j] > 0 {
+                centroids[j] = c;
+            }
+        }
+        let next: Vec<usize> = rows.iter().map(|r| nearest(r, &centroids).0).collect();
+        if next == labels {
+            break;
+        }
+        labels = next;
+    }
+    (labels, centroids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unit rows around `centres` (one per cluster), with deterministic small perturbations.
+    fn planted(centres: &[Vec<f32>], per: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let mut rows = Vec::new();
+        let mut truth = Vec::new();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..per {
+            for (c, centre) in centres.iter().enumerate() {
+                let v: Vec<f32> = centre
+                    .iter()
+                    .map(|&x| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.3
+                    })
+                    .collect();
+                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                rows.push(v.iter().map(|x| x / n).collect());
+                truth.push(c);
+                let _ = i;
+            }
+        }
+        (rows, truth)
+    }
+
+    fn axes(k: usize, dim: usize) -> Vec<Vec<f32>> {
+        (0..k)
+            .map(|c| (0..dim).map(|d| if d == c { 1.0 } else { 0.0 }).collect())
+            .collect()
+    }
+
+    /// Same partition up to renumbering.
+    fn same_partition(a: &[usize], b: &[usize]) -> bool {
+        let mut map = std::collections::HashMap::new();
+        let mut back = std::collections::HashMap::new();
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| *map.entry(x).or_insert(y) == y && *back.entry(y).or_insert(x) == x)
+    }
+
+    #[test]
+    fn average_linkage_recovers_planted_groups_and_numbers_by_first_row() {
+        let (rows, truth) = planted(&axes(4, 8), 25);
+        let labels = average_linkage(&rows, 4);
+        assert!(same_partition(&labels, &truth), "{labels:?}");
+        assert_eq!(labels[0], 0);
+        assert_eq!(labels[1], 1);
+        // Cut at 1 and at n: everything together, everything apart.
+        assert!(average_linkage(&rows, 1).iter().all(|&l| l == 0));
+        let apart = average_linkage(&rows, rows.len());
+        assert_eq!(apart, (0..rows.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn kmeans_from_agglomerative_seeds_keeps_the_groups_and_converges() {
+        let (rows, truth) = planted(&axes(5, 10), 30);
+        let seeds = average_linkage(&rows, 5);
+        let (labels, centroids) = kmeans(&rows, means(&rows, &seeds, 5), 50);
+        assert!(same_partition(&labels, &truth));
+        assert_eq!(centroids.len(), 5);
+        // A bad start (every seed near one group) still ends with one group per centroid.
+        let bad: Vec<Vec<f64>> = (0..5)
+            .map(|j| rows[j * 5].iter().map(|&x| f64::from(x)).collect())
+            .collect();
+        let (relabelled, _) = kmeans(&rows, bad, 100);
+        assert_eq!(relabelled.len(), rows.len());
+    }
+
+    #[test]
+    fn centring_removes_a_shared_direction() {
+        // Two groups that share a large common component: raw cosines are all high, centred
+        // rows point apart.
+        let mut rows = Vec::new();
+        for i in 0..20 {
+            let s = if i % 2 == 0 { 0.2 } else { -0.2 };
+            let v = [1.0f32, s, 0.01 * i as f32];
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            rows.push(v.iter().map(|x| x / n).collect::<Vec<f32>>());
+        }
+        assert!(dot(&rows[0], &rows[1]) > 0.9);
+        let (mean, centred) = centre(&rows);
+        assert_eq!(mean.len(), 3);
+        assert!(dot(&centred[0], &centred[1]) < 0.0);
+        for r in &centred {
+            assert!((dot(r, r) - 1.0).abs() < 1e-5);
+        }
+        assert_eq!(centre_one(&mean, &mean), vec![0.0; 3]);
+    }
+
+    #[test]
+    fn results_are_identical_on_reruns_and_stable_under_ties() {
+        let (rows, _) = planted(&axes(3, 6), 20);
+        let a = average_linkage(&rows, 3);
+        let b = average_linkage(&rows, 3);
+        assert_eq!(a, b);
+        // Exact duplicates (all distances tied) still cut into the asked number of groups.
+        let dup = vec![vec![1.0f32, 0.0]; 6];
+        let labels = average_linkage(&dup, 3);
+        let distinct: std::collections::BTreeSet<_> = labels.iter().collect();
+        assert_eq!(distinct.len(), 3);
+        assert!(average_linkage(&[], 3).is_empty());
+    }
+}
