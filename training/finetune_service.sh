@@ -11,6 +11,7 @@
 #   MINUTES=10 EXPORT=0 training/finetune_service.sh   # a shorter run, not exported
 #   INIT=runs/$run/best.pt RUN=e5-svc2 training/finetune_service.sh   # continue a previous stage
 #
+# SOURCE_WEIGHTS=name=w,… overrides train.py's SOURCE_WEIGHT for the run (e.g. service_written=16).
 # INIT defaults to the shipped model's weights recovered from its ONNX (runs/e5-recovered); a run
 # directory given as INIT brings its own tokenizer. Checkpoints: training/runs/$RUN/ckpt.pt
 # (ignored by git); RESUME=1 continues a stopped run. Results go to training/results/$RUN.
@@ -32,7 +33,7 @@ if [ "$init" = runs/e5-recovered/best.pt ] && [ ! -f "$init" ]; then
 fi
 "$py" -c "import train; train.examples()"
 "$py" train.py --design e5 --e5-layers 6 --init-from "$init" --minutes "${MINUTES:-30}" \
-  --bs 32 --eval-every 7.5 --out runs/$run $resume
+  --bs 32 --eval-every 7.5 --out runs/$run $resume ${SOURCE_WEIGHTS:+--source-weights "$SOURCE_WEIGHTS"}
 "$py" lexical.py --run runs/$run
 mkdir -p results/$run
 cp runs/$run/train_info.json runs/$run/val_best.json results/$run/
