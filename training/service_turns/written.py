@@ -16,6 +16,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from merge_labels import kappa  # the real turns' merge: the same Cohen's kappa
+
 HERE = Path(__file__).resolve().parent / "written"
 SENT = {"negative", "neutral", "positive"}
 EMO = {"anger", "anxiety", "disappointment", "satisfaction", "neutral"}
@@ -53,14 +55,6 @@ def blind():
         with open(HERE / f"blind_{name}.txt", "w", encoding="utf-8") as f:
             f.writelines(f"#{r['id']} [{r['speaker'].upper()}] {r['text']}\n" for r in sub)
     print({k: len(v) for k, v in parts.items()})
-
-
-def kappa(pairs):
-    n = len(pairs)
-    po = sum(a == b for a, b in pairs) / n
-    ca, cb = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
-    pe = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
-    return po, (po - pe) / (1 - pe)
 
 
 def merge():
