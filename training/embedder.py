@@ -46,8 +46,12 @@ embeddings and the int8 ONNX ones on 500 real held-out texts; Chinese vs English
 of texts of other lengths; the size of model.onnx; speed at one thread; k-means NMI on the labelled
 contact-reason set (calibration/topics) with each prefix.
 
-    .venv/bin/python embedder.py --layers 12 --out /work/cand-embed/l12
-    .venv/bin/python embedder.py --layers 6 --out /work/cand-embed/l6 [--corpus domain] [--min-count 1]
+    .venv/bin/python embedder.py --layers 12 --out ../models/embed
+    .venv/bin/python embedder.py --layers 6 --out /tmp/embed-l6 [--corpus domain] [--min-count 1]
+
+The bundled model is the 12-layer one in models/embed (model.onnx, tokenizer.json, config.json,
+MODEL_CARD.md; at most 40 MB together), which src/model/embedder.rs loads (CONVQA_EMBED_DIR, else
+models/embed). Candidates are written elsewhere and copied there once chosen.
 
 Runs on one CPU thread (torch, ONNX Runtime, tokenizers, k-means).
 """
@@ -688,7 +692,8 @@ def card(cfg: dict) -> str:
 
 Sentence embeddings for clustering customer conversations into contact reasons (`convqa topics`,
 issue 29). Offline, multilingual (zh-Hans, zh-Hant, Cantonese, English, mixed), ONNX, run by the same
-ONNX Runtime as the sentiment model.
+ONNX Runtime as the sentiment model. Bundled in `models/embed` and loaded by `src/model/embedder.rs`
+(`CONVQA_EMBED_DIR` names another directory).
 
 ## Source and licence
 - Weights: [intfloat/multilingual-e5-small](https://huggingface.co/intfloat/multilingual-e5-small)
