@@ -20,6 +20,7 @@ pub mod outcome;
 mod post;
 mod rules;
 pub mod runtime;
+mod session;
 
 pub use classifier::Classifier;
 pub use config::{canonical_sentiment, Head, ModelConfig, DEFAULT_MAX_LENGTH, SENTIMENT_LABELS};
