@@ -1,9 +1,11 @@
-//! Finding the model directory (Hugging Face export layout) and its three files.
+//! Finding a model directory (Hugging Face export layout) and its three files.
 //!
-//! Discovery order when no directory is given: env `CONVQA_MODEL_DIR`, then `models/` in the
-//! current directory, then `models/` in each ancestor of the executable's directory. The last one
-//! is what makes both `cargo run` (target/debug/convqa) and `target/release/convqa` find the
-//! repository's `models/` without flags.
+//! Two bundled models are found the same way: the classifier in `models/` and the sentence
+//! embedder in `models/embed/`. Discovery order when no directory is given: the model's env
+//! variable (`CONVQA_MODEL_DIR`, `CONVQA_EMBED_DIR`), then the directory under the current
+//! directory, then under each ancestor of the executable's directory. The last one is what makes
+//! both `cargo run` (target/debug/convqa) and `target/release/convqa` find the repository's models
+//! without flags.
 
 use super::ModelError;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,11 @@ pub struct ModelFiles {
 impl ModelFiles {
     /// Check that `dir` holds model.onnx, tokenizer.json and config.json.
     pub fn in_dir(dir: &Path) -> Result<ModelFiles, ModelError> {
+        Self::find(dir).map_err(|path| ModelError::ModelFileMissing { path })
+    }
+
+    /// The files of `dir`, or the first one that is missing.
+    pub(super) fn find(dir: &Path) -> Result<ModelFiles, PathBuf> {
         let files = ModelFiles {
             dir: dir.to_path_buf(),
             onnx: dir.join("model.onnx"),
@@ -28,43 +35,77 @@ impl ModelFiles {
         };
         for p in [&files.onnx, &files.tokenizer, &files.config] {
             if !p.is_file() {
-                return Err(ModelError::ModelFileMissing { path: p.clone() });
+                return Err(p.clone());
             }
         }
         Ok(files)
     }
 }
 
+/// Where one kind of bundled model is looked for.
+struct Discovery {
+    /// The env variable that names the directory.
+    env: &'static str,
+    /// The directory, relative to the current directory or an ancestor of the executable's.
+    subdir: &'static str,
+}
+
+const CLASSIFIER: Discovery = Discovery {
+    env: "CONVQA_MODEL_DIR",
+    subdir: "models",
+};
+const EMBEDDER: Discovery = Discovery {
+    env: "CONVQA_EMBED_DIR",
+    subdir: "models/embed",
+};
+
 /// The model directory to use: `explicit` (from `--model`), else discovery (see module docs).
 pub fn resolve_model_dir(explicit: Option<&Path>) -> Result<PathBuf, ModelError> {
-    let env = std::env::var_os("CONVQA_MODEL_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    // A directory the user named is used as is: falling back elsewhere would hide a typo.
-    if let Some(dir) = explicit.map(Path::to_path_buf).or(env) {
-        if dir.is_dir() {
-            return Ok(dir);
+    CLASSIFIER
+        .resolve(explicit)
+        .map_err(|tried| ModelError::ModelDirMissing { tried })
+}
+
+/// The sentence embedder's directory: `explicit`, else discovery (see module docs); the
+/// repository bundles it in `models/embed`.
+pub fn resolve_embed_dir(explicit: Option<&Path>) -> Result<PathBuf, ModelError> {
+    EMBEDDER
+        .resolve(explicit)
+        .map_err(|tried| ModelError::EmbedderDirMissing { tried })
+}
+
+impl Discovery {
+    /// The directory, or every candidate that was tried.
+    fn resolve(&self, explicit: Option<&Path>) -> Result<PathBuf, Vec<PathBuf>> {
+        let env = std::env::var_os(self.env)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        // A directory the user named is used as is: falling back elsewhere would hide a typo.
+        if let Some(dir) = explicit.map(Path::to_path_buf).or(env) {
+            if dir.is_dir() {
+                return Ok(dir);
+            }
+            return Err(vec![dir]);
         }
-        return Err(ModelError::ModelDirMissing { tried: vec![dir] });
-    }
-    let mut tried = Vec::new();
-    let cwd_models = PathBuf::from("models");
-    let mut candidates = vec![std::path::absolute(&cwd_models).unwrap_or(cwd_models)];
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-    {
-        candidates.extend(exe_dir.ancestors().map(|a| a.join("models")));
-    }
-    for c in candidates {
-        if c.join("model.onnx").is_file() {
-            return Ok(c);
+        let mut tried = Vec::new();
+        let in_cwd = PathBuf::from(self.subdir);
+        let mut candidates = vec![std::path::absolute(&in_cwd).unwrap_or(in_cwd)];
+        if let Some(exe_dir) = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+        {
+            candidates.extend(exe_dir.ancestors().map(|a| a.join(self.subdir)));
         }
-        if !tried.contains(&c) {
-            tried.push(c);
+        for c in candidates {
+            if c.join("model.onnx").is_file() {
+                return Ok(c);
+            }
+            if !tried.contains(&c) {
+                tried.push(c);
+            }
         }
+        Err(tried)
     }
-    Err(ModelError::ModelDirMissing { tried })
 }
 
 #[cfg(test)]
@@ -86,5 +127,13 @@ mod tests {
         std::fs::write(dir.path().join("model.onnx"), b"x").unwrap();
         let err = ModelFiles::in_dir(dir.path()).unwrap_err();
         assert!(err.to_string().contains("tokenizer.json"), "{err}");
+    }
+
+    #[test]
+    fn explicit_missing_embed_dir_names_the_embedder() {
+        let err = resolve_embed_dir(Some(Path::new("/nonexistent/embed"))).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("/nonexistent/embed"), "{msg}");
+        assert!(msg.contains("CONVQA_EMBED_DIR"), "{msg}");
     }
 }

@@ -1,10 +1,14 @@
-//! ONNX model loading and batched inference (sentiment + emotion per text).
+//! ONNX model loading and batched inference: sentiment + emotion per text, and sentence
+//! embeddings for topics.
 //!
-//! Owns everything between "a list of texts" and "a [`TurnLabels`] per text":
+//! Owns everything between "a list of texts" and "a [`TurnLabels`] (or a sentence vector) per
+//! text":
 //! - [`runtime`]: finding and loading the ONNX Runtime library (once per process);
-//! - `files`: finding the model directory and its three files;
+//! - `files`: finding a model directory (classifier or embedder) and its three files;
 //! - `config`: reading `config.json` (heads, labels, max length) in either supported layout;
-//! - `classifier`: tokenising, length-bucketed batching, one ORT session per worker thread;
+//! - `classifier`: the sentiment + emotion classifier over those sessions, with its rules and cache;
+//! - `embedder`: the sentence embedder (`models/embed`) for topics, over the same sessions;
+//! - `session`: what both share: tokenising, length-bucketed batching, one ORT session per worker;
 //! - `post`: softmax, rounding and label choice, kept apart so it is tested without a model;
 //! - `rules`: texts decided before the model (identifier-only turns are neutral);
 //! - [`ngram`]: small hashed n-gram classifiers for one question about a turn (does this agent
@@ -14,6 +18,7 @@
 
 mod classifier;
 mod config;
+mod embedder;
 mod files;
 pub mod ngram;
 pub mod outcome;
@@ -24,7 +29,8 @@ mod session;
 
 pub use classifier::Classifier;
 pub use config::{canonical_sentiment, Head, ModelConfig, DEFAULT_MAX_LENGTH, SENTIMENT_LABELS};
-pub use files::{resolve_model_dir, ModelFiles};
+pub use embedder::{Embedder, EmbedderConfig};
+pub use files::{resolve_embed_dir, resolve_model_dir, ModelFiles};
 pub use post::{round4, softmax};
 
 use crate::types::TurnLabels;
@@ -39,7 +45,8 @@ pub const DEFAULT_BATCH_SIZE: usize = 16;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelOptions {
     /// Model directory; `None` = env `CONVQA_MODEL_DIR`, then `models/` in the current directory
-    /// or an ancestor of the executable's directory.
+    /// or an ancestor of the executable's directory (for [`Embedder::load`]: `CONVQA_EMBED_DIR`,
+    /// then `models/embed`).
     pub model_dir: Option<PathBuf>,
     /// ONNX Runtime library; `None` = env vars, the setup cache, next to the executable.
     pub ort_lib: Option<PathBuf>,
@@ -70,6 +77,8 @@ const SETUP_HINT: &str =
     "run scripts/setup-ort.sh (it prints the library path) or pass --ort-lib PATH";
 const MODEL_HINT: &str =
     "pass --model DIR (or set CONVQA_MODEL_DIR) to a folder holding model.onnx, tokenizer.json and config.json";
+const EMBED_HINT: &str =
+    "set CONVQA_EMBED_DIR to the sentence embedder's folder (model.onnx, tokenizer.json and config.json from training/embedder.py; the repository bundles models/embed)";
 
 /// Errors from loading or running the model. Each message is one sentence naming the path involved
 /// and what to do; the underlying error, if any, is kept as the source.
@@ -99,6 +108,16 @@ pub enum ModelError {
     ModelDirMissing { tried: Vec<PathBuf> },
     #[error("model file {} is missing; {MODEL_HINT}", .path.display())]
     ModelFileMissing { path: PathBuf },
+    #[error("sentence-embedding model directory not found ({}); {EMBED_HINT}", tried_list(.tried))]
+    EmbedderDirMissing { tried: Vec<PathBuf> },
+    #[error("sentence-embedding model file {} is missing; {EMBED_HINT}", .path.display())]
+    EmbedderFileMissing { path: PathBuf },
+    #[error("could not read sentence-embedder config {}; it must be the config.json training/embedder.py writes (model_type \"{}\", output, embedding_dim, max_length, prefix)", .path.display(), embedder::MODEL_TYPE)]
+    EmbedderConfig {
+        path: PathBuf,
+        #[source]
+        source: ConfigSourceError,
+    },
     #[error("could not read model config {}; it must be a Hugging Face config.json with id2label (or heads)", .path.display())]
     Config {
         path: PathBuf,
@@ -111,7 +130,7 @@ pub enum ModelError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("could not load ONNX model {}; it must be an ONNX export of a text classifier", .path.display())]
+    #[error("could not load ONNX model {}; it must be an ONNX export of a text classifier or sentence embedder", .path.display())]
     Session {
         path: PathBuf,
         #[source]
