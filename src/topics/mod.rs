@@ -1,8 +1,10 @@
 //! Contact drivers (issue 29): what customers contact the team about.
 //!
-//! This module owns the clustering of conversation embeddings into topics; the embedding model,
-//! the text each conversation is embedded from, topic names and the `convqa topics` command
-//! build on it. The method follows the study on the team-labelled contact reasons
+//! This module owns the clustering of conversation embeddings into topics (`cluster`), the text
+//! each conversation is embedded from (`text`: cleaned turns in order, agent boilerplate learnt
+//! per batch and dropped) and topic keywords and names from the customers' words (`keywords`:
+//! jieba for Chinese, c-TF-IDF); the embedding model and the `convqa topics` command build on
+//! them. The method follows the study on the team-labelled contact reasons
 //! (`calibration/topics/STUDY.md`): embeddings are centred (the corpus mean subtracted, then
 //! re-normalised, because e5's cosines share one dominant direction), grouped by average-linkage
 //! agglomerative clustering on cosine distance, and the groups' means seed k-means over every
@@ -10,3 +12,5 @@
 //! in Chinese and English, where k-means from random starts varied by ±0.01–0.03 per seed.
 
 pub mod cluster;
+pub mod keywords;
+pub mod text;
