@@ -168,6 +168,8 @@ fn config(input: PathBuf, threads: usize) -> Config {
         },
         redact: None,
         settings_identity: None,
+        topics: None,
+        topics_identity: None,
     }
 }
 
@@ -224,7 +226,7 @@ fn benches(c: &mut Criterion) {
         g.bench_function(format!("run_without_model/threads={threads}"), |b| {
             b.iter(|| {
                 let mut sink = NullSink;
-                pipeline::run(&cfg, &Constant, &mut sink, &mut |_| {})
+                pipeline::run(&cfg, &Constant, None, &mut sink, &mut |_| {})
                     .expect("pipeline run")
                     .counts
                     .scored

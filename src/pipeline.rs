@@ -34,6 +34,8 @@ use crate::output::{
     RunManifest, StageTimings, RUN_SCHEMA_VERSION,
 };
 use crate::redact::{Redaction, Redactor};
+use crate::topics::assign::{assign_results, TextEmbedder};
+use crate::topics::fit::TopicModel;
 use crate::types::{
     ConflictMoment, Conversation, ConversationResult, EscalationResult, Language, QaResult,
     TurnLabels, TurnResult, RESULT_SCHEMA_VERSION,
@@ -165,6 +167,8 @@ pub struct Settings {
     pub follow_links: bool,
     /// The settings file (`--config FILE`) the redaction came from, for run.json.
     pub settings_file: Option<crate::settings_file::SettingsFile>,
+    /// `--topics DIR/model`: a saved topic model to put each conversation's topic into its result.
+    pub topics: Option<PathBuf>,
 }
 
 /// A start-up problem: the run does not begin (exit code 2).
@@ -195,6 +199,8 @@ pub enum ConfigError {
     Mapping(#[from] ingest::mapping::MappingError),
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error(transparent)]
+    TopicModel(#[from] crate::topics::fit::TopicModelError),
     #[error("cannot read model file {path}")]
     ModelFile {
         path: PathBuf,
@@ -226,6 +232,10 @@ pub struct Config {
     pub redact: Option<Redaction>,
     /// `--config FILE`: its path and SHA-256, for run.json.
     pub settings_identity: Option<ChecklistIdentity>,
+    /// `--topics`: the saved topic model (its embedder is loaded by the caller) and its path and
+    /// SHA-256 for run.json.
+    pub topics: Option<TopicModel>,
+    pub topics_identity: Option<ChecklistIdentity>,
 }
 
 impl Config {
@@ -243,6 +253,19 @@ impl Config {
                 "--max-turn-chars must be at least 1".into(),
             ));
         }
+        let (topics, topics_identity) = match &s.topics {
+            Some(p) => {
+                let (m, sha256) = TopicModel::load(p)?;
+                (
+                    Some(m),
+                    Some(ChecklistIdentity {
+                        source: p.display().to_string(),
+                        sha256,
+                    }),
+                )
+            }
+            None => (None, None),
+        };
         let mut model = ModelOptions {
             model_dir: None,
             ort_lib: s.ort_lib.clone(),
@@ -294,6 +317,8 @@ impl Config {
                 source: f.source,
                 sha256: f.sha256,
             }),
+            topics,
+            topics_identity,
         })
     }
 }
@@ -341,6 +366,10 @@ fn model_identity(dir: &Path) -> Result<ModelIdentity, ConfigError> {
 pub enum PipelineError {
     #[error("the classifier failed")]
     Model(#[source] ModelError),
+    #[error("the sentence embedder failed (topics)")]
+    Topics(#[source] ModelError),
+    #[error("a topic model was given but no sentence embedder to use it")]
+    NoEmbedder,
     #[error("the classifier returned {got} labels for {want} texts")]
     LabelCount { got: usize, want: usize },
     #[error("could not start {threads} worker threads")]
@@ -449,10 +478,14 @@ fn read_chunks(
 pub fn run(
     cfg: &Config,
     classifier: &dyn TurnClassifier,
+    embedder: Option<&dyn TextEmbedder>,
     sink: &mut dyn ResultSink,
     observer: &mut dyn FnMut(Event<'_>),
 ) -> Result<RunStats, PipelineError> {
     let started = Instant::now();
+    if cfg.topics.is_some() && embedder.is_none() {
+        return Err(PipelineError::NoEmbedder);
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.max(1))
         .thread_name(|i| format!("convqa-worker-{i}"))
@@ -476,6 +509,7 @@ pub fn run(
             process_chunk(
                 cfg,
                 classifier,
+                embedder,
                 &pool,
                 chunk,
                 sink,
@@ -501,6 +535,7 @@ fn ms(d: Duration) -> f64 {
 fn process_chunk(
     cfg: &Config,
     classifier: &dyn TurnClassifier,
+    embedder: Option<&dyn TextEmbedder>,
     pool: &rayon::ThreadPool,
     chunk: Chunk,
     sink: &mut dyn ResultSink,
@@ -523,13 +558,22 @@ fn process_chunk(
     stats.timings.classify += ms(t0.elapsed());
 
     let t1 = Instant::now();
+    let mut analysed: Vec<ConversationResult> = pool.install(|| {
+        labelled
+            .into_par_iter()
+            .map(|(conv, labels)| analyse(cfg, conv, labels))
+            .collect()
+    });
+    if let (Some(model), Some(e)) = (&cfg.topics, embedder) {
+        pool.install(|| assign_results(model, &mut analysed, e))
+            .map_err(PipelineError::Topics)?;
+    }
     // Serialising is part of the parallel stage: done serially it took a sixth of the run.
     let results: Vec<(ConversationResult, String)> = pool
         .install(|| {
-            labelled
+            analysed
                 .into_par_iter()
-                .map(|(conv, labels)| {
-                    let r = analyse(cfg, conv, labels);
+                .map(|r| {
                     let json = serde_json::to_string(&r);
                     json.map(|j| (r, j))
                 })
@@ -770,6 +814,7 @@ pub fn analyse(
         conflicts,
         turns,
         metadata: conv.metadata,
+        topic: None,
     }
 }
 
@@ -778,10 +823,11 @@ pub fn analyse(
 pub fn score_to_dir(
     cfg: &Config,
     classifier: &dyn TurnClassifier,
+    embedder: Option<&dyn TextEmbedder>,
     mut out: OutputDir,
     observer: &mut dyn FnMut(Event<'_>),
 ) -> Result<RunStats, PipelineError> {
-    let mut stats = run(cfg, classifier, &mut out, observer)?;
+    let mut stats = run(cfg, classifier, embedder, &mut out, observer)?;
     let t = Instant::now();
     let manifest = manifest(cfg, &stats);
     out.commit(&manifest)?;
@@ -817,6 +863,7 @@ pub fn manifest(cfg: &Config, stats: &RunStats) -> RunManifest {
             entities: r.names(),
         }),
         settings: cfg.settings_identity.clone(),
+        topics: cfg.topics_identity.clone(),
     }
 }
 

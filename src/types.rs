@@ -412,4 +412,22 @@ pub struct ConversationResult {
     /// later stages can relate the QA verdicts to them; omitted when the input had none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
+    /// The conversation's topic under the saved topic model given to `score --topics`; omitted
+    /// without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<TopicRef>,
+}
+
+/// A conversation's place under a saved topic model (`convqa topics`, docs/SCHEMA.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicRef {
+    /// The topic id; null when the conversation fits no topic (a possible new topic).
+    pub id: Option<u32>,
+    /// The topic's name; empty when it fits none.
+    pub name: String,
+    /// Cosine to the topic's centre (to the nearest topic's when it fits none).
+    pub score: f64,
+    /// The nearest topic when it fits none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nearest: Option<u32>,
 }

@@ -32,6 +32,7 @@ pub(crate) fn conv(
 ) -> ConversationResult {
     ConversationResult {
         metadata: None,
+        topic: None,
         schema_version: RESULT_SCHEMA_VERSION.into(),
         conversation_id: id.into(),
         agent_id: agent.into(),

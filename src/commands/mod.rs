@@ -13,6 +13,7 @@ pub mod effect;
 pub mod export;
 pub mod report;
 pub mod score;
+pub mod topics;
 
 /// How a command finished when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,9 @@ pub enum Command {
     /// Did training work? Each completed module's target items before and after, against agents
     /// who had not taken it (difference-in-differences) → effects.json in --out DIR.
     Effect(effect::Args),
+    /// Contact drivers: what customers contact the team about. Groups scored conversations into
+    /// named topics with their outcomes and trends → topics.json, assignments.jsonl, model/.
+    Topics(topics::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -73,5 +77,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Export(a) => export::run(a),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Effect(a) => effect::run(a),
+        Command::Topics(a) => topics::run(a),
     }
 }

@@ -22,6 +22,7 @@ use crate::ingest::{InputFormat, InputSpec, DEFAULT_MAX_TURNS, DEFAULT_MAX_TURN_
 use crate::model::Classifier;
 use crate::output::{OutputDir, REJECTS_FILE};
 use crate::pipeline::{self, Config, Event, RunStats, Settings};
+use crate::topics::assign::TextEmbedder;
 
 /// Reject messages printed on stderr before the rest go to `rejects.jsonl` only: a file of
 /// garbage must not bury the summary.
@@ -87,6 +88,13 @@ pub struct Args {
     /// config/convqa.toml); flags can add to it, never turn off what it asks for.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A saved topic model (`DIR/model` from `convqa topics`): each result gets its topic, so
+    /// `agents` and `report` break down by topic. Loads the sentence embedder too.
+    #[arg(long, value_name = "DIR")]
+    pub topics: Option<PathBuf>,
+    /// Sentence-embedding model for --topics; default: CONVQA_EMBED_DIR, then models/embed.
+    #[arg(long, value_name = "DIR")]
+    pub embedder: Option<PathBuf>,
 }
 
 /// The settings file (`--config`), if any, and the redaction it and the flags ask for.
@@ -121,6 +129,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         redact,
         settings_file,
         follow_links: a.follow_links,
+        topics: a.topics,
     })?;
     for s in &cfg.skipped_inputs {
         crate::say!("convqa: warning: {s}");
@@ -128,9 +137,25 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     // Before the model: an unwritable directory should not cost a model load to find out.
     let out = OutputDir::create(&cfg.out_dir)?;
     let classifier = Classifier::load(&cfg.model).context("cannot load the model")?;
+    let embedder = match &cfg.topics {
+        Some(m) => Some(super::topics::load_embedder(
+            a.embedder.as_deref(),
+            cfg.model.ort_lib.as_deref(),
+            cfg.threads,
+            cfg.batch_size,
+            Some(m),
+        )?),
+        None => None,
+    };
 
     let mut ui = Ui::new(&cfg);
-    let result = pipeline::score_to_dir(&cfg, &classifier, out, &mut |ev| ui.event(ev));
+    let result = pipeline::score_to_dir(
+        &cfg,
+        &classifier,
+        embedder.as_ref().map(|e| e as &dyn TextEmbedder),
+        out,
+        &mut |ev| ui.event(ev),
+    );
     ui.finish();
     let stats = result.context("scoring failed; no result files were written")?;
     // An empty input is almost always a failed export upstream: say so (exit 1, or 3 when nothing

@@ -36,6 +36,9 @@ pub struct RunManifest {
     /// The settings file (`--config FILE`), same shape as `checklist`; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<ChecklistIdentity>,
+    /// The saved topic model (`--topics DIR/model`), same shape as `checklist`; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<ChecklistIdentity>,
 }
 
 /// What a redacted run masked.
@@ -133,6 +136,7 @@ impl RunManifest {
             },
             mapping: None,
             settings: None,
+            topics: None,
             inputs: vec![],
             redaction: None,
         }

@@ -80,6 +80,8 @@ fn config(inputs: Vec<InputSpec>, threads: usize, chunk: usize) -> Config {
         },
         redact: None,
         settings_identity: None,
+        topics: None,
+        topics_identity: None,
     }
 }
 
@@ -105,7 +107,7 @@ fn fixture(lines: &[String]) -> (tempfile::TempDir, Vec<InputSpec>) {
 fn run_memory(cfg: &Config, clf: &dyn TurnClassifier) -> (MemorySink, RunStats, Vec<String>) {
     let mut sink = MemorySink::default();
     let mut events = Vec::new();
-    let stats = run(cfg, clf, &mut sink, &mut |e| {
+    let stats = run(cfg, clf, None, &mut sink, &mut |e| {
         if let Event::Rejected(r) = e {
             events.push(r.to_string());
         }
@@ -241,7 +243,7 @@ fn a_broken_model_stops_the_run() {
         ..Double::default()
     };
     let mut sink = MemorySink::default();
-    let err = run(&config(inputs, 1, 256), &clf, &mut sink, &mut |_| {}).unwrap_err();
+    let err = run(&config(inputs, 1, 256), &clf, None, &mut sink, &mut |_| {}).unwrap_err();
     assert!(matches!(err, PipelineError::Model(_)), "{err:?}");
 }
 
@@ -251,7 +253,7 @@ fn score_to_dir_writes_three_files_and_a_manifest() {
     let mut cfg = config(inputs, 1, 256);
     cfg.out_dir = d.path().join("out");
     let out = OutputDir::create(&cfg.out_dir).unwrap();
-    let stats = score_to_dir(&cfg, &Double::default(), out, &mut |_| {}).unwrap();
+    let stats = score_to_dir(&cfg, &Double::default(), None, out, &mut |_| {}).unwrap();
     assert_eq!(stats.counts.rejected, 1);
     let names = crate::output::file_names(&cfg.out_dir);
     assert_eq!(

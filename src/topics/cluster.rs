@@ -63,100 +63,134 @@ fn sq_dist(a: &[f32], b: &[f64]) -> f64 {
 /// `k` clusters. Returns one cluster index per row, numbered by each cluster's first row (the
 /// cluster holding row 0 is 0), so the numbering does not depend on merge order.
 pub fn average_linkage(rows: &[Vec<f32>], k: usize) -> Vec<usize> {
-    let n = rows.len();
-    if n == 0 {
-        return Vec::new();
-    }
-    let k = k.clamp(1, n);
-    // Condensed distances would halve the memory; a full matrix keeps the indexing obvious and
-    // is 16 MB at 2,000 rows, the sample size callers use.
-    let mut d = vec![0f64; n * n];
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let x = 1.0 - dot(&rows[i], &rows[j]);
-            d[i * n + j] = x;
-            d[j * n + i] = x;
+    Dendrogram::average_linkage(rows).cut(k)
+}
+
+/// The merges of an average-linkage clustering, so that one O(n²) pass can be cut at several
+/// numbers of clusters, or where merges pass a distance (choosing k without `--topics`).
+#[derive(Debug, Clone)]
+pub struct Dendrogram {
+    n: usize,
+    /// (kept, absorbed, distance) in the order the chain made them.
+    merges: Vec<(usize, usize, f64)>,
+}
+
+impl Dendrogram {
+    /// Build the dendrogram of unit rows (nearest-neighbour chain, Lance–Williams update).
+    pub fn average_linkage(rows: &[Vec<f32>]) -> Dendrogram {
+        let n = rows.len();
+        if n == 0 {
+            return Dendrogram {
+                n,
+                merges: Vec::new(),
+            };
         }
-    }
-    let mut size = vec![1usize; n];
-    let mut active = vec![true; n];
-    // Merges in the order they happen: (kept, absorbed, distance).
-    let mut merges: Vec<(usize, usize, f64)> = Vec::with_capacity(n - 1);
-    let mut chain: Vec<usize> = Vec::new();
-    let mut remaining = n;
-    while remaining > 1 {
-        if chain.is_empty() {
-            chain.push(active.iter().position(|&a| a).unwrap_or(0));
-        }
-        let a = *chain.last().unwrap_or(&0);
-        // Nearest active neighbour of `a`; the chain's previous element wins a tie (the
-        // nearest-neighbour chain needs that to terminate), then the lower index.
-        let prev = chain.len().checked_sub(2).map(|i| chain[i]);
-        let mut best: Option<(usize, f64)> = prev.map(|p| (p, d[a * n + p]));
-        for b in 0..n {
-            if b == a || !active[b] {
-                continue;
-            }
-            let x = d[a * n + b];
-            match best {
-                Some((bb, bx)) if x > bx || (x == bx && (Some(bb) == prev || bb < b)) => {}
-                _ => best = Some((b, x)),
+        // Condensed distances would halve the memory; a full matrix keeps the indexing obvious and
+        // is 16 MB at 2,000 rows, the sample size callers use.
+        let mut d = vec![0f64; n * n];
+        for i in 0..n {
+            for j in (i + 1)..n {
+                let x = 1.0 - dot(&rows[i], &rows[j]);
+                d[i * n + j] = x;
+                d[j * n + i] = x;
             }
         }
-        let Some((b, dist)) = best else { break };
-        if Some(b) == prev {
-            chain.pop();
-            chain.pop();
-            let (keep, gone) = (a.min(b), a.max(b));
-            // Lance–Williams for average linkage: the merged cluster's distance to any other is
-            // the size-weighted mean of the two.
-            let (sk, sg) = (size[keep] as f64, size[gone] as f64);
-            for o in 0..n {
-                if active[o] && o != keep && o != gone {
-                    let x = (sk * d[keep * n + o] + sg * d[gone * n + o]) / (sk + sg);
-                    d[keep * n + o] = x;
-                    d[o * n + keep] = x;
+        let mut size = vec![1usize; n];
+        let mut active = vec![true; n];
+        // Merges in the order they happen: (kept, absorbed, distance).
+        let mut merges: Vec<(usize, usize, f64)> = Vec::with_capacity(n - 1);
+        let mut chain: Vec<usize> = Vec::new();
+        let mut remaining = n;
+        while remaining > 1 {
+            if chain.is_empty() {
+                chain.push(active.iter().position(|&a| a).unwrap_or(0));
+            }
+            let a = *chain.last().unwrap_or(&0);
+            // Nearest active neighbour of `a`; the chain's previous element wins a tie (the
+            // nearest-neighbour chain needs that to terminate), then the lower index.
+            let prev = chain.len().checked_sub(2).map(|i| chain[i]);
+            let mut best: Option<(usize, f64)> = prev.map(|p| (p, d[a * n + p]));
+            for b in 0..n {
+                if b == a || !active[b] {
+                    continue;
+                }
+                let x = d[a * n + b];
+                match best {
+                    Some((bb, bx)) if x > bx || (x == bx && (Some(bb) == prev || bb < b)) => {}
+                    _ => best = Some((b, x)),
                 }
             }
-            size[keep] += size[gone];
-            active[gone] = false;
-            merges.push((keep, gone, dist));
-            remaining -= 1;
-        } else {
-            chain.push(b);
-        }
-    }
-    // Replay the n − k closest merges (a stable sort keeps the chain's order among equal
-    // distances) with union–find, then number clusters by first row.
-    let mut order: Vec<usize> = (0..merges.len()).collect();
-    order.sort_by(|&x, &y| merges[x].2.total_cmp(&merges[y].2));
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    for &m in order.iter().take(n - k) {
-        let (a, b, _) = merges[m];
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        if ra != rb {
-            parent[ra.max(rb)] = ra.min(rb);
-        }
-    }
-    let mut number = vec![usize::MAX; n];
-    let mut next = 0;
-    (0..n)
-        .map(|i| {
-            let r = find(&mut parent, i);
-            if number[r] == usize::MAX {
-                number[r] = next;
-                next += 1;
+            let Some((b, dist)) = best else { break };
+            if Some(b) == prev {
+                chain.pop();
+                chain.pop();
+                let (keep, gone) = (a.min(b), a.max(b));
+                // Lance–Williams for average linkage: the merged cluster's distance to any other is
+                // the size-weighted mean of the two.
+                let (sk, sg) = (size[keep] as f64, size[gone] as f64);
+                for o in 0..n {
+                    if active[o] && o != keep && o != gone {
+                        let x = (sk * d[keep * n + o] + sg * d[gone * n + o]) / (sk + sg);
+                        d[keep * n + o] = x;
+                        d[o * n + keep] = x;
+                    }
+                }
+                size[keep] += size[gone];
+                active[gone] = false;
+                merges.push((keep, gone, dist));
+                remaining -= 1;
+            } else {
+                chain.push(b);
             }
-            number[r]
-        })
-        .collect()
+        }
+        Dendrogram { n, merges }
+    }
+
+    /// How many clusters are left when every merge closer than `distance` is made.
+    pub fn clusters_below(&self, distance: f64) -> usize {
+        self.n - self.merges.iter().filter(|m| m.2 < distance).count()
+    }
+
+    /// Cut at `k` clusters (clamped to 1..=n); labels numbered by each cluster's first row.
+    pub fn cut(&self, k: usize) -> Vec<usize> {
+        let n = self.n;
+        if n == 0 {
+            return Vec::new();
+        }
+        let k = k.clamp(1, n);
+        let merges = &self.merges;
+        // Replay the n − k closest merges (a stable sort keeps the chain's order among equal
+        // distances) with union–find, then number clusters by first row.
+        let mut order: Vec<usize> = (0..merges.len()).collect();
+        order.sort_by(|&x, &y| merges[x].2.total_cmp(&merges[y].2));
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(p: &mut [usize], mut x: usize) -> usize {
+            while p[x] != x {
+                p[x] = p[p[x]];
+                x = p[x];
+            }
+            x
+        }
+        for &m in order.iter().take(n - k) {
+            let (a, b, _) = merges[m];
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+        let mut number = vec![usize::MAX; n];
+        let mut next = 0;
+        (0..n)
+            .map(|i| {
+                let r = find(&mut parent, i);
+                if number[r] == usize::MAX {
+                    number[r] = next;
+                    next += 1;
+                }
+                number[r]
+            })
+            .collect()
+    }
 }
 
 /// The mean row of each cluster (f64), for `labels` numbered 0..k.

@@ -38,6 +38,7 @@ pub fn result(n: u32, agent: &str, weak: bool) -> ConversationResult {
     let empathy = if weak && n % 4 != 0 { Fail } else { Pass };
     let mut c = ConversationResult {
         metadata: None,
+        topic: None,
         schema_version: RESULT_SCHEMA_VERSION.into(),
         conversation_id: id.clone(),
         agent_id: agent.into(),

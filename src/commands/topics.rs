@@ -1,0 +1,225 @@
+//! `convqa topics`: what customers contact the team about. Reads scored runs, embeds one text
+//! per conversation with the bundled sentence embedder, and either fits topics (writing the model
+//! to `--out DIR/model/`) or assigns the conversations to a saved model's topics (`--model`).
+//! Writes `topics.json` (docs/SCHEMA.md, schema/topics.schema.json) and `assignments.jsonl`.
+//!
+//! Glue only: the stage itself is [`crate::topics::build`].
+
+use super::Outcome;
+use crate::agg::visit_runs;
+use crate::model::{Embedder, ModelOptions};
+use crate::output::write_atomic;
+use crate::topics::build::{build, Mode, TopicDoc};
+use crate::topics::fit::{EmbedderRef, TopicModel, DEFAULT_SAMPLE, MODEL_FILE};
+use crate::topics::summary::ConvFacts;
+use crate::topics::text::BOILERPLATE_SHARE;
+use crate::trend::{Period, Tz};
+use anyhow::{bail, Context};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A result directory written by `convqa score`, or a conversations.jsonl file. Repeat to
+    /// take several runs or days together.
+    #[arg(long = "from", value_name = "DIR", required = true)]
+    pub from: Vec<PathBuf>,
+    /// Output directory (created if missing): topics.json, assignments.jsonl and, when fitting,
+    /// model/.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Make this many topics. Without it the number is chosen by a documented rule (the
+    /// average-linkage tree cut at cosine distance 0.95, kept within 8–30) and topics.json says
+    /// how.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub topics: Option<u32>,
+    /// Shares and rising topics per calendar period (of `started_at`).
+    #[arg(long, value_enum, value_name = "PERIOD")]
+    pub period: Option<Period>,
+    /// UTC offset for the periods, e.g. +08:00 (default UTC).
+    #[arg(long, value_name = "OFFSET", default_value = "UTC")]
+    pub tz: Tz,
+    /// A saved topic model (a `DIR/model` written by an earlier `convqa topics`, or its
+    /// topic-model.json): assign these conversations to its topics instead of making new ones.
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Sentence-embedding model directory; default: CONVQA_EMBED_DIR, then models/embed.
+    #[arg(long, value_name = "DIR")]
+    pub embedder: Option<PathBuf>,
+    /// ONNX Runtime shared library; default: discovered (see scripts/setup-ort.sh).
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+    /// Worker threads; 0 = all cores. Does not change the results.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Maximum texts per model run; 0 = the default. Does not change the results.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub batch_size: usize,
+}
+
+/// Load the embedder, checking it is the one a saved model was made with.
+pub fn load_embedder(
+    dir: Option<&Path>,
+    ort_lib: Option<&Path>,
+    threads: usize,
+    batch_size: usize,
+    model: Option<&TopicModel>,
+) -> anyhow::Result<Embedder> {
+    let e = Embedder::load(&ModelOptions {
+        model_dir: dir.map(Path::to_path_buf),
+        ort_lib: ort_lib.map(Path::to_path_buf),
+        threads,
+        batch_size,
+    })
+    .context("cannot load the sentence-embedding model (models/embed)")?;
+    if let Some(m) = model {
+        let have = embedder_ref(&e)?;
+        if have.onnx_sha256 != m.embedder.onnx_sha256 {
+            bail!(
+                "the topic model was made with embedding model {} ({}), but {} is {} ({}): vectors from \
+                 different models cannot be compared; fit the topics again or pass --embedder",
+                m.embedder.version,
+                short(&m.embedder.onnx_sha256),
+                e.files().dir.display(),
+                have.version,
+                short(&have.onnx_sha256)
+            );
+        }
+    }
+    Ok(e)
+}
+
+fn short(s: &str) -> &str {
+    &s[..s.len().min(12)]
+}
+
+/// The embedder's identity for a saved model: the SHA-256 of the model.onnx bytes themselves
+/// (not what its config.json says), so a swapped file is caught.
+pub fn embedder_ref(e: &Embedder) -> anyhow::Result<EmbedderRef> {
+    let c = e.config();
+    let onnx = &e.files().onnx;
+    let mut f =
+        std::fs::File::open(onnx).with_context(|| format!("cannot read {}", onnx.display()))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).with_context(|| format!("cannot read {}", onnx.display()))?;
+    Ok(EmbedderRef {
+        version: c.version.clone(),
+        onnx_sha256: hex(&h.finalize()),
+        prefix: c.prefix.clone(),
+        max_length: c.max_length,
+    })
+}
+
+pub fn run(a: Args) -> anyhow::Result<Outcome> {
+    let saved = a
+        .model
+        .as_deref()
+        .map(TopicModel::load)
+        .transpose()?
+        .map(|(m, _)| m);
+    if saved.is_some() && a.topics.is_some() {
+        bail!("--topics makes new topics and --model assigns to saved ones: give one of them");
+    }
+    let period = a.period.map(|p| (p, a.tz));
+    let mut docs = Vec::new();
+    let mut without_text = 0u64;
+    let sources = visit_runs(&a.from, |r, _, _| {
+        if r.turns.iter().all(|t| t.text.trim().is_empty()) {
+            without_text += 1;
+        }
+        docs.push(TopicDoc {
+            facts: ConvFacts::of(&r, period),
+            turns: r.turns.into_iter().map(|t| (t.speaker, t.text)).collect(),
+        });
+        Ok(())
+    })?;
+    if docs.is_empty() {
+        eprintln!("convqa: no conversations in the given runs; nothing to do");
+        return Ok(Outcome::NothingScored);
+    }
+    if without_text == docs.len() as u64 {
+        bail!(
+            "the results carry no turn text (written by a convqa before 0.1's `text` field): score \
+             the conversations again"
+        );
+    }
+    let mut digests: Vec<&str> = sources.iter().map(|s| s.sha256.as_str()).collect();
+    digests.sort_unstable();
+    let fingerprint = hex(&Sha256::digest(digests.join("\n").as_bytes()));
+
+    let embedder = load_embedder(
+        a.embedder.as_deref(),
+        a.ort_lib.as_deref(),
+        a.threads,
+        a.batch_size,
+        saved.as_ref(),
+    )?;
+    let mode = match &saved {
+        Some(m) => Mode::Assign(m),
+        None => Mode::Fit {
+            topics: a.topics.map(|n| n as usize),
+            sample: DEFAULT_SAMPLE,
+            boilerplate_share: BOILERPLATE_SHARE,
+            embedder: embedder_ref(&embedder)?,
+            results_fingerprint: fingerprint,
+        },
+    };
+    let n = docs.len();
+    let embed = |texts: &[&str]| embedder.embed(texts);
+    let built = build(docs, mode, &embed, a.period).context("embedding the conversations")?;
+
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let mut lines = String::new();
+    for x in &built.assignments {
+        lines.push_str(&serde_json::to_string(x)?);
+        lines.push('\n');
+    }
+    write_atomic(&a.out.join("assignments.jsonl"), lines.as_bytes())?;
+    let mut json = serde_json::to_string_pretty(&built.report)?;
+    json.push('\n');
+    write_atomic(&a.out.join("topics.json"), json.as_bytes())?;
+    if let Some(m) = &built.model {
+        let dir = a.out.join("model");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut json = serde_json::to_string(m)?;
+        json.push('\n');
+        write_atomic(&dir.join(MODEL_FILE), json.as_bytes())?;
+    }
+    let r = &built.report;
+    eprintln!(
+        "convqa: {} conversations → {} topics ({}){} → {}",
+        n,
+        r.topics.len(),
+        match &r.model.k {
+            crate::topics::fit::KChoice::Given { .. } => "as asked".to_string(),
+            crate::topics::fit::KChoice::Cut { at_cut, .. } => format!(
+                "chosen: the tree cut left {at_cut}, kept within {}–{}",
+                crate::topics::fit::AUTO_MIN_TOPICS,
+                crate::topics::fit::AUTO_MAX_TOPICS
+            ),
+        },
+        if r.unassigned.count > 0 {
+            format!(
+                "; {} fit no topic (possibly new: {})",
+                r.unassigned.count,
+                r.unassigned
+                    .keywords
+                    .iter()
+                    .take(3)
+                    .map(|k| k.term.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            String::new()
+        },
+        a.out.display()
+    );
+    Ok(Outcome::Clean)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -1,0 +1,475 @@
+//! `topics.json`: what each topic is (name, keywords, quotes), how big it is, how its
+//! conversations went (QA score, resolution, escalation, the customer's sentiment change, CSAT,
+//! repeat contact) and how its share moves from period to period.
+//!
+//! Input is plain per-conversation facts ([`ConvFacts`], taken from one scored result by
+//! [`ConvFacts::of`]) with each conversation's topic; the output is a plain [`TopicsReport`] the
+//! command writes as JSON and the report pages read. Everything is computed in the canonical
+//! order (conversation id), so the same conversations give the same bytes.
+
+use super::fit::KChoice;
+use super::keywords::Keyword;
+use crate::agg::csat_milli;
+use crate::trend::{mean_ci, period_key, wilson, MeanCi, OutcomeAgg, Period, RateCi, Tz};
+use crate::types::{ConversationResult, Speaker};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const TOPICS_SCHEMA_VERSION: &str = "convqa.topics/1";
+/// Representative quotes per topic (the members nearest its centre, one per conversation).
+pub const QUOTES_PER_TOPIC: usize = 5;
+/// Keywords kept per topic.
+pub const KEYWORDS_PER_TOPIC: usize = 8;
+/// A topic is flagged rising when its share grew by at least this much (absolute) from the
+/// previous period, with at least [`RISING_MIN_COUNT`] conversations, and the growth is beyond
+/// chance (two-proportion z ≥ 1.96).
+pub const RISING_MIN_POINTS: f64 = 0.02;
+pub const RISING_MIN_COUNT: u64 = 5;
+const QUOTE_MAX_CHARS: usize = 160;
+
+/// What topics keeps of one scored conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvFacts {
+    pub conversation_id: String,
+    pub agent_id: String,
+    /// Period key (`--period`), when the conversation has a readable `started_at`.
+    pub period: Option<String>,
+    /// The first detected language of the conversation.
+    pub language: String,
+    pub qa_score: Option<f64>,
+    /// resolved | unresolved | unknown
+    pub resolution: String,
+    pub escalated: bool,
+    /// Customer sentiment at the end minus at the start.
+    pub sentiment_change: Option<f64>,
+    pub csat: Option<f64>,
+    pub repeat_contact: Option<bool>,
+    /// The customer's opening request: the first customer turn with some letters or characters.
+    pub opening: String,
+}
+
+impl ConvFacts {
+    pub fn of(r: &ConversationResult, period: Option<(Period, Tz)>) -> ConvFacts {
+        let period = period.and_then(|(p, tz)| {
+            r.started_at
+                .as_deref()
+                .and_then(crate::timestamp::parse_instant)
+                .map(|at| period_key(at, tz, p))
+        });
+        let opening = r
+            .turns
+            .iter()
+            .filter(|t| t.speaker == Speaker::Customer)
+            .map(|t| t.text.trim())
+            .find(|t| t.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+            .unwrap_or("");
+        let arc = &r.metrics.customer_sentiment;
+        let repeat = OutcomeAgg::of(r).repeat_contact;
+        ConvFacts {
+            conversation_id: r.conversation_id.clone(),
+            agent_id: r.agent_id.clone(),
+            period,
+            language: r
+                .languages
+                .first()
+                .map(|l| l.as_str().to_string())
+                .unwrap_or_default(),
+            qa_score: r.qa.score,
+            resolution: r.metrics.resolution.status.clone(),
+            escalated: !r.escalation.moments.is_empty(),
+            sentiment_change: match (arc.start, arc.end) {
+                (Some(s), Some(e)) => Some(f64::from(e) - f64::from(s)),
+                _ => None,
+            },
+            csat: csat_milli(r).map(|m| m as f64 / 1000.0),
+            repeat_contact: (repeat.1 > 0).then_some(repeat.0 > 0),
+            opening: cut(opening),
+        }
+    }
+}
+
+fn cut(q: &str) -> String {
+    let q: String = q.split_whitespace().collect::<Vec<_>>().join(" ");
+    if q.chars().count() <= QUOTE_MAX_CHARS {
+        q
+    } else {
+        let mut s: String = q.chars().take(QUOTE_MAX_CHARS - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicsReport {
+    pub schema_version: String,
+    pub convqa_version: String,
+    /// `fit` (topics made from these conversations) or `assign` (a saved model's topics).
+    pub mode: String,
+    pub model: ModelInfo,
+    pub conversations: u64,
+    /// Conversations that fit no topic of a saved model (always 0 when fitting).
+    pub unassigned: Unassigned,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+    /// Every period seen, in order.
+    pub periods: Vec<String>,
+    /// Conversations without a readable `started_at` (not in any period).
+    pub undated: u64,
+    pub topics: Vec<TopicSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub topics: usize,
+    /// How the number of topics was chosen.
+    pub k: KChoice,
+    pub fitted_on: u64,
+    pub embedder_version: String,
+    /// Conversations the average-linkage start was built on (fitting only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unassigned {
+    pub count: u64,
+    pub share: f64,
+    /// Words that set them apart: a possible new topic when they agree.
+    pub keywords: Vec<Keyword>,
+    pub quotes: Vec<Quote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    pub conversation_id: String,
+    pub text: String,
+    /// Cosine of the conversation to the topic's centre.
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicSummary {
+    pub id: u32,
+    pub name: String,
+    pub keywords: Vec<Keyword>,
+    pub size: u64,
+    pub share: f64,
+    /// Conversations per detected language.
+    pub languages: BTreeMap<String, u64>,
+    pub quotes: Vec<Quote>,
+    pub outcomes: TopicOutcomes,
+    pub periods: Vec<TopicPeriod>,
+    /// Rising in the latest period (see [`RISING_MIN_POINTS`]).
+    pub rising: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicOutcomes {
+    pub qa_score: MeanCi,
+    /// Resolved out of conversations whose resolution is known (resolved or unresolved).
+    pub resolution: RateCi,
+    /// Conversations with at least one escalation moment.
+    pub escalation: RateCi,
+    /// The customer's sentiment at the end minus at the start (−2 … 2).
+    pub sentiment_change: MeanCi,
+    /// `metadata.csat`, where the inputs carry it.
+    pub csat: MeanCi,
+    /// Repeat contacts where known (`metadata.repeat_contact`).
+    pub repeat_contact: RateCi,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicPeriod {
+    pub period: String,
+    pub count: u64,
+    /// Of the period's conversations (assigned or not).
+    pub share: f64,
+    /// Share minus the previous period's share; None for the first period.
+    pub change: Option<f64>,
+    pub rising: bool,
+}
+
+/// One conversation's place: its facts, its topic (None = fits no topic) and its score.
+pub struct Placed<'a> {
+    pub facts: &'a ConvFacts,
+    pub topic: Option<usize>,
+    pub score: f64,
+}
+
+/// Per-topic name and keywords, in topic order.
+pub struct Named {
+    pub id: u32,
+    pub name: String,
+    pub keywords: Vec<Keyword>,
+}
+
+fn round(x: f64, d: i32) -> f64 {
+    crate::agg::round_to(x, d)
+}
+
+#[derive(Default)]
+struct Moments {
+    n: u64,
+    sum: f64,
+    sumsq: f64,
+}
+
+impl Moments {
+    fn add(&mut self, x: f64) {
+        self.n += 1;
+        self.sum += x;
+        self.sumsq += x * x;
+    }
+    fn ci(&self, digits: i32) -> MeanCi {
+        mean_ci(self.n, self.sum, self.sumsq, digits)
+    }
+}
+
+/// Two-proportion z statistic of `a/na` against `b/nb` (pooled).
+fn z_two(a: u64, na: u64, b: u64, nb: u64) -> f64 {
+    if na == 0 || nb == 0 {
+        return 0.0;
+    }
+    let (pa, pb) = (a as f64 / na as f64, b as f64 / nb as f64);
+    let p = (a + b) as f64 / (na + nb) as f64;
+    let se = (p * (1.0 - p) * (1.0 / na as f64 + 1.0 / nb as f64)).sqrt();
+    if se == 0.0 {
+        0.0
+    } else {
+        (pa - pb) / se
+    }
+}
+
+/// Build the per-topic summaries. `placed` must be in canonical order (it decides ties among
+/// quotes); `named` gives each topic's id, name and keywords.
+pub fn summarise(placed: &[Placed<'_>], named: &[Named]) -> (Vec<TopicSummary>, Vec<String>, u64) {
+    let total = placed.len() as u64;
+    let mut period_totals: BTreeMap<String, u64> = BTreeMap::new();
+    let mut undated = 0;
+    for p in placed {
+        match &p.facts.period {
+            Some(k) => *period_totals.entry(k.clone()).or_default() += 1,
+            None => undated += 1,
+        }
+    }
+    let periods: Vec<String> = period_totals.keys().cloned().collect();
+    let latest = periods.last().cloned();
+    let topics = named
+        .iter()
+        .enumerate()
+        .map(|(t, nm)| {
+            let members: Vec<&Placed> = placed.iter().filter(|p| p.topic == Some(t)).collect();
+            let size = members.len() as u64;
+            let mut languages = BTreeMap::new();
+            let (mut qa, mut sent, mut csat) =
+                (Moments::default(), Moments::default(), Moments::default());
+            let (mut resolved, mut known, mut escalated, mut repeats, mut repeat_known) =
+                (0, 0, 0, 0, 0);
+            let mut per_period: BTreeMap<&str, u64> = BTreeMap::new();
+            for m in &members {
+                let f = m.facts;
+                *languages.entry(f.language.clone()).or_insert(0) += 1;
+                if let Some(x) = f.qa_score {
+                    qa.add(x);
+                }
+                if let Some(x) = f.sentiment_change {
+                    sent.add(x);
+                }
+                if let Some(x) = f.csat {
+                    csat.add(x);
+                }
+                match f.resolution.as_str() {
+                    "resolved" => {
+                        resolved += 1;
+                        known += 1;
+                    }
+                    "unresolved" => known += 1,
+                    _ => {}
+                }
+                escalated += u64::from(f.escalated);
+                if let Some(r) = f.repeat_contact {
+                    repeat_known += 1;
+                    repeats += u64::from(r);
+                }
+                if let Some(k) = &f.period {
+                    *per_period.entry(k.as_str()).or_default() += 1;
+                }
+            }
+            let mut out_periods = Vec::new();
+            let mut prev: Option<(u64, u64, f64)> = None;
+            for k in &periods {
+                let n = period_totals[k];
+                let c = per_period.get(k.as_str()).copied().unwrap_or(0);
+                let share = c as f64 / n as f64;
+                let (change, rising) = match prev {
+                    Some((pc, pn, ps)) => {
+                        let d = share - ps;
+                        let rising = d >= RISING_MIN_POINTS
+                            && c >= RISING_MIN_COUNT
+                            && z_two(c, n, pc, pn) >= 1.959_963_984_540_054;
+                        (Some(round(d, 4)), rising)
+                    }
+                    None => (None, false),
+                };
+                out_periods.push(TopicPeriod {
+                    period: k.clone(),
+                    count: c,
+                    share: round(share, 4),
+                    change,
+                    rising,
+                });
+                prev = Some((c, n, share));
+            }
+            let rising = latest.as_ref().is_some_and(|l| {
+                out_periods
+                    .last()
+                    .is_some_and(|p| &p.period == l && p.rising)
+            });
+            TopicSummary {
+                id: nm.id,
+                name: nm.name.clone(),
+                keywords: nm.keywords.clone(),
+                size,
+                share: if total == 0 {
+                    0.0
+                } else {
+                    round(size as f64 / total as f64, 4)
+                },
+                languages,
+                quotes: quotes(&members),
+                outcomes: TopicOutcomes {
+                    qa_score: qa.ci(2),
+                    resolution: wilson(resolved, known),
+                    escalation: wilson(escalated, size),
+                    sentiment_change: sent.ci(3),
+                    csat: csat.ci(2),
+                    repeat_contact: wilson(repeats, repeat_known),
+                },
+                periods: out_periods,
+                rising,
+            }
+        })
+        .collect();
+    (topics, periods, undated)
+}
+
+/// The members nearest the centre with a non-empty, distinct opening request.
+pub fn quotes(members: &[&Placed<'_>]) -> Vec<Quote> {
+    let mut order: Vec<&&Placed> = members.iter().collect();
+    // Highest score first; canonical order (the slice order) breaks ties.
+    order.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut seen = std::collections::HashSet::new();
+    order
+        .into_iter()
+        .filter(|p| !p.facts.opening.is_empty() && seen.insert(p.facts.opening.clone()))
+        .take(QUOTES_PER_TOPIC)
+        .map(|p| Quote {
+            conversation_id: p.facts.conversation_id.clone(),
+            text: p.facts.opening.clone(),
+            score: round(p.score, 4),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(id: &str, period: &str, qa: f64, resolution: &str) -> ConvFacts {
+        ConvFacts {
+            conversation_id: id.into(),
+            agent_id: "a1".into(),
+            period: Some(period.into()),
+            language: "zh-Hans".into(),
+            qa_score: Some(qa),
+            resolution: resolution.into(),
+            escalated: false,
+            sentiment_change: Some(0.5),
+            csat: None,
+            repeat_contact: None,
+            opening: format!("opening of {id}"),
+        }
+    }
+
+    #[test]
+    fn outcomes_periods_and_a_rising_topic() {
+        // Period 2026-01: topic 0 has 2 of 20; 2026-02: 12 of 20.
+        let mut all = Vec::new();
+        for i in 0..20 {
+            all.push((
+                facts(&format!("a{i:02}"), "2026-01", 80.0, "resolved"),
+                i < 2,
+            ));
+        }
+        for i in 0..20 {
+            all.push((
+                facts(&format!("b{i:02}"), "2026-02", 60.0, "unresolved"),
+                i < 12,
+            ));
+        }
+        let placed: Vec<Placed> = all
+            .iter()
+            .map(|(f, in0)| Placed {
+                facts: f,
+                topic: Some(if *in0 { 0 } else { 1 }),
+                score: 0.5,
+            })
+            .collect();
+        let named = vec![
+            Named {
+                id: 1,
+                name: "宽带 / 断网".into(),
+                keywords: vec![],
+            },
+            Named {
+                id: 2,
+                name: "退款".into(),
+                keywords: vec![],
+            },
+        ];
+        let (topics, periods, undated) = summarise(&placed, &named);
+        assert_eq!(periods, vec!["2026-01", "2026-02"]);
+        assert_eq!(undated, 0);
+        let t0 = &topics[0];
+        assert_eq!(t0.size, 14);
+        assert_eq!(t0.periods[1].change, Some(0.5));
+        assert!(t0.periods[1].rising && t0.rising);
+        assert!(!topics[1].rising);
+        assert_eq!(t0.outcomes.resolution.count, 2);
+        assert_eq!(t0.outcomes.resolution.of, 14);
+        assert_eq!(t0.quotes.len(), QUOTES_PER_TOPIC);
+        assert_eq!(t0.outcomes.csat.n, 0);
+    }
+
+    #[test]
+    fn quotes_are_distinct_and_nearest_first() {
+        let mut a = facts("x1", "p", 1.0, "unknown");
+        a.opening = "same".into();
+        let mut b = facts("x2", "p", 1.0, "unknown");
+        b.opening = "same".into();
+        let c = facts("x3", "p", 1.0, "unknown");
+        let p = [
+            Placed {
+                facts: &a,
+                topic: Some(0),
+                score: 0.2,
+            },
+            Placed {
+                facts: &b,
+                topic: Some(0),
+                score: 0.9,
+            },
+            Placed {
+                facts: &c,
+                topic: Some(0),
+                score: 0.5,
+            },
+        ];
+        let refs: Vec<&Placed> = p.iter().collect();
+        let q = quotes(&refs);
+        assert_eq!(q.len(), 2);
+        assert_eq!(q[0].conversation_id, "x2");
+        assert_eq!(q[1].conversation_id, "x3");
+    }
+}
