@@ -123,7 +123,11 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     let period = a.period.map(|p| (p, a.tz));
     let mut docs = Vec::new();
     let mut without_text = 0u64;
-    let sources = visit_runs(&a.from, |r, _, _| {
+    // The fingerprint of the set of conversations, independent of files and their order (as
+    // agents' results_fingerprint): SHA-256 over the sorted per-record digests.
+    let mut digests: Vec<[u8; 32]> = Vec::new();
+    visit_runs(&a.from, |r, _, _| {
+        digests.push(Sha256::digest(serde_json::to_vec(&r).unwrap_or_default()).into());
         if r.turns.iter().all(|t| t.text.trim().is_empty()) {
             without_text += 1;
         }
@@ -143,9 +147,8 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
              the conversations again"
         );
     }
-    let mut digests: Vec<&str> = sources.iter().map(|s| s.sha256.as_str()).collect();
     digests.sort_unstable();
-    let fingerprint = hex(&Sha256::digest(digests.join("\n").as_bytes()));
+    let fingerprint = hex(&Sha256::digest(digests.concat()));
 
     let embedder = load_embedder(
         a.embedder.as_deref(),

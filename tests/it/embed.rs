@@ -1,6 +1,6 @@
 //! The sentence embedder (`convqa::model::Embedder`) with the bundled model in `models/embed`:
 //! batch independence (bit for bit), semantic sanity across Chinese and English, unit vectors.
-//! No command uses it yet, so these tests call the library directly.
+//! `topics` and `score --topics` use it (tests/it/topics.rs); these tests call the library.
 
 use crate::common::*;
 use convqa::model::{Embedder, ModelOptions};

@@ -1,6 +1,6 @@
 //! Integration tests: one binary, one module per area. Each module drives the real `convqa`
-//! binary (see `common`) on small inputs; `embed` calls the library, as no command uses the
-//! sentence embedder yet.
+//! binary (see `common`) on small inputs; `embed` calls the sentence embedder's library API
+//! directly, to check it bit for bit.
 
 mod agents;
 mod calibrate;
@@ -13,4 +13,5 @@ mod redact;
 mod report;
 mod samples;
 mod score;
+mod topics;
 mod vendor;
