@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Speed and memory of `convqa topics` (contact drivers) against `convqa score` on the same
+# conversations (issue 29: topics should add no more than half the time of score).
+#
+#   scripts/bench-topics.sh [N ...]        (default: 10000)
+#
+# For each N: generates N distinct conversations, from the 440 real ones of the topic development
+# set (scripts/gen-topics-bench.py; short social-media threads, ~3 turns) or, with
+# BENCH_SOURCE=calls, synthetic contact-centre calls of 6-20 turns (scripts/gen-conversations.py),
+# times `convqa score` on them, then `convqa topics` on the
+# results (fit, automatic number of topics), then `convqa topics --model` (assigning the same
+# conversations to the saved model; BENCH_ASSIGN=0 skips it), each with --threads BENCH_THREADS (default 2), and records
+# wall time, conversations/s and peak RSS (GNU time). Prints a table with the CPU model and,
+# with BENCH_OUT=FILE, appends one JSON line per N to FILE. No timing is asserted anywhere; this
+# only reports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+threads=${BENCH_THREADS:-2}
+sizes=("${@:-10000}")
+work=$(mktemp -d -t convqa-topics-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+echo "== build and runtime" >&2
+cargo build --release --quiet
+CONVQA_ORT_LIB="$(bash scripts/setup-ort.sh)"
+export CONVQA_ORT_LIB
+bin="${CARGO_TARGET_DIR:-$repo/target}/release/convqa"
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+cores=$(nproc)
+
+# run LABEL CMD...: time CMD with GNU time; prints "seconds peak_kib".
+run() {
+    local label=$1
+    shift
+    /usr/bin/time -f '%e %M' -o "$work/$label.time" "$@" >"$work/$label.out" 2>"$work/$label.err" || {
+        echo "$label failed:" >&2
+        tail -5 "$work/$label.err" >&2
+        exit 1
+    }
+    cat "$work/$label.time"
+}
+
+printf '%s\n' "CPU: $cpu ($cores cores), --threads $threads, conversations: ${BENCH_SOURCE:-dev}, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%8s  %-14s %9s %10s %12s\n' N stage seconds "conv/s" "peak RSS MB"
+for n in "${sizes[@]}"; do
+    if [[ "${BENCH_SOURCE:-dev}" == calls ]]; then
+        python3 scripts/gen-conversations.py --n "$n" --out "$work/in-$n.jsonl"
+    else
+        python3 scripts/gen-topics-bench.py "$n" >"$work/in-$n.jsonl"
+    fi
+    read -r s_sec s_kib < <(run "score-$n" "$bin" score "$work/in-$n.jsonl" --out "$work/run-$n" --threads "$threads")
+    read -r t_sec t_kib < <(run "topics-$n" "$bin" topics --from "$work/run-$n" --out "$work/topics-$n" --threads "$threads")
+    if [[ "${BENCH_ASSIGN:-1}" == 1 ]]; then
+        read -r a_sec a_kib < <(run "assign-$n" "$bin" topics --from "$work/run-$n" --out "$work/assign-$n" \
+            --model "$work/topics-$n/model" --threads "$threads")
+    else
+        a_sec=0 a_kib=0
+    fi
+    for stage in score topics assign; do
+        case $stage in
+            score) sec=$s_sec kib=$s_kib ;;
+            topics) sec=$t_sec kib=$t_kib ;;
+            assign) sec=$a_sec kib=$a_kib ;;
+        esac
+        printf '%8d  %-14s %9.1f %10.1f %12.0f\n' "$n" "$stage" "$sec" \
+            "$(python3 -c "print($n / max($sec, 1e-9))")" "$(python3 -c "print($kib / 1024)")"
+    done
+    ratio=$(python3 -c "print(round($t_sec / $s_sec, 2))")
+    echo "         topics / score time: $ratio  ($(grep -o '[0-9]* topics ([^)]*)' "$work/topics-$n.err" || true))"
+    if [[ -n "${BENCH_OUT:-}" ]]; then
+        python3 - "$n" "$s_sec" "$s_kib" "$t_sec" "$t_kib" "$a_sec" "$a_kib" "$cpu" "$threads" >>"$BENCH_OUT" <<'EOF'
+import json, sys
+n, s, sk, t, tk, a, ak, cpu, threads = sys.argv[1:]
+n = int(n)
+print(json.dumps({"conversations": n, "cpu": cpu, "threads": int(threads),
+                  "score": {"seconds": float(s), "conv_per_s": round(n / float(s), 1), "peak_rss_mb": round(int(sk) / 1024)},
+                  "topics_fit": {"seconds": float(t), "conv_per_s": round(n / float(t), 1), "peak_rss_mb": round(int(tk) / 1024)},
+                  "topics_assign": {"seconds": float(a), "conv_per_s": round(n / float(a), 1), "peak_rss_mb": round(int(ak) / 1024)},
+                  "topics_over_score": round(float(t) / float(s), 2)}))
+EOF
+    fi
+done
