@@ -169,7 +169,14 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     };
     let n = docs.len();
     let embed = |texts: &[&str]| embedder.embed(texts);
-    let built = build(docs, mode, &embed, a.period).context("embedding the conversations")?;
+    // k-means labels rows in parallel: in a pool of --threads, like the embedder's.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(embedder.workers())
+        .build()
+        .context("cannot start the worker threads")?;
+    let built = pool
+        .install(|| build(docs, mode, &embed, a.period))
+        .context("embedding the conversations")?;
 
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;

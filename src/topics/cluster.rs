@@ -10,6 +10,8 @@
 //! Lance–Williams update), so callers run it on a sample of a few thousand rows and let k-means
 //! carry the groups to every row.
 
+use rayon::prelude::*;
+
 /// Subtract the mean row and re-normalise each row to unit length. Returns the mean (kept with a
 /// saved topic model, so new rows are centred the same way) and the centred rows.
 pub fn centre(rows: &[Vec<f32>]) -> (Vec<f32>, Vec<Vec<f32>>) {
@@ -233,7 +235,12 @@ pub fn kmeans(
     max_iter: usize,
 ) -> (Vec<usize>, Vec<Vec<f64>>) {
     let k = centroids.len();
-    let mut labels: Vec<usize> = rows.iter().map(|r| nearest(r, &centroids).0).collect();
+    // Each row's nearest centroid is independent of the others, so the rows are labelled in
+    // parallel (rayon keeps their order); the means are summed sequentially in row order, so the
+    // result is the same for any thread count.
+    let label =
+        |c: &[Vec<f64>]| -> Vec<usize> { rows.par_iter().map(|r| nearest(r, c).0).collect() };
+    let mut labels: Vec<usize> = label(&centroids);
     for _ in 0..max_iter {
         let fresh = means(rows, &labels, k);
         let mut counts = vec![0usize; k];
@@ -243,7 +250,7 @@ pub fn kmeans(
                 centroids[j] = c;
             }
         }
-        let next: Vec<usize> = rows.iter().map(|r| nearest(r, &centroids).0).collect();
+        let next: Vec<usize> = label(&centroids);
         if next == labels {
             break;
         }
