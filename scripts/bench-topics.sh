@@ -57,7 +57,9 @@ for n in "${sizes[@]}"; do
     else
         a_sec=0 a_kib=0
     fi
-    for stage in score topics assign; do
+    stages=(score topics)
+    [[ "${BENCH_ASSIGN:-1}" == 1 ]] && stages+=(assign)
+    for stage in "${stages[@]}"; do
         case $stage in
             score) sec=$s_sec kib=$s_kib ;;
             topics) sec=$t_sec kib=$t_kib ;;
@@ -76,7 +78,7 @@ n = int(n)
 print(json.dumps({"conversations": n, "cpu": cpu, "threads": int(threads),
                   "score": {"seconds": float(s), "conv_per_s": round(n / float(s), 1), "peak_rss_mb": round(int(sk) / 1024)},
                   "topics_fit": {"seconds": float(t), "conv_per_s": round(n / float(t), 1), "peak_rss_mb": round(int(tk) / 1024)},
-                  "topics_assign": {"seconds": float(a), "conv_per_s": round(n / float(a), 1), "peak_rss_mb": round(int(ak) / 1024)},
+                  "topics_assign": None if float(a) == 0 else {"seconds": float(a), "conv_per_s": round(n / float(a), 1), "peak_rss_mb": round(int(ak) / 1024)},
                   "topics_over_score": round(float(t) / float(s), 2)}))
 EOF
     fi
