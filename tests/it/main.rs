@@ -13,4 +13,5 @@ mod redact;
 mod report;
 mod samples;
 mod score;
+mod topic_report;
 mod vendor;
