@@ -64,6 +64,7 @@ h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin:2rem 0 .6rem;borde
 a{color:var(--agent)}.muted,.meta{color:var(--muted)}.small{font-size:11px;fill:var(--muted)}
 .badge{display:inline-block;font-size:.75rem;padding:.1rem .45rem;border-radius:999px;background:#fef3c7;color:#92400e;margin-left:.4rem;vertical-align:middle}
 .badge.none{background:#fee2e2;color:#991b1b}.badge.rising{background:#ffedd5;color:#9a3412}
+ul.topic-legend{list-style:none;padding:0;margin:.3rem 0;font-size:.85rem;columns:2}ul.topic-legend .swatch{display:inline-block;width:10px;height:10px;margin-right:.4rem}
 .kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:10px}
 .kpi{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
 .kpi .v{font-size:1.35rem;font-weight:600}.kpi .l{font-size:.8rem;color:var(--muted)}.kpi .t{font-size:.8rem;color:var(--muted)}

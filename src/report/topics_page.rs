@@ -102,18 +102,21 @@ fn share_chart(x: &TopicsReport, order: &[&TopicSummary], w: &Words, tw: &TopicW
     if x.periods.is_empty() {
         return String::new();
     }
-    let mut drawn: Vec<&TopicSummary> = order.iter().take(CHART_TOPICS).copied().collect();
-    drawn.extend(order.iter().skip(CHART_TOPICS).filter(|t| t.rising));
+    // (rank in the size order, topic): the legend inside the chart says "#1", "#2 ▲" (names
+    // would not fit in one line), the list under it names them.
+    let mut drawn: Vec<(usize, &TopicSummary)> = order
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| *i < CHART_TOPICS || t.rising)
+        .map(|(i, t)| (i + 1, *t))
+        .collect();
+    drawn.truncate(PALETTE.len().max(CHART_TOPICS));
     let names: Vec<(String, String)> = drawn
         .iter()
-        .map(|t| {
+        .map(|(rank, t)| {
             (
                 format!("topic-{}", t.id),
-                if t.rising {
-                    format!("{} ▲", t.name)
-                } else {
-                    t.name.clone()
-                },
+                format!("#{rank}{}", if t.rising { " ▲" } else { "" }),
             )
         })
         .collect();
@@ -121,7 +124,7 @@ fn share_chart(x: &TopicsReport, order: &[&TopicSummary], w: &Words, tw: &TopicW
         .iter()
         .zip(&names)
         .enumerate()
-        .map(|(i, (t, (name, label)))| {
+        .map(|(i, ((_, t), (name, label)))| {
             let by: BTreeMap<&str, _> = t.periods.iter().map(|p| (p.period.as_str(), p)).collect();
             TrendSeries {
                 name,
@@ -145,7 +148,23 @@ fn share_chart(x: &TopicsReport, order: &[&TopicSummary], w: &Words, tw: &TopicW
         })
         .collect();
     let pw = w.period(period);
-    trend_chart(
+    let key: String = drawn
+        .iter()
+        .enumerate()
+        .map(|(i, (rank, t))| {
+            format!(
+                r#"<li><span class="swatch" style="background:{}"></span>#{rank} {}{}</li>"#,
+                PALETTE[i % PALETTE.len()],
+                esc(&t.name),
+                if t.rising {
+                    rising_badge(tw)
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    let chart = trend_chart(
         "topic-shares",
         &fill(tw.trend_title, &[pw]),
         &x.periods,
@@ -156,7 +175,8 @@ fn share_chart(x: &TopicsReport, order: &[&TopicSummary], w: &Words, tw: &TopicW
             y_label: "%",
         },
         w,
-    )
+    );
+    format!(r#"{chart}<ul class="topic-legend">{key}</ul>"#)
 }
 
 /// `topics.html`. `pages`: the conversations that have a page (quotes link only to those).
