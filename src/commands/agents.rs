@@ -36,6 +36,16 @@ pub struct InputArgs {
     /// Only conversations that started before this timestamp, or on or before this date.
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     pub until: Option<When>,
+    /// A directory written by `convqa topics`: each agent's results per topic against the
+    /// team's on the same topic (agents.json `topics`, `topic_mix`; the agent pages), the
+    /// contact-driver page topics.html (report) and the topic table (export). A conversation's
+    /// topic is its result's `topic` (`score --topics`), else its line in DIR/assignments.jsonl.
+    #[arg(long, value_name = "DIR")]
+    pub topics: Option<PathBuf>,
+    /// Which training modules cover which topic (TOML, docs/SCHEMA.md); default
+    /// DIR/topic_modules.toml when `--topics DIR` has one.
+    #[arg(long, value_name = "FILE", requires = "topics")]
+    pub topic_modules: Option<PathBuf>,
 }
 
 /// A `--since` / `--until` value: the instant, and whether it was a date alone.
@@ -133,6 +143,14 @@ pub(crate) fn catalogue(input: &InputArgs) -> anyhow::Result<Catalogue> {
 
 /// Loads the catalogue and results and builds the report every writer renders.
 pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Result<TeamReport> {
+    Ok(prepare_with_topics(input, extra_agents)?.0)
+}
+
+/// [`prepare`], also returning the `--topics` directory as read (topics.html renders it).
+pub(crate) fn prepare_with_topics(
+    input: &InputArgs,
+    extra_agents: &[String],
+) -> anyhow::Result<(TeamReport, Option<super::topic_input::LoadedTopics>)> {
     let cat = catalogue(input)?;
     let loaded = load_runs(&input.from, cat.agg_spec(), &|r| input.keeps(r))?;
     if (input.since.is_some() || input.until.is_some()) && loaded.aggregate.conversations() == 0 {
@@ -169,7 +187,9 @@ pub(crate) fn prepare(input: &InputArgs, extra_agents: &[String]) -> anyhow::Res
         min_conversations: input.min_conversations,
         extra_agents: extra,
     };
-    Ok(build(&loaded, &cat, &opts)?)
+    let mut report = build(&loaded, &cat, &opts)?;
+    let topics = super::topic_input::add_topics(&mut report, input, &cat)?;
+    Ok((report, topics))
 }
 
 pub fn run(a: Args) -> anyhow::Result<super::Outcome> {

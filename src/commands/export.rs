@@ -1,4 +1,4 @@
-//! `convqa export`: the nightly training-system feed, `convqa.export/2` JSON (see
+//! `convqa export`: the nightly training-system feed, `convqa.export/3` JSON (see
 //! docs/EXPORT.md and schema/export.schema.json) or xAPI statements. Written atomically;
 //! the same input gives the same bytes.
 
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// convqa.export/2 JSON, one record per agent.
+    /// convqa.export/3 JSON, one record per agent.
     Json,
     /// xAPI 1.0.3 statements (JSON array), for a learning record store.
     Xapi,

@@ -13,6 +13,7 @@ pub mod effect;
 pub mod export;
 pub mod report;
 pub mod score;
+mod topic_input;
 pub mod topics;
 
 /// How a command finished when it did not fail outright.

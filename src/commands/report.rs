@@ -2,13 +2,13 @@
 //! Markdown for chat tools) plus `index.html`, the team overview linking every page. The pages
 //! are replaced as one set ([`write_site`], docs/SCHEMA.md "Files of agents, report and export").
 
-use super::agents::{catalogue, prepare, InputArgs};
+use super::agents::{catalogue, prepare_with_topics, InputArgs};
 use super::effect::read_effects;
 use crate::agg::visit_runs;
 use crate::checklist::Checklist;
 use crate::report::{
     add_follow_ups, localize, referenced, render_pages, write_site, HtmlWriter, Lang, LangCount,
-    MarkdownWriter, Writer,
+    MarkdownWriter, TopicsPage, Writer,
 };
 use crate::trend::{Period, Trends, Tz};
 use std::collections::BTreeSet;
@@ -57,7 +57,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
-    let mut report = prepare(&a.input, &a.agents)?;
+    let (mut report, topics) = prepare_with_topics(&a.input, &a.agents)?;
     let only = (!a.agents.is_empty()).then(|| a.agents.iter().cloned().collect::<BTreeSet<_>>());
     let effects = a.effects.as_deref().map(read_effects).transpose()?;
     let checklist = match &a.checklist {
@@ -92,7 +92,8 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         }
     }
     let lang = a.lang.unwrap_or_else(|| count.lang());
-    localize(&mut report, lang, &checklist, &catalogue(&a.input)?);
+    let cat = catalogue(&a.input)?;
+    localize(&mut report, lang, &checklist, &cat);
     // One page per conversation the index or an agent page quotes or lists (all agents, also
     // with --agent, so the links of kept pages still resolve) and per example conversation of
     // the effects, from the result records only.
@@ -102,6 +103,17 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
             x.effects
                 .iter()
                 .flat_map(|e| e.examples.iter().map(|x| x.conversation_id.clone())),
+        );
+    }
+    // and per customer quote of the contact drivers (topics.html links them).
+    if let Some(t) = &topics {
+        let x = &t.report;
+        wanted.extend(
+            x.topics
+                .iter()
+                .flat_map(|t| &t.quotes)
+                .chain(&x.unassigned.quotes)
+                .map(|q| q.conversation_id.clone()),
         );
     }
     let mut convs = Vec::new();
@@ -119,6 +131,17 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         lang,
         trends,
         conversation_pages: convs.iter().map(|c| c.conversation_id.clone()).collect(),
+        topics: topics.map(|t| TopicsPage {
+            report: t.report,
+            module_titles: cat
+                .modules
+                .iter()
+                .map(|m| {
+                    let zh = m.title_zh.as_deref().filter(|_| lang == Lang::ZhCn);
+                    (m.id.clone(), zh.unwrap_or(&m.title).to_string())
+                })
+                .collect(),
+        }),
     }
     .render(&report)?;
     files.extend(MarkdownWriter { only, lang }.render(&report)?);

@@ -1,7 +1,8 @@
 //! `convqa topics`: what customers contact the team about. Reads scored runs, embeds one text
 //! per conversation with the bundled sentence embedder, and either fits topics (writing the model
 //! to `--out DIR/model/`) or assigns the conversations to a saved model's topics (`--model`).
-//! Writes `topics.json` (docs/SCHEMA.md, schema/topics.schema.json) and `assignments.jsonl`.
+//! Writes `topics.json` (docs/SCHEMA.md, schema/topics.schema.json), `assignments.jsonl` and
+//! `topic_modules.toml`, the suggested training modules per topic (a file to edit).
 //!
 //! Glue only: the stage itself is [`crate::topics::build`].
 
@@ -10,6 +11,7 @@ use crate::agg::visit_runs;
 use crate::model::{Embedder, ModelOptions};
 use crate::output::write_atomic;
 use crate::topics::build::{build, Mode, TopicDoc};
+use crate::topics::coverage;
 use crate::topics::fit::{EmbedderRef, TopicModel, DEFAULT_SAMPLE, MODEL_FILE};
 use crate::topics::summary::ConvFacts;
 use crate::topics::text::BOILERPLATE_SHARE;
@@ -49,6 +51,10 @@ pub struct Args {
     /// ONNX Runtime shared library; default: discovered (see scripts/setup-ort.sh).
     #[arg(long, value_name = "PATH")]
     pub ort_lib: Option<PathBuf>,
+    /// Training-module catalogue the suggested topic_modules.toml maps topics to; default the
+    /// built-in config/catalogue.toml.
+    #[arg(long, value_name = "FILE")]
+    pub catalogue: Option<PathBuf>,
     /// Worker threads; 0 = all cores. Does not change the results.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
@@ -120,6 +126,8 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     if saved.is_some() && a.topics.is_some() {
         bail!("--topics makes new topics and --model assigns to saved ones: give one of them");
     }
+    // Loaded before the embedding so that a bad catalogue fails at once.
+    let cat = super::agents::load_catalogue(a.catalogue.as_deref())?;
     let period = a.period.map(|p| (p, a.tz));
     let mut docs = Vec::new();
     let mut without_text = 0u64;
@@ -198,6 +206,21 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         write_atomic(&dir.join(MODEL_FILE), json.as_bytes())?;
     }
     let r = &built.report;
+    // The topic → module mapping is meant to be edited: an existing one is kept and the new
+    // suggestion goes beside it.
+    let suggestion = coverage::render(&r.topics, &coverage::suggest(&r.topics, &cat.modules));
+    let mapping = a.out.join(coverage::TOPIC_MODULES_FILE);
+    if mapping.exists() {
+        let beside = a.out.join("topic_modules.suggested.toml");
+        write_atomic(&beside, suggestion.as_bytes())?;
+        eprintln!(
+            "convqa: {} exists and is kept (edits are not overwritten); the new suggestion is {}",
+            mapping.display(),
+            beside.display()
+        );
+    } else {
+        write_atomic(&mapping, suggestion.as_bytes())?;
+    }
     eprintln!(
         "convqa: {} conversations → {} topics ({}){} → {}",
         n,

@@ -1,6 +1,6 @@
 //! The nightly training-system feed.
 //!
-//! - [`ExportWriter`]: `convqa.export/2` JSON, specified by `schema/export.schema.json` (JSON
+//! - [`ExportWriter`]: `convqa.export/3` JSON, specified by `schema/export.schema.json` (JSON
 //!   Schema 2020-12) and documented in `docs/EXPORT.md`. One record per agent with ranked
 //!   recommendations, module ids, targets and evidence references.
 //! - [`XapiWriter`]: the same recommendations as an array of xAPI 1.0.3 statements (actor = the
@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// Bump on any incompatible change to the export (and update the schema's `const`).
-pub const EXPORT_SCHEMA_VERSION: &str = "convqa.export/2";
+pub const EXPORT_SCHEMA_VERSION: &str = "convqa.export/3";
 
 /// Stable recommendation id: `rec_` + the first 24 hex digits of
 /// SHA-256("convqa.rec/1" NUL agent id NUL module id NUL input fingerprint).
@@ -45,6 +45,28 @@ struct Export<'a> {
     conversations: u64,
     team: Numbers,
     agents: Vec<ExportAgent<'a>>,
+    /// With `--topics DIR` only: the contact drivers, largest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topics: Option<Vec<ExportTopic<'a>>>,
+}
+
+#[derive(Serialize)]
+struct ExportTopic<'a> {
+    id: u32,
+    name: &'a str,
+    keywords: &'a [String],
+    size: u64,
+    share: f64,
+    rising: bool,
+    modules: &'a [String],
+    outcomes: ExportTopicOutcomes,
+}
+
+#[derive(Serialize)]
+struct ExportTopicOutcomes {
+    qa_score_mean: Option<f64>,
+    resolution_rate: Option<f64>,
+    escalation_rate: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -262,7 +284,7 @@ fn rec<'a>(agent_id: &str, rank: usize, r: &'a Recommendation, fp: &str) -> Expo
     }
 }
 
-/// Writes the `convqa.export/2` JSON to `file_name` (relative to the output root).
+/// Writes the `convqa.export/3` JSON to `file_name` (relative to the output root).
 pub struct ExportWriter {
     pub file_name: std::path::PathBuf,
 }
@@ -306,6 +328,25 @@ impl Writer for ExportWriter {
                         .collect(),
                 })
                 .collect(),
+            topics: r.topics.as_ref().map(|t| {
+                t.topics
+                    .iter()
+                    .map(|t| ExportTopic {
+                        id: t.id,
+                        name: &t.name,
+                        keywords: &t.keywords,
+                        size: t.size,
+                        share: t.share,
+                        rising: t.rising,
+                        modules: &t.modules,
+                        outcomes: ExportTopicOutcomes {
+                            qa_score_mean: t.qa_score_mean,
+                            resolution_rate: t.resolution_rate,
+                            escalation_rate: t.escalation_rate,
+                        },
+                    })
+                    .collect()
+            }),
         };
         Ok(vec![OutputFile::pretty_json(
             self.file_name.clone(),

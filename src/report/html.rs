@@ -51,6 +51,9 @@ pub struct HtmlWriter {
     /// Conversations that get a page (`conversations/`): effects.html links its example
     /// conversations only where the page exists (effects.json may cover other runs).
     pub conversation_pages: BTreeSet<String>,
+    /// `convqa report --topics DIR`: adds `topics.html` (contact drivers), a link to it on the
+    /// index and a per-topic section on each agent page.
+    pub topics: Option<super::topics_page::TopicsPage>,
 }
 
 const CSS: &str = r#"
@@ -60,7 +63,8 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang
 h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin:2rem 0 .6rem;border-bottom:1px solid var(--line);padding-bottom:.3rem}h3{font-size:1.05rem;margin:.2rem 0}
 a{color:var(--agent)}.muted,.meta{color:var(--muted)}.small{font-size:11px;fill:var(--muted)}
 .badge{display:inline-block;font-size:.75rem;padding:.1rem .45rem;border-radius:999px;background:#fef3c7;color:#92400e;margin-left:.4rem;vertical-align:middle}
-.badge.none{background:#fee2e2;color:#991b1b}
+.badge.none{background:#fee2e2;color:#991b1b}.badge.rising{background:#ffedd5;color:#9a3412}
+ul.topic-legend{list-style:none;padding:0;margin:.3rem 0;font-size:.85rem;columns:2}ul.topic-legend .swatch{display:inline-block;width:10px;height:10px;margin-right:.4rem}
 .kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:10px}
 .kpi{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
 .kpi .v{font-size:1.35rem;font-weight:600}.kpi .l{font-size:.8rem;color:var(--muted)}.kpi .t{font-size:.8rem;color:var(--muted)}
@@ -503,6 +507,9 @@ fn agent_page(
         );
     }
     b.push_str("</tbody></table></section>\n");
+    if let Some(sec) = super::topics_page::agent_html(e, lang) {
+        b.push_str(&sec);
+    }
     if let Some(sec) = effect_section {
         b.push_str(sec);
     }
@@ -540,6 +547,7 @@ fn index_page(
 ) -> String {
     let w = words(lang);
     let t = &r.team;
+    let topics = r.topics.is_some();
     let mut b = String::new();
     let period = match (&r.input.first_started_at, &r.input.last_started_at) {
         (Some(a), Some(z)) => format!(" · {a} – {z}"),
@@ -561,6 +569,13 @@ fn index_page(
             b,
             r#"<p id="effects-link"><a href="effects.html">{}</a></p>"#,
             esc(w.effects_link)
+        );
+    }
+    if topics {
+        let _ = write!(
+            b,
+            r#"<p id="topics-link"><a href="topics.html">{}</a></p>"#,
+            esc(super::words::topic_words(lang).link)
         );
     }
     kpis(&mut b, t, t, w);
@@ -695,6 +710,13 @@ impl Writer for HtmlWriter {
                     self.lang,
                 )
                 .into_bytes(),
+            });
+        }
+        if let (Some(p), true) = (&self.topics, r.topics.is_some()) {
+            out.push(OutputFile {
+                path: "topics.html".into(),
+                bytes: super::topics_page::topics_page(r, p, &self.conversation_pages, self.lang)
+                    .into_bytes(),
             });
         }
         if let Some(x) = &self.effects {

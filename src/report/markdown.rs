@@ -208,6 +208,9 @@ fn agent_md(r: &TeamReport, e: &AgentEntry, lang: Lang) -> String {
             }
         }
     }
+    if let Some(sec) = super::topics_page::agent_md(e, lang) {
+        m.push_str(&sec);
+    }
     if !e.highlights.moments.is_empty() {
         let _ = write!(m, "\n## {}\n\n", w.moments);
         for mo in &e.highlights.moments {

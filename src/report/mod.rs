@@ -5,11 +5,14 @@
 //! renders it to files: `agents.json`, `agents.csv`, per-agent HTML and Markdown pages, the
 //! training-system export (JSON, `schema/export.schema.json`) and xAPI statements. Writers are
 //! pure (report in, bytes out); [`write_files`] puts the bytes on disk atomically, file by file
-//! (`agents`, `export`), and [`write_site`] the report's pages as one set (see `site.rs`).
+//! (`agents`, `export`), and [`write_site`] the report's pages as one set (see `site.rs`). With
+//! `--topics` the report also carries the contact drivers (`agent_topics.rs`) and the pages get
+//! `topics.html` and a per-topic section per agent (`topics_page.rs`).
 //!
 //! Determinism: the report holds only values derived from the inputs (no clock, no random ids,
 //! no hash-map order), so the same inputs always give byte-identical files.
 
+mod agent_topics;
 mod conv_csv;
 mod conv_pages;
 mod csv_out;
@@ -22,9 +25,11 @@ mod markdown;
 mod rec_html;
 mod site;
 mod svg;
+mod topics_page;
 mod trend_html;
 mod words;
 
+pub use agent_topics::{AgentTopicRow, TopicMix, TopicNumbers, TopicRow, TopicTable, TopicTally};
 pub use conv_csv::ConversationCsv;
 pub use conv_pages::{conversation_href, conversation_stem, referenced, render_pages};
 pub use csv_out::CsvWriter;
@@ -34,6 +39,7 @@ pub use json_out::JsonWriter;
 pub use localize::localize;
 pub use markdown::MarkdownWriter;
 pub use site::write_site;
+pub use topics_page::TopicsPage;
 pub use words::{Lang, LangCount};
 
 use crate::agg::{hex, AgentAgg, AgentStats, CallPoint, ConvRef, EvidenceRef, LoadedInput};
@@ -212,6 +218,13 @@ pub struct AgentEntry {
     pub highlights: Highlights,
     /// File stem of the agent's page (`agents/<page>.html`).
     pub page: String,
+    /// With `--topics`: the agent's results per topic beside the team's on the same topic,
+    /// the agent's largest topics first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topics: Option<Vec<AgentTopicRow>>,
+    /// With `--topics`: the agent's QA score against the team's on the agent's mix of topics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_mix: Option<TopicMix>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -223,6 +236,9 @@ pub struct TeamReport {
     pub team: AgentEntry,
     /// Sorted by agent id.
     pub agents: Vec<AgentEntry>,
+    /// With `--topics`: the contact drivers and their training coverage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topics: Option<TopicTable>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -311,6 +327,8 @@ fn entry(
         plan: plan(id, a, team, cat, opts),
         highlights: highlights(a),
         page: page_stem(id),
+        topics: None,
+        topic_mix: None,
     }
 }
 
@@ -390,6 +408,7 @@ pub fn build(
         },
         team: team_entry,
         agents,
+        topics: None,
     })
 }
 

@@ -14,6 +14,7 @@
 pub mod assign;
 pub mod build;
 pub mod cluster;
+pub mod coverage;
 pub mod fit;
 pub mod keywords;
 pub mod summary;

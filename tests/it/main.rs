@@ -13,5 +13,6 @@ mod redact;
 mod report;
 mod samples;
 mod score;
+mod topic_report;
 mod topics;
 mod vendor;

@@ -104,7 +104,7 @@ fn export_matches_schema_and_is_byte_identical_on_rerun() {
         serde_json::from_slice(&std::fs::read(repo().join("schema/export.schema.json")).unwrap())
             .unwrap();
     validate(&schema, &doc);
-    assert_eq!(doc["schema_version"], "convqa.export/2");
+    assert_eq!(doc["schema_version"], "convqa.export/3");
     let bob = doc["agents"]
         .as_array()
         .unwrap()
@@ -173,7 +173,7 @@ fn export_schema_rejects_a_broken_document() {
         serde_json::from_slice(&std::fs::read(repo().join("schema/export.schema.json")).unwrap())
             .unwrap();
     let v = jsonschema::validator_for(&schema).unwrap();
-    assert!(!v.is_valid(&serde_json::json!({"schema_version": "convqa.export/2"})));
+    assert!(!v.is_valid(&serde_json::json!({"schema_version": "convqa.export/3"})));
     assert!(!v.is_valid(&serde_json::json!([])));
 }
 

@@ -1,17 +1,20 @@
 //! Every fixed word of the report's pages, per language, in one place: the team overview
-//! (`index.html`), the agent pages (HTML and Markdown), the charts, `effects.html` and the
-//! conversation pages (their words and the names of a result's codes: `conv.rs`). A page
-//! never spells a word itself: it asks [`words`] for the table of its [`Lang`]. Templates mark
-//! where a value goes with `{0}`, `{1}` ([`fill`]). Item and module titles come from the inputs:
-//! the checklist's `title_zh` and the catalogue's `title_zh` / `description_zh` on zh-CN pages.
+//! (`index.html`), the agent pages (HTML and Markdown), the charts, `effects.html`, the contact
+//! drivers (`topics.rs`) and the conversation pages (their words and the names of a result's
+//! codes: `conv.rs`). A page never spells a word itself: it asks [`words`] for the table of its
+//! [`Lang`]. Templates mark where a value goes with `{0}`, `{1}` ([`fill`]). Item and module
+//! titles come from the inputs: the checklist's `title_zh` and the catalogue's `title_zh` /
+//! `description_zh` on zh-CN pages.
 //!
 //! Default language (no `--lang`): zh-CN when most of the scored conversations' customer and
 //! agent turns with a detected language are Chinese ([`LangCount`]), else en.
 
 mod conv;
+mod topics;
 
 use crate::types::{ConversationResult, Language, Speaker};
 pub(crate) use conv::{name, ConvWords};
+pub(crate) use topics::{topic_words, TopicWords};
 
 /// The language of a rendered page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
