@@ -37,10 +37,12 @@ echo "== scripts/gen-multiweek.py --out $out/multiweek; convqa score; convqa eff
 python3 scripts/gen-multiweek.py --out "$out/multiweek" > /dev/null
 "$bin" score "$out/multiweek/conversations.jsonl" --out "$out/multiweek/run"
 "$bin" effect --from "$out/multiweek/run" --completions "$out/multiweek/completions.jsonl" --out "$out/effect"
+echo "== convqa topics --from $out/multiweek/run --period week --out $out/topics   (contact drivers; the reports below take --topics)"
+"$bin" topics --from "$out/multiweek/run" --period week --tz +08:00 --out "$out/topics"
 "$bin" report --from "$out/multiweek/run" --effects "$out/effect/effects.json" --period week --tz +08:00 \
-    --lang en --out "$out/effect/report"
+    --topics "$out/topics" --lang en --out "$out/effect/report"
 "$bin" report --from "$out/multiweek/run" --effects "$out/effect/effects.json" --period week --tz +08:00 \
-    --lang zh-CN --out "$out/effect/report-zh"
+    --topics "$out/topics" --lang zh-CN --out "$out/effect/report-zh"
 "$bin" agents --from "$out/multiweek/run" --period week --tz +08:00 --out "$out/effect/agents"
 "$bin" export --from "$out/multiweek/run" --period week --tz +08:00 --format xapi \
     --effects "$out/effect/effects.json" --out "$out/effect/xapi.json"
@@ -52,6 +54,8 @@ echo "  coach reports    : $out/report/index.html (one page per agent, + Markdow
 echo "  training feed    : $out/export.json"
 echo "  calibration      : $out/calibration/calibration.html (agreement with the dev set's reviewers)"
 echo "  training effect  : $out/effect/effects.json, $out/effect/report/effects.html (eight generated weeks with planted effects: docs/EFFECT.md)"
+echo "  contact drivers  : $out/topics/topics.json (topics of the eight weeks, rising ones flagged), $out/effect/report/topics.html;"
+echo "                     the saved topic model $out/topics/model (convqa score --topics / convqa topics --model)"
 echo "  weekly trend charts: $out/effect/report/index.html and agent pages (Chinese: $out/effect/report-zh/index.html)"
 echo "  weekly trends    : $out/effect/agents/trends.json (per agent and ISO week, with the team without that agent)"
 echo "  closing the loop : each recommendation's follow-up (last week vs the week before, target reached?) on those pages,"
