@@ -4,8 +4,8 @@
 //! representative customer quotes linked to their conversation pages, the training modules and
 //! coverage, and the conversations that fit no topic), and each agent's "Results per topic"
 //! section in HTML and Markdown. Everything comes from the topics report (topics.json) and the
-//! [`TopicTable`] / per-agent rows on the [`TeamReport`]; customer text goes through [`esc`] /
-//! [`md_esc`].
+//! [`TopicTable`](super::TopicTable) / per-agent rows on the [`TeamReport`]; customer text goes
+//! through [`esc`] / [`md_esc`].
 
 use super::conv_pages::conversation_href;
 use super::html::{esc, page_in};
