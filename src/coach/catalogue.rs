@@ -272,7 +272,8 @@ fn zh(t: &Option<String>) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-fn line_of(src: &str, offset: usize) -> usize {
+/// The 1-based line of a byte offset in `src` (for TOML errors; the topic-module mapping too).
+pub(crate) fn line_of(src: &str, offset: usize) -> usize {
     src.as_bytes()[..offset.min(src.len())]
         .iter()
         .filter(|&&b| b == b'\n')

@@ -9,6 +9,7 @@
 //! knows nothing about output formats.
 
 mod catalogue;
+pub(crate) use catalogue::line_of;
 mod follow_up;
 mod plan;
 

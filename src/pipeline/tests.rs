@@ -2,7 +2,7 @@
 //! and chunk sizes, rejects, model failures, the result record.
 
 use super::*;
-use crate::output::MemorySink;
+use crate::output::{MemorySink, RUN_SCHEMA_VERSION};
 use crate::types::{Probs, SentimentOut};
 use std::sync::atomic::AtomicUsize;
 

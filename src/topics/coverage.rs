@@ -11,6 +11,7 @@
 
 use super::keywords::tokens;
 use super::summary::TopicSummary;
+use crate::coach::line_of;
 use crate::coach::Module;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -129,14 +130,6 @@ pub fn render(topics: &[TopicSummary], map: &TopicModules) -> String {
         );
     }
     s
-}
-
-fn line_of(src: &str, offset: usize) -> usize {
-    src.as_bytes()[..offset.min(src.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 #[derive(serde::Deserialize)]
