@@ -115,9 +115,64 @@ impl Writer for CsvWriter {
         let bytes = w
             .into_inner()
             .map_err(|e| ReportError::Csv(e.into_error().into()))?;
-        Ok(vec![OutputFile {
+        let mut files = vec![OutputFile {
             path: "agents.csv".into(),
             bytes,
-        }])
+        }];
+        if report.agents.iter().any(|a| a.topics.is_some()) {
+            files.push(agent_topics_csv(report)?);
+        }
+        Ok(files)
     }
+}
+
+/// With `--topics`: `agent_topics.csv`, one row per agent and topic (the agent's largest topics
+/// first, as on the pages) with the team's numbers on the same topic beside the agent's, and the
+/// agent's topic-mix adjusted QA repeated on each of its rows, for a spreadsheet's filters.
+fn agent_topics_csv(report: &TeamReport) -> Result<OutputFile, ReportError> {
+    let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+    w.write_record([
+        "agent_id",
+        "topic_id",
+        "topic",
+        "conversations",
+        "qa_mean",
+        "team_conversations",
+        "team_qa_mean",
+        "resolution_rate",
+        "team_resolution_rate",
+        "escalation_rate",
+        "team_escalation_rate",
+        "agent_qa_on_topics",
+        "expected_qa_for_topic_mix",
+        "qa_vs_topic_mix",
+    ])?;
+    for a in &report.agents {
+        let mix = a.topic_mix.as_ref();
+        for t in a.topics.iter().flatten() {
+            w.write_record([
+                cell(&a.agent_id),
+                t.topic_id.to_string(),
+                cell(&t.name),
+                t.agent.conversations.to_string(),
+                num(t.agent.qa_score_mean),
+                t.team.conversations.to_string(),
+                num(t.team.qa_score_mean),
+                num(t.agent.resolution_rate),
+                num(t.team.resolution_rate),
+                num(t.agent.escalation_rate),
+                num(t.team.escalation_rate),
+                num(mix.and_then(|m| m.actual_qa)),
+                num(mix.and_then(|m| m.expected_qa)),
+                num(mix.and_then(|m| m.difference)),
+            ])?;
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ReportError::Csv(e.into_error().into()))?;
+    Ok(OutputFile {
+        path: "agent_topics.csv".into(),
+        bytes,
+    })
 }

@@ -151,11 +151,25 @@ fn agents_json_has_each_agents_topics_and_the_topic_mix_adjusted_qa() {
     // Coverage: topic 2 (3 of 6 conversations with a topic) has a module.
     assert_eq!(doc["topics"]["coverage"]["share"], 0.5);
     assert_eq!(doc["topics"]["coverage"]["uncovered_topics"], json!([1]));
+    // agent_topics.csv: the same numbers, one row per agent and topic, with a BOM.
+    let csv = std::fs::read_to_string(out.join("agent_topics.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("\u{feff}agent_id,topic_id,topic,conversations,qa_mean,"));
+    assert!(
+        lines.contains(&"alice,1,宽带 / 断网,2,85,3,76.67,1,0.6667,0,0,80,68.89,11.11"),
+        "{csv}"
+    );
+    let per_agent: usize = ["alice", "bob"]
+        .iter()
+        .map(|a| agent(&doc, a)["topics"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(lines.len() - 1, per_agent);
     // Without --topics nothing changes.
     let plain = t.path().join("plain");
     assert_ok(&convqa(&["agents", "--from", s(&d), "--out", s(&plain)]));
     let p = std::fs::read_to_string(plain.join("agents.json")).unwrap();
     assert!(!p.contains("topic_mix") && !p.contains("\"topics\""));
+    assert!(!plain.join("agent_topics.csv").exists());
 }
 
 #[test]
