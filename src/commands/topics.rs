@@ -103,14 +103,13 @@ fn short(s: &str) -> &str {
 /// (not what its config.json says), so a swapped file is caught.
 pub fn embedder_ref(e: &Embedder) -> anyhow::Result<EmbedderRef> {
     let c = e.config();
-    let onnx = &e.files().onnx;
-    let mut f =
-        std::fs::File::open(onnx).with_context(|| format!("cannot read {}", onnx.display()))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).with_context(|| format!("cannot read {}", onnx.display()))?;
+    let onnx_sha256 = e
+        .files()
+        .onnx_sha256()
+        .with_context(|| format!("cannot read {}", e.files().onnx.display()))?;
     Ok(EmbedderRef {
         version: c.version.clone(),
-        onnx_sha256: hex(&h.finalize()),
+        onnx_sha256,
         prefix: c.prefix.clone(),
         max_length: c.max_length,
     })
@@ -156,7 +155,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         );
     }
     digests.sort_unstable();
-    let fingerprint = hex(&Sha256::digest(digests.concat()));
+    let fingerprint = crate::ingest::hex_digest(&Sha256::digest(digests.concat()));
 
     let embedder = load_embedder(
         a.embedder.as_deref(),
@@ -251,8 +250,4 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         a.out.display()
     );
     Ok(Outcome::Clean)
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -20,6 +20,16 @@ pub struct ModelFiles {
 }
 
 impl ModelFiles {
+    /// SHA-256 (hex) of the model.onnx bytes, streamed: run.json's model identity and the
+    /// embedder a saved topic model was made with.
+    pub fn onnx_sha256(&self) -> std::io::Result<String> {
+        use sha2::{Digest, Sha256};
+        let mut f = std::fs::File::open(&self.onnx)?;
+        let mut h = Sha256::new();
+        std::io::copy(&mut f, &mut h)?;
+        Ok(crate::ingest::hex_digest(&h.finalize()))
+    }
+
     /// Check that `dir` holds model.onnx, tokenizer.json and config.json.
     pub fn in_dir(dir: &Path) -> Result<ModelFiles, ModelError> {
         Self::find(dir).map_err(|path| ModelError::ModelFileMissing { path })

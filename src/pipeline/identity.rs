@@ -6,21 +6,17 @@ use crate::output::{
     ChecklistIdentity, Limits, ModelIdentity, Redacted, RunManifest, RUN_SCHEMA_VERSION,
 };
 use crate::types::RESULT_SCHEMA_VERSION;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// Model directory, SHA-256 of `model.onnx`, and what `config.json` says about itself.
 pub(super) fn model_identity(dir: &Path) -> Result<ModelIdentity, ConfigError> {
     let files = crate::model::ModelFiles::in_dir(dir)?;
-    let mut f = std::fs::File::open(&files.onnx).map_err(|source| ConfigError::ModelFile {
-        path: files.onnx.clone(),
-        source,
-    })?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(|source| ConfigError::ModelFile {
-        path: files.onnx.clone(),
-        source,
-    })?;
+    let onnx_sha256 = files
+        .onnx_sha256()
+        .map_err(|source| ConfigError::ModelFile {
+            path: files.onnx.clone(),
+            source,
+        })?;
     // config.json is validated by the classifier; here only two informative fields are read.
     let cfg: serde_json::Value = std::fs::read(&files.config)
         .ok()
@@ -33,7 +29,7 @@ pub(super) fn model_identity(dir: &Path) -> Result<ModelIdentity, ConfigError> {
     };
     Ok(ModelIdentity {
         dir: dir.display().to_string(),
-        onnx_sha256: crate::ingest::hex_digest(&h.finalize()),
+        onnx_sha256,
         model_type: text("model_type"),
         version: text("version")
             .or_else(|| text("model_version"))

@@ -215,10 +215,10 @@ pub fn means(rows: &[Vec<f32>], labels: &[usize], k: usize) -> Vec<Vec<f64>> {
 }
 
 /// The nearest centroid (squared Euclidean; ties to the lower index) and that distance.
-pub fn nearest(row: &[f32], centroids: &[Vec<f64>]) -> (usize, f64) {
+pub fn nearest<C: AsRef<[f64]>>(row: &[f32], centroids: &[C]) -> (usize, f64) {
     let mut best = (0, f64::INFINITY);
     for (j, c) in centroids.iter().enumerate() {
-        let x = sq_dist(row, c);
+        let x = sq_dist(row, c.as_ref());
         if x < best.1 {
             best = (j, x);
         }

@@ -303,10 +303,7 @@ impl TopicModel {
                 found: m.schema_version,
             });
         }
-        let sha: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha = crate::ingest::hex_digest(&Sha256::digest(&bytes));
         Ok((m, sha))
     }
 
@@ -317,7 +314,7 @@ impl TopicModel {
         }
         let c = centre_one(row, &self.mean);
         let centroids: Vec<&[f64]> = self.topics.iter().map(|t| t.centroid.as_slice()).collect();
-        let (nearest, _) = nearest_ref(&c, &centroids);
+        let (nearest, _) = nearest(&c, &centroids);
         let score = cosine(&c, centroids[nearest]);
         Some(Assigned {
             nearest,
@@ -325,12 +322,6 @@ impl TopicModel {
             fits: score >= self.topics[nearest].floor,
         })
     }
-}
-
-/// [`nearest`] over borrowed centroids (the model keeps them inside its topics).
-fn nearest_ref(row: &[f32], centroids: &[&[f64]]) -> (usize, f64) {
-    let owned: Vec<Vec<f64>> = centroids.iter().map(|c| c.to_vec()).collect();
-    nearest(row, &owned)
 }
 
 #[cfg(test)]
