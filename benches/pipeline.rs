@@ -170,6 +170,7 @@ fn config(input: PathBuf, threads: usize) -> Config {
         settings_identity: None,
         topics: None,
         topics_identity: None,
+        shard: None,
     }
 }
 

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::detect::DetectConfig;
 use crate::ingest::{
-    self, IngestOptions, Ingested, InputFormat, InputInfo, InputSpec, Reader, Record, Reject,
+    self, IngestOptions, Ingested, InputFormat, InputInfo, InputSpec, Reader, Record, Reject, Shard,
 };
 use crate::metrics;
 use crate::model::{ModelError, ModelOptions, TurnClassifier};
@@ -168,6 +168,8 @@ pub struct Settings {
     pub settings_file: Option<crate::settings_file::SettingsFile>,
     /// `--topics DIR/model`: a saved topic model to put each conversation's topic into its result.
     pub topics: Option<PathBuf>,
+    /// `--shard K/N`: score only this shard of the records (src/ingest/shard.rs).
+    pub shard: Option<Shard>,
 }
 
 /// A start-up problem: the run does not begin (exit code 2).
@@ -235,6 +237,8 @@ pub struct Config {
     /// SHA-256 for run.json.
     pub topics: Option<TopicModel>,
     pub topics_identity: Option<ChecklistIdentity>,
+    /// `--shard K/N`: only this shard of the records is scored; `None` = all.
+    pub shard: Option<Shard>,
 }
 
 impl Config {
@@ -318,6 +322,7 @@ impl Config {
             }),
             topics,
             topics_identity,
+            shard: s.shard,
         })
     }
 }
@@ -376,6 +381,8 @@ pub struct RunStats {
     pub counts: Counts,
     pub timings: StageTimings,
     pub inputs: Vec<InputInfo>,
+    /// Records in all inputs, other shards' included (equals `counts.read` without `--shard`).
+    pub records_total: u64,
 }
 
 /// What the reader thread hands over: accepted conversations of one chunk and the rejects met
@@ -386,14 +393,25 @@ struct Chunk {
     input_bytes: u64,
 }
 
-/// Read all inputs into bounded chunks and send them on; returns what was read and the time spent.
+/// What the reader thread reports when the inputs are exhausted.
+struct ReadSummary {
+    inputs: Vec<InputInfo>,
+    spent: Duration,
+    /// Records read over all inputs, those of other shards included.
+    records: u64,
+}
+
+/// Read all inputs into bounded chunks and send them on (only the records of `shard`, when
+/// given); returns what was read and the time spent.
 fn read_chunks(
     mut reader: Reader,
     limits: ChunkLimits,
+    shard: Option<Shard>,
     tx: mpsc::SyncSender<Chunk>,
-) -> (Vec<InputInfo>, Duration) {
+) -> ReadSummary {
     let bytes = reader.progress_counter();
     let mut spent = Duration::ZERO;
+    let mut ordinal = 0u64;
     loop {
         let t0 = Instant::now();
         let mut chunk = Chunk {
@@ -404,6 +422,10 @@ fn read_chunks(
         let (mut turns, mut text) = (0usize, 0usize);
         let mut exhausted = true;
         for rec in reader.by_ref() {
+            ordinal += 1;
+            if shard.is_some_and(|s| !s.keeps(ordinal - 1)) {
+                continue;
+            }
             match rec {
                 Record::Rejected(r) => chunk.rejects.push(r),
                 Record::Conversation(c) => {
@@ -438,7 +460,11 @@ fn read_chunks(
             break;
         }
     }
-    (reader.inputs().to_vec(), spent)
+    ReadSummary {
+        inputs: reader.inputs().to_vec(),
+        spent,
+        records: ordinal,
+    }
 }
 
 /// Run the pipeline over `cfg.inputs`, pushing results and rejects into `sink` in input order.
@@ -466,10 +492,11 @@ pub fn run(
     // One chunk in flight: the next chunk is read while this one is classified.
     let (tx, rx) = mpsc::sync_channel::<Chunk>(1);
     let limits = cfg.chunk;
+    let shard = cfg.shard;
     std::thread::scope(|scope| -> Result<(), PipelineError> {
         let handle = std::thread::Builder::new()
             .name("convqa-ingest".into())
-            .spawn_scoped(scope, move || read_chunks(reader, limits, tx))
+            .spawn_scoped(scope, move || read_chunks(reader, limits, shard, tx))
             .map_err(|_| PipelineError::Reader)?;
         let mut progress = Progress::default();
         for chunk in rx {
@@ -485,9 +512,10 @@ pub fn run(
                 &mut progress,
             )?;
         }
-        let (inputs, ingest_time) = handle.join().map_err(|_| PipelineError::Reader)?;
-        stats.inputs = inputs;
-        stats.timings.ingest = ms(ingest_time);
+        let read = handle.join().map_err(|_| PipelineError::Reader)?;
+        stats.inputs = read.inputs;
+        stats.records_total = read.records;
+        stats.timings.ingest = ms(read.spent);
         Ok(())
     })?;
     stats.timings.total = ms(started.elapsed());

@@ -95,6 +95,12 @@ pub struct Args {
     /// Sentence-embedding model for --topics; default: CONVQA_EMBED_DIR, then models/embed.
     #[arg(long, value_name = "DIR")]
     pub embedder: Option<PathBuf>,
+    /// Score only shard K of N: the records (numbered over all inputs in order, rejects
+    /// included) whose number leaves remainder K divided by N. N processes with K = 0..N-1
+    /// score every record once; `convqa agents --from` merges their directories. Used by the
+    /// Spark job (scripts/spark-score.sh).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::ingest::Shard>,
 }
 
 /// The settings file (`--config`), if any, and the redaction it and the flags ask for.
@@ -130,6 +136,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         settings_file,
         follow_links: a.follow_links,
         topics: a.topics,
+        shard: a.shard,
     })?;
     for s in &cfg.skipped_inputs {
         crate::say!("convqa: warning: {s}");

@@ -25,9 +25,12 @@ mod gzip;
 mod json;
 pub mod mapping;
 mod quotes;
+mod shard;
 mod source;
 mod validate;
 pub mod vendor;
+
+pub use shard::Shard;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -18,23 +18,31 @@ use crate::timestamp::parse_instant;
 use crate::trend::{comes_back, mean_ci, wilson, wilson_bounds, MeanCi, OutcomeAgg, RateCi};
 use crate::types::{ConversationResult, ItemStatus};
 
-/// Σ, Σ² and n of one group's CSAT.
+/// Σ, Σ² and n of one group's CSAT, in thousandths (integers): exact, so the sums do not depend
+/// on the order the conversations come in (runs merged in another order, Spark partitions).
 #[derive(Debug, Clone, Copy, Default)]
 struct Sums {
     n: u64,
-    sum: f64,
-    sumsq: f64,
+    milli: i64,
+    milli_sq: i128,
 }
 
 impl Sums {
-    fn add(&mut self, x: f64) {
+    fn add(&mut self, milli: i64) {
         self.n += 1;
-        self.sum += x;
-        self.sumsq += x * x;
+        self.milli += milli;
+        self.milli_sq += i128::from(milli) * i128::from(milli);
+    }
+    fn sum(&self) -> f64 {
+        self.milli as f64 / 1e3
+    }
+    fn sumsq(&self) -> f64 {
+        self.milli_sq as f64 / 1e6
     }
     fn var(&self) -> Option<f64> {
         (self.n >= 2).then(|| {
-            ((self.sumsq - self.sum * self.sum / self.n as f64) / (self.n as f64 - 1.0)).max(0.0)
+            ((self.sumsq() - self.sum() * self.sum() / self.n as f64) / (self.n as f64 - 1.0))
+                .max(0.0)
         })
     }
 }
@@ -43,6 +51,9 @@ impl Sums {
 #[derive(Debug, Clone, Default)]
 struct ItemCounts {
     title: String,
+    /// The item's lowest position in any result's item list: the checklist order, whatever
+    /// order the conversations come in.
+    rank: usize,
     csat: [Sums; 2],
     /// (repeats, of), pass then fail.
     repeat: [(u64, u64); 2],
@@ -59,7 +70,7 @@ struct Pending {
 /// Accumulates conversations; [`ItemOutcomes::report`] gives the table.
 #[derive(Default)]
 pub struct ItemOutcomes {
-    /// Item ids in first-seen order (the checklist's order).
+    /// Item ids in first-seen order (sorted by rank and id for the report).
     order: Vec<String>,
     index: BTreeMap<String, usize>,
     items: Vec<ItemCounts>,
@@ -109,10 +120,10 @@ pub const SCHEMA_VERSION: &str = "convqa.item_outcomes/1";
 impl ItemOutcomes {
     pub fn add(&mut self, r: &ConversationResult) {
         self.conversations += 1;
-        let csat = csat_milli(r).map(|m| m as f64 / 1000.0);
+        let csat = csat_milli(r);
         let given = OutcomeAgg::of(r).repeat_contact;
         let mut judged = Vec::new();
-        for it in &r.qa.items {
+        for (rank, it) in r.qa.items.iter().enumerate() {
             let passed = match it.status {
                 ItemStatus::Pass => true,
                 ItemStatus::Fail => false,
@@ -125,11 +136,14 @@ impl ItemOutcomes {
                     self.order.push(it.id.clone());
                     self.items.push(ItemCounts {
                         title: it.title.clone(),
+                        rank,
                         ..ItemCounts::default()
                     });
                     self.items.len() - 1
                 }
             };
+            let item = &mut self.items[i];
+            item.rank = item.rank.min(rank);
             judged.push((i, passed));
         }
         let g = |passed: bool| usize::from(!passed);
@@ -176,10 +190,10 @@ impl ItemOutcomes {
                 e.1 += 1;
             }
         }
-        let items = self
-            .order
-            .iter()
-            .zip(&self.items)
+        let mut rows: Vec<(&String, &ItemCounts)> = self.order.iter().zip(&self.items).collect();
+        rows.sort_by(|a, b| (a.1.rank, a.0).cmp(&(b.1.rank, b.0)));
+        let items = rows
+            .into_iter()
             .map(|(id, c)| item_outcome(id, c))
             .collect();
         ItemOutcomesReport {
@@ -195,7 +209,7 @@ impl ItemOutcomes {
 
 fn item_outcome(id: &str, c: &ItemCounts) -> ItemOutcome {
     let [p, f] = c.csat;
-    let csat_diff = (p.n > 0 && f.n > 0).then(|| p.sum / p.n as f64 - f.sum / f.n as f64);
+    let csat_diff = (p.n > 0 && f.n > 0).then(|| p.sum() / p.n as f64 - f.sum() / f.n as f64);
     let csat_ci = csat_diff.and_then(|d| welch(&p, &f).map(|h| [d - h, d + h]));
     let [rp, rf] = c.repeat;
     let (wp, wf) = (wilson(rp.0, rp.1), wilson(rf.0, rf.1));
@@ -217,8 +231,8 @@ fn item_outcome(id: &str, c: &ItemCounts) -> ItemOutcome {
         id: id.to_string(),
         title: c.title.clone(),
         csat: Difference {
-            pass: mean_ci(p.n, p.sum, p.sumsq, 3),
-            fail: mean_ci(f.n, f.sum, f.sumsq, 3),
+            pass: mean_ci(p.n, p.sum(), p.sumsq(), 3),
+            fail: mean_ci(f.n, f.sum(), f.sumsq(), 3),
             difference: csat_diff.map(|d| round_to(d, 3)),
             difference_ci: csat_ci.map(|[a, b]| [round_to(a, 3), round_to(b, 3)]),
         },

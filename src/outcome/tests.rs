@@ -118,3 +118,39 @@ fn repeat_contact_is_computed_from_customer_ids_whatever_the_input_order() {
     assert_eq!((s.fail.count, s.fail.of), (1, 2));
     assert_eq!(a.with_repeat_contact, 4);
 }
+
+#[test]
+fn items_and_csat_do_not_depend_on_the_order_conversations_come_in() {
+    // The first conversation has "greet" not applicable, so a first-seen order would put
+    // "solve" first in one order and "greet" first in the other; CSAT values whose float sums
+    // depend on the order of addition (0.1 + 0.2 + 0.3 ≠ 0.3 + 0.2 + 0.1 in f64).
+    let rows = [
+        ("o1", Na, Pass, 4.1),
+        ("o2", Pass, Fail, 4.2),
+        ("o3", Fail, Pass, 4.3),
+        ("o4", Pass, Pass, 1.7),
+        ("o5", Fail, Fail, 2.9),
+    ];
+    let run = |order: &[usize]| {
+        let mut o = ItemOutcomes::default();
+        for &i in order {
+            let (id, greet, solve, csat) = rows[i];
+            o.add(&with_meta(
+                id,
+                &[("greet", greet), ("solve", solve)],
+                serde_json::json!({"csat": csat}),
+                "2026-01-01T10:00:00Z",
+            ));
+        }
+        serde_json::to_string(&o.report(7)).unwrap()
+    };
+    let a = run(&[0, 1, 2, 3, 4]);
+    for order in [[4, 3, 2, 1, 0], [2, 0, 4, 1, 3], [1, 3, 0, 4, 2]] {
+        assert_eq!(a, run(&order), "order {order:?}");
+    }
+    let ids: Vec<&str> = run(&[0, 1, 2, 3, 4])
+        .match_indices("\"id\":\"")
+        .map(|(i, _)| &a[i + 6..i + 11])
+        .collect();
+    assert_eq!(ids, ["greet", "solve"], "checklist order");
+}

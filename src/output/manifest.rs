@@ -39,6 +39,22 @@ pub struct RunManifest {
     /// The saved topic model (`--topics DIR/model`), same shape as `checklist`; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topics: Option<ChecklistIdentity>,
+    /// Present when the run scored one shard of its inputs (`--shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+/// Which share of the inputs a sharded run (`--shard K/N`) scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// K: this run kept the records whose ordinal (0-based, over all inputs in order, rejects
+    /// included) leaves remainder K when divided by `count`.
+    pub index: u64,
+    /// N: the number of shards.
+    pub count: u64,
+    /// Records in all inputs, every shard's included: the same in every shard of one batch, so
+    /// a merger can check that the shards' `counts.read` add up to it (nothing lost or doubled).
+    pub records_total: u64,
 }
 
 /// What a redacted run masked.
@@ -137,6 +153,7 @@ impl RunManifest {
             mapping: None,
             settings: None,
             topics: None,
+            shard: None,
             inputs: vec![],
             redaction: None,
         }

@@ -26,8 +26,8 @@ use crate::ingest::Reject;
 use crate::types::ConversationResult;
 
 pub use manifest::{
-    ChecklistIdentity, Counts, Limits, ModelIdentity, Redacted, RunManifest, StageTimings,
-    RUN_SCHEMA_VERSION,
+    ChecklistIdentity, Counts, Limits, ModelIdentity, Redacted, RunManifest, ShardInfo,
+    StageTimings, RUN_SCHEMA_VERSION,
 };
 
 /// File names inside the output directory.

@@ -3,7 +3,7 @@
 
 use super::{Config, ConfigError, RunStats};
 use crate::output::{
-    ChecklistIdentity, Limits, ModelIdentity, Redacted, RunManifest, RUN_SCHEMA_VERSION,
+    ChecklistIdentity, Limits, ModelIdentity, Redacted, RunManifest, ShardInfo, RUN_SCHEMA_VERSION,
 };
 use crate::types::RESULT_SCHEMA_VERSION;
 use std::path::Path;
@@ -66,5 +66,10 @@ pub fn manifest(cfg: &Config, stats: &RunStats) -> RunManifest {
         }),
         settings: cfg.settings_identity.clone(),
         topics: cfg.topics_identity.clone(),
+        shard: cfg.shard.map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+            records_total: stats.records_total,
+        }),
     }
 }

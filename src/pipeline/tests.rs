@@ -82,6 +82,7 @@ fn config(inputs: Vec<InputSpec>, threads: usize, chunk: usize) -> Config {
         settings_identity: None,
         topics: None,
         topics_identity: None,
+        shard: None,
     }
 }
 
@@ -274,4 +275,39 @@ fn score_to_dir_writes_three_files_and_a_manifest() {
     let rejects = std::fs::read_to_string(cfg.out_dir.join("rejects.jsonl")).unwrap();
     let rej: Reject = serde_json::from_str(rejects.trim()).unwrap();
     assert_eq!((rej.line, rej.excerpt.as_str()), (2, "not json"));
+}
+
+#[test]
+fn shards_together_score_every_record_once_as_one_run_does() {
+    let mut lines: Vec<String> = (0..23).map(conversation_line).collect();
+    lines.insert(5, "{broken".into());
+    // A duplicate id in what will be another shard than its first copy: still caught.
+    lines.push(conversation_line(2));
+    let (_d, inputs) = fixture(&lines);
+    let (whole, whole_stats, _) = run_memory(&config(inputs.clone(), 2, 4), &Double::default());
+    assert_eq!(whole_stats.records_total, 25);
+    for n in [1u64, 2, 3, 7, 30] {
+        let mut results = Vec::new();
+        let mut rejects = Vec::new();
+        let mut read = 0;
+        for k in 0..n {
+            let mut cfg = config(inputs.clone(), 1, 3);
+            cfg.shard = Some(Shard { index: k, count: n });
+            let (s, stats, _) = run_memory(&cfg, &Double::default());
+            assert_eq!(stats.records_total, 25, "shard {k}/{n}");
+            read += stats.counts.read;
+            results.extend(s.conversations);
+            rejects.extend(s.rejects);
+        }
+        assert_eq!(read, 25, "{n} shards read every record once");
+        // Input order back from the shards: by line.
+        results.sort_by_key(|c| c.source.line);
+        rejects.sort_by_key(|r| r.line);
+        assert_eq!(jsonl(&results), jsonl(&whole.conversations), "{n} shards");
+        assert_eq!(rejects, whole.rejects, "{n} shards");
+    }
+    assert_eq!(whole.rejects.len(), 2);
+    assert!(whole.rejects[1]
+        .reason
+        .starts_with("duplicate conversation_id"));
 }

@@ -1,0 +1,406 @@
+"""convqa on Apache Spark: one batch scored by N partitions, merged into one result directory.
+
+Run through scripts/spark-score.sh (which installs PySpark, builds convqa and finds ONNX Runtime),
+or with spark-submit on a cluster (README, "Spark"):
+
+    spark-submit --master URL scale/spark/convqa_spark.py --bin target/release/convqa \
+        --ort-lib /path/libonnxruntime.so INPUT... --out DIR [--partitions N] [score options]
+
+How the work is split. Partition K runs the real `convqa score INPUT... --shard K/N`: every
+record of the batch (numbered over all inputs in order, rejects included) belongs to exactly one
+shard, and each shard reads all inputs, so duplicate ids, rejects and their file and line are
+exactly those of one process (src/ingest/shard.rs). Reading is a small part of a shard's time
+next to the model.
+
+What travels. The driver packs one tar archive (the convqa binary, the ONNX Runtime library, the
+model files, every input and every file a score option names, each at the path it was given) and
+ships it with SparkContext.addArchive: executors unpack it themselves, no shared disk. convqa runs
+with the unpacked archive as its working directory, so relative paths, file names in rejects and
+results are the same as on one machine (an absolute path travels without its leading '/').
+
+Retries. Scoring runs as one Spark stage whose partitions are kept (DISK_ONLY) once a task attempt
+succeeds; a failed or killed attempt leaves nothing behind (its output lives in the attempt's own
+temporary directory), and the retried attempt produces the same bytes (convqa is deterministic).
+The driver then streams the kept partitions back one at a time, so its memory holds one
+partition, and writes:
+
+    DIR/parts/part-NNNNN/   one `convqa score` directory per partition (run.json says the shard)
+    DIR/conversations.jsonl the partitions' results in input order: the bytes one process writes
+    DIR/rejects.jsonl       the same for rejects
+    DIR/run.json            counts summed, the parts' inputs, and a "spark" section
+    DIR/agents/             `convqa agents --from DIR/parts/part-*`: the per-partition results
+                            merged into agents.json, agents.csv (same numbers as one machine)
+
+Everything is written under DIR/.spark-tmp-* and moved into place only when the job succeeded.
+
+Exit codes as `convqa score`: 0 all scored, 1 some records set aside (or inputs skipped), 2 fatal,
+3 nothing scored.
+
+Test hook: CONVQA_SPARK_KILL_ONCE=K kills partition K's convqa process (SIGKILL) in the task's
+first attempt, after it has started writing, and fails the attempt, as a lost executor would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+BUNDLE = "convqa-bundle.tar"
+TOOL_DIR = ".convqa"
+INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+# Bytes of input per partition when --partitions is not given: a partition's results (about
+# 5-7 times its input) pass through the driver's memory one partition at a time.
+BYTES_PER_PARTITION = 16 << 20
+CHUNK = 8 << 20
+# Options of `convqa score` passed through: name → kind ("file", "dir", "value", "flag").
+SCORE_OPTIONS = {
+    "--checklist": "file",
+    "--detect": "file",
+    "--map": "file",
+    "--config": "file",
+    "--model": "dir",
+    "--topics": "dir",
+    "--embedder": "dir",
+    "--batch-size": "value",
+    "--max-turns": "value",
+    "--max-turn-chars": "value",
+    "--format": "value",
+    "--redact-types": "value",
+    "--redact": "flag",
+    "--follow-links": "flag",
+}
+
+
+class JobError(Exception):
+    """A fatal problem: exit code 2 with this message."""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="spark-score",
+        description="Score INPUT... with convqa on Spark and merge the partitions into --out DIR.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or directories, as for convqa score")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--partitions", type=int, default=0, metavar="N",
+                   help="partitions (default: Spark's default parallelism, more for big inputs)")
+    p.add_argument("--bin", required=True, help="the convqa binary to ship")
+    p.add_argument("--ort-lib", required=True, help="the ONNX Runtime library to ship")
+    for name, kind in SCORE_OPTIONS.items():
+        if kind == "flag":
+            p.add_argument(name, action="store_true")
+        else:
+            p.add_argument(name, metavar="VALUE")
+    a = p.parse_args(argv)
+    if "-" in a.inputs:
+        p.error("standard input ('-') cannot be distributed; give files or directories")
+    if a.partitions < 0:
+        p.error("--partitions must be at least 1")
+    return a
+
+
+def bundle_name(path: str) -> str:
+    """Where a path given on the command line lives inside the archive (and what convqa is given
+    on the executor): the path itself when it is relative and stays below the working directory,
+    else its absolute form without the leading '/'."""
+    norm = os.path.normpath(path)
+    if not os.path.isabs(path) and norm != ".." and not norm.startswith("../"):
+        return path
+    return os.path.abspath(path).lstrip("/")
+
+
+def input_files(path: str, follow_links: bool, skip: Path) -> list[tuple[str, str]]:
+    """(file on this machine, name in the archive) for one input: the file itself, or the files
+    convqa would look at in a directory (symbolic links travel as links, so convqa skips them
+    there as it would here)."""
+    name = bundle_name(path)
+    if not os.path.isdir(path):
+        if not os.path.exists(path):
+            raise JobError(f"cannot read input {path}: no such file or directory")
+        return [(path, name)]
+    out = []
+    for root, dirs, files in os.walk(path, followlinks=follow_links):
+        dirs[:] = sorted(d for d in dirs if Path(root, d).resolve() != skip)
+        for f in sorted(files):
+            base = f[:-3] if f.endswith(".gz") else f
+            if base.endswith(INPUT_SUFFIXES):
+                local = os.path.join(root, f)
+                out.append((local, os.path.join(name, os.path.relpath(local, path))))
+    return out
+
+
+def default_model() -> str:
+    env = os.environ.get("CONVQA_MODEL_DIR")
+    if env:
+        return env
+    here = Path("models")
+    if (here / "model.onnx").is_file():
+        return "models"
+    return str(Path(__file__).resolve().parents[2] / "models")
+
+
+def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str], int]:
+    """Pack the archive; return it, the score arguments as the executors must pass them, and the
+    bytes of input (for the default partition count)."""
+    follow = bool(a.follow_links)
+    skip = Path(a.out).resolve()
+    tar_path = workdir / BUNDLE
+    score_args: list[str] = []
+    input_bytes = 0
+    with tarfile.open(tar_path, "w", dereference=False) as tar:
+        tar.add(a.bin, arcname=f"{TOOL_DIR}/convqa")
+        tar.add(a.ort_lib, arcname=f"{TOOL_DIR}/lib/{os.path.basename(a.ort_lib)}")
+        for given in a.inputs:
+            for local, name in input_files(given, follow, skip):
+                tar.add(local, arcname=name, recursive=False, filter=None)
+                if os.path.isfile(local):
+                    input_bytes += os.path.getsize(local)
+            score_args.append(bundle_name(given))
+        model = a.model or default_model()
+        for name, kind in SCORE_OPTIONS.items():
+            value = getattr(a, name[2:].replace("-", "_"))
+            if name == "--model":
+                value = model
+            if value is None or value is False:
+                continue
+            if kind == "flag":
+                score_args.append(name)
+                continue
+            if kind == "value":
+                score_args += [name, value]
+                continue
+            if not os.path.exists(value):
+                raise JobError(f"{name} {value}: no such file or directory")
+            target = bundle_name(value)
+            if kind == "file":
+                tar.add(value, arcname=target)
+            else:
+                # A model directory: its files, not the models beside it in subdirectories.
+                for f in sorted(os.listdir(value)):
+                    if os.path.isfile(os.path.join(value, f)):
+                        tar.add(os.path.join(value, f), arcname=os.path.join(target, f))
+            score_args += [name, target]
+    return tar_path, score_args, input_bytes
+
+
+def score_partition(bundle_file, score_args, count, threads, kill_once):
+    """The task: run `convqa score --shard K/N` in the unpacked archive and yield its files as
+    (partition, attempt, file name, chunk of bytes)."""
+
+    def task(index, _rows):
+        from pyspark import SparkFiles, TaskContext
+
+        ctx = TaskContext.get()
+        attempt = ctx.attemptNumber() if ctx else 0
+        root = Path(SparkFiles.get(bundle_file))
+        if (root / bundle_file).is_dir():  # some Spark versions unpack into a directory of that name
+            root = root / bundle_file
+        exe = root / TOOL_DIR / "convqa"
+        if not os.access(exe, os.X_OK):
+            os.chmod(exe, 0o755)  # Spark's unpacking drops the executable bit
+        libs = sorted((root / TOOL_DIR / "lib").iterdir())
+        scratch = Path(tempfile.mkdtemp(prefix=f"convqa-part{index}-attempt{attempt}-"))
+        try:
+            out = scratch / "out"
+            cmd = [str(exe), "score", *score_args, "--out", str(out),
+                   "--shard", f"{index}/{count}", "--threads", str(threads),
+                   "--ort-lib", str(libs[0])]
+            env = {k: v for k, v in os.environ.items() if not k.startswith("CONVQA_")}
+            with open(scratch / "stderr.txt", "wb") as err:
+                proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=err, stderr=err)
+                if kill_once == index and attempt == 0:
+                    # Let it get going (model loaded, output started), then kill it like a
+                    # lost executor would, and fail the attempt.
+                    deadline = time.time() + 60
+                    while proc.poll() is None and time.time() < deadline:
+                        if any(out.glob("*.jsonl*")) or any(scratch.glob("out*/*")):
+                            time.sleep(0.2)
+                            break
+                        time.sleep(0.05)
+                    if proc.poll() is None:
+                        proc.send_signal(signal.SIGKILL)
+                    proc.wait()
+                    raise RuntimeError(f"partition {index}: convqa killed on purpose (CONVQA_SPARK_KILL_ONCE)")
+                rc = proc.wait()
+            messages = (scratch / "stderr.txt").read_bytes()
+            if rc not in (0, 1, 3):
+                tail = messages.decode("utf-8", "replace")[-4000:]
+                raise RuntimeError(f"partition {index}: convqa score exited with {rc}:\n{tail}")
+            yield (index, attempt, "exit", str(rc).encode())
+            yield (index, attempt, "messages.txt", messages)
+            for name in ("conversations.jsonl", "rejects.jsonl", "run.json"):
+                f = out / name
+                if not f.exists():
+                    continue
+                with open(f, "rb") as fh:
+                    while True:
+                        chunk = fh.read(CHUNK)
+                        if not chunk:
+                            break
+                        yield (index, attempt, name, chunk)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    return task
+
+
+def input_order(run: dict) -> dict[str, int]:
+    return {info["path"]: i for i, info in enumerate(run.get("inputs", []))}
+
+
+def sorted_lines(path: Path, key):
+    """A part's lines grouped by (input, line) with ties (several records starting on one line of
+    a file) put in a fixed order, so that the merge does not depend on the partition count."""
+    if not path.exists():
+        return
+    with open(path, "rb") as fh:
+        for _, group in itertools.groupby(((key(l), l) for l in fh), key=lambda kl: kl[0][:2]):
+            yield from sorted(group)
+
+
+def merge_lines(parts: list[Path], name: str, out: Path, key) -> None:
+    with open(out, "wb") as fh:
+        for _, line in heapq.merge(*(sorted_lines(p / name, key) for p in parts)):
+            fh.write(line)
+
+
+def merge(tmp: Path, parts: list[Path], count: int, meta: dict) -> tuple[dict, list[int]]:
+    runs = [json.loads((p / "run.json").read_text()) for p in parts]
+    first = runs[0]
+    for k, r in enumerate(runs):
+        shard = r.get("shard") or {}
+        if shard.get("index") != k or shard.get("count") != count:
+            raise JobError(f"part {k}: run.json says shard {shard}, expected {k}/{count}")
+        if r["inputs"] != first["inputs"] or shard["records_total"] != first["shard"]["records_total"]:
+            raise JobError(f"part {k} read other inputs than part 0: refusing to merge")
+    total = first["shard"]["records_total"]
+    read = sum(r["counts"]["read"] for r in runs)
+    if read != total:
+        raise JobError(f"the parts read {read} records, the inputs hold {total}: refusing to merge")
+    order = input_order(first)
+    unknown = len(order)
+
+    def result_key(line: bytes):
+        c = json.loads(line)
+        s = c.get("source") or {}
+        return (order.get(s.get("file"), unknown), s.get("line", 0), c.get("conversation_id", ""))
+
+    def reject_key(line: bytes):
+        r = json.loads(line)
+        return (order.get(r.get("source"), unknown), r.get("line", 0), line)
+
+    merge_lines(parts, "conversations.jsonl", tmp / "conversations.jsonl", result_key)
+    merge_lines(parts, "rejects.jsonl", tmp / "rejects.jsonl", reject_key)
+    merged = dict(first)
+    merged.pop("shard", None)
+    merged["counts"] = {k: sum(r["counts"][k] for r in runs) for k in first["counts"]}
+    # Stage times summed over the partitions (task time); total is the job's wall time.
+    merged["timings_ms"] = {k: round(sum(r["timings_ms"][k] for r in runs), 3) for k in first["timings_ms"]}
+    merged["timings_ms"]["total"] = meta["wall_ms"]
+    merged["spark"] = meta | {"partitions": count, "records_total": total}
+    del merged["spark"]["wall_ms"]
+    (tmp / "run.json").write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+    return merged, [r["counts"]["read"] for r in runs]
+
+
+def main(argv: list[str]) -> int:
+    a = parse_args(argv)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".spark-tmp-", dir=out))
+    started = time.time()
+    try:
+        bundle, score_args, input_bytes = build_bundle(a, tmp)
+
+        from pyspark import SparkConf, SparkContext, StorageLevel
+
+        conf = SparkConf().setAppName("convqa-score")
+        sc = SparkContext.getOrCreate(conf)
+        sc.setLogLevel("WARN")
+        sc.addArchive(str(bundle))
+        count = a.partitions or max(sc.defaultParallelism, -(-input_bytes // BYTES_PER_PARTITION))
+        threads = int(sc.getConf().get("spark.task.cpus", "1"))
+        kill = os.environ.get("CONVQA_SPARK_KILL_ONCE")
+        task = score_partition(BUNDLE, score_args, count, threads, int(kill) if kill else None)
+        scored = sc.parallelize(range(count), count).mapPartitionsWithIndex(task)
+        scored.persist(StorageLevel.DISK_ONLY)
+        t0 = time.time()
+        scored.count()  # every partition in parallel; retried attempts replace failed ones
+        compute_s = time.time() - t0
+        parts = [tmp / "parts" / f"part-{k:05d}" for k in range(count)]
+        for p in parts:
+            p.mkdir(parents=True)
+        attempts, exits = [0] * count, [0] * count
+        for index, attempt, name, chunk in scored.toLocalIterator():
+            attempts[index] = attempt
+            if name == "exit":
+                exits[index] = int(chunk)
+                continue
+            with open(parts[index] / name, "ab") as fh:
+                fh.write(chunk)
+        scored.unpersist()
+        meta = {
+            "master": sc.master,
+            "spark_version": sc.version,
+            "task_threads": threads,
+            "task_attempts": attempts,
+            "score_seconds": round(compute_s, 3),
+            "wall_ms": 0.0,
+        }
+        sc.stop()
+        meta["wall_ms"] = round((time.time() - started) * 1000, 3)
+        merged, reads = merge(tmp, parts, count, meta)
+        # Run where DIR's files will be, so agents.json names them as DIR/parts/... relative to DIR.
+        agents = subprocess.run(
+            [os.path.abspath(a.bin), "agents",
+             *sum((["--from", str(p.relative_to(tmp))] for p in parts), []), "--out", "agents"],
+            cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        if agents.returncode not in (0, 1):
+            raise JobError("convqa agents failed:\n" + agents.stdout.decode("utf-8", "replace")[-4000:])
+        for name in ("parts", "agents", "conversations.jsonl", "rejects.jsonl", "run.json"):
+            dest = out / name
+            if dest.is_dir():
+                shutil.rmtree(dest)
+            elif dest.exists():
+                dest.unlink()
+        for name in ("parts", "agents", "conversations.jsonl", "rejects.jsonl"):
+            os.replace(tmp / name, out / name)
+        os.replace(tmp / "run.json", out / "run.json")  # last: a complete directory
+        c = merged["counts"]
+        retried = sum(1 for x in attempts if x > 0)
+        print(
+            f"spark-score: scored {c['scored']} conversations ({c['turns']} turns) in {count} partitions"
+            f" ({', '.join(map(str, reads))} records) on {merged['spark']['master']} in"
+            f" {merged['timings_ms']['total'] / 1000:.1f} s"
+            + (f"; {c['rejected']} rejected (see {out / 'rejects.jsonl'})" if c["rejected"] else "")
+            + (f"; {retried} partition(s) retried" if retried else "")
+            + f" → {out}",
+            file=sys.stderr,
+        )
+        if c["scored"] == 0:
+            return 3
+        return 1 if c["rejected"] or any(e == 1 for e in exits) else 0
+    except JobError as e:
+        print(f"spark-score: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - a failed Spark job (after its retries) is fatal
+        print(f"spark-score: error: the Spark job failed: {str(e)[-4000:]}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
