@@ -24,6 +24,7 @@ pub mod output;
 pub mod pipeline;
 pub mod redact;
 pub mod report;
+pub mod seen;
 pub mod settings_file;
 pub mod timestamp;
 pub mod topics;

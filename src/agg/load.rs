@@ -17,7 +17,6 @@ use super::AggError;
 use crate::types::{ConversationResult, RESULT_SCHEMA_VERSION};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -141,7 +140,7 @@ pub fn load_runs(
 ) -> Result<LoadedInput, AggError> {
     let mut aggregate = Aggregate::new(spec);
     let mut sources = Vec::new();
-    let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
+    let mut seen = Seen::default();
     let mut digests: Vec<[u8; 32]> = Vec::new();
     for p in paths {
         let (file, rejected) = open_run(p)?;
@@ -167,7 +166,7 @@ fn load_one(
     rejected: Option<u64>,
     spec: &AggSpec,
     keep: &dyn Fn(&ConversationResult) -> bool,
-    seen: &mut HashMap<String, (PathBuf, u64)>,
+    seen: &mut Seen,
     digests: &mut Vec<[u8; 32]>,
 ) -> Result<(Aggregate, RunSource), AggError> {
     let mut agg = Aggregate::new(spec);
@@ -227,7 +226,7 @@ pub fn visit_runs(
     paths: &[PathBuf],
     mut visit: impl FnMut(ConversationResult, &Path, u64) -> Result<(), AggError>,
 ) -> Result<Vec<RunSource>, AggError> {
-    let mut seen: HashMap<String, (PathBuf, u64)> = HashMap::new();
+    let mut seen = Seen::default();
     let mut sources = Vec::new();
     for p in paths {
         let (file, rejected) = open_run(p)?;
@@ -242,7 +241,7 @@ pub fn visit_runs(
 /// its trimmed JSON text and line number. Returns the number of records and the file's SHA-256.
 fn read_results(
     file: &Path,
-    seen: &mut HashMap<String, (PathBuf, u64)>,
+    seen: &mut Seen,
     mut visit: impl FnMut(ConversationResult, &str, u64) -> Result<(), AggError>,
 ) -> Result<(u64, String), AggError> {
     let io = |e| AggError::Io {
@@ -301,18 +300,35 @@ fn read_results(
             rec.source.file = file.display().to_string();
             rec.source.line = line_no;
         }
-        if let Some((pf, pl)) = seen.get(&rec.conversation_id) {
+        if let Some((pf, pl)) = seen.check(&rec.conversation_id, file, line_no) {
             return Err(AggError::DuplicateConversation {
                 id: rec.conversation_id.clone(),
                 first: format!("{}:{}", pf.display(), pl),
                 second: format!("{}:{}", file.display(), line_no),
             });
         }
-        seen.insert(rec.conversation_id.clone(), (file.to_path_buf(), line_no));
         visit(rec, text, line_no)?;
         count += 1;
     }
     Ok((count, hex(&file_hash.finalize())))
+}
+
+/// The conversation ids read so far over all `--from` paths, to refuse one seen twice.
+#[derive(Default)]
+struct Seen {
+    files: Vec<PathBuf>,
+    ids: crate::seen::SeenIds,
+}
+
+impl Seen {
+    /// Record `id` at `file`:`line`; if it was read before, where.
+    fn check(&mut self, id: &str, file: &Path, line: u64) -> Option<(PathBuf, u64)> {
+        if self.files.last().map(PathBuf::as_path) != Some(file) {
+            self.files.push(file.to_path_buf());
+        }
+        let (i, l) = self.ids.first_or_insert(id, self.files.len() - 1, line)?;
+        Some((self.files[i.min(self.files.len() - 1)].clone(), l))
+    }
 }
 
 /// Non-empty lines in `rejects.jsonl` beside the results file, if it exists.

@@ -206,9 +206,13 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         t
     });
     let mut outcomes = ItemOutcomes::default();
+    // A failed write of the sort's temporary files is kept here and reported after the pass.
+    let mut csv_error = None;
     visit_runs(&a.input.from, |rec, _, _| {
         if a.input.keeps(&rec) {
-            rows.add(&rec);
+            if let Err(e) = rows.add(&rec) {
+                csv_error.get_or_insert(e);
+            }
             if let Some(t) = trends.as_mut() {
                 t.add(&rec, spec)?;
             }
@@ -216,12 +220,14 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         }
         Ok(())
     })?;
+    if let Some(e) = csv_error {
+        return Err(e.into());
+    }
     if let Some(t) = &trends {
         add_follow_ups(&mut report, t);
     }
     let mut files = JsonWriter.render(&report)?;
     files.extend(CsvWriter.render(&report)?);
-    files.extend(rows.finish()?);
     if let Some(trends) = &trends {
         if trends.undated > 0 {
             crate::say!(
@@ -242,6 +248,8 @@ pub fn run(a: Args) -> anyhow::Result<super::Outcome> {
         )?);
     }
     write_files(&a.out, &files)?;
+    // conversations.csv and items.csv grow with the batch: streamed from their sorted runs.
+    rows.write_into(&a.out)?;
     crate::tell!(
         "convqa agents: {} agents, {} conversations → {}{}",
         report.agents.len(),

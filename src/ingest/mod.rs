@@ -32,7 +32,6 @@ pub mod vendor;
 
 pub use shard::Shard;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -154,20 +153,14 @@ pub enum Record {
     Rejected(Reject),
 }
 
-/// Where the first accepted copy of a conversation id was read (index into the file names).
-#[derive(Debug, Clone, Copy)]
-struct FirstSeen {
-    file: u32,
-    line: u64,
-}
-
 /// Pull iterator over all inputs, in order: yields accepted conversations and rejects as they
 /// are read. After it is exhausted, [`Reader::inputs`] describes every input read.
 pub struct Reader {
     pending: std::vec::IntoIter<InputSpec>,
     opts: IngestOptions,
     current: Option<source::OpenInput>,
-    seen: HashMap<String, FirstSeen>,
+    /// Accepted ids with the file (index into `names`) and line of their first copy.
+    seen: crate::seen::SeenIds,
     names: Vec<Arc<str>>,
     infos: Vec<InputInfo>,
     progress: Arc<AtomicU64>,
@@ -179,7 +172,7 @@ impl Reader {
             pending: inputs.into_iter(),
             opts,
             current: None,
-            seen: HashMap::new(),
+            seen: crate::seen::SeenIds::default(),
             names: Vec::new(),
             infos: Vec::new(),
             progress: Arc::new(AtomicU64::new(0)),
@@ -210,11 +203,14 @@ impl Reader {
             Err(rej) => return Record::Rejected(*rej),
         };
         let conv = &ingested.conversation;
-        if let Some(first) = self.seen.get(&conv.conversation_id) {
-            let first_file = &self.names[first.file as usize];
+        if let Some((first_idx, first_line)) =
+            self.seen
+                .first_or_insert(&conv.conversation_id, file_idx, conv.source.line)
+        {
+            let first_file = &self.names[first_idx.min(self.names.len() - 1)];
             let mut reason = format!(
                 "duplicate conversation_id '{}': first seen at {}:{}, the first one is kept",
-                conv.conversation_id, first_file, first.line
+                conv.conversation_id, first_file, first_line
             );
             if is_csv && Arc::ptr_eq(first_file, &name) {
                 reason.push_str(" (in CSV, the rows of one conversation must be contiguous)");
@@ -227,13 +223,6 @@ impl Reader {
                 excerpt: excerpt_of(conv),
             });
         }
-        self.seen.insert(
-            conv.conversation_id.clone(),
-            FirstSeen {
-                file: file_idx as u32,
-                line: conv.source.line,
-            },
-        );
         Record::Conversation(Box::new(ingested))
     }
 }

@@ -14,6 +14,7 @@
 //! [`CreatedDir`].
 
 mod manifest;
+pub mod spill;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

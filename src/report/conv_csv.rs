@@ -4,15 +4,38 @@
 //! text cell goes through the same guard as `agents.csv` (formula characters neutralised,
 //! control characters spelled out). Rows are sorted by conversation id, items in checklist order,
 //! so the same results always give the same bytes whatever the order of the `--from` paths.
+//! Both files grow with the batch, so the rows are sorted in bounded memory
+//! ([`SpillSorter`]: beyond its budget, sorted runs go to temporary files) and streamed to disk.
+
+use std::io::Write;
+use std::path::Path;
 
 use super::csv_out::cell;
-use super::{OutputFile, ReportError};
+use super::ReportError;
+use crate::output::spill::SpillSorter;
+use crate::output::{remove_stale_temps, staged_temp, OutputError};
 use crate::types::{ConversationResult, ItemStatus};
 
-/// Collects the rows of the two files, one result at a time.
+/// Collects the rows of the two files, one result at a time, already encoded as CSV.
 #[derive(Debug, Default)]
 pub struct ConversationCsv {
-    rows: Vec<(String, Vec<String>, Vec<Vec<String>>)>,
+    conversations: SpillSorter,
+    items: SpillSorter,
+}
+
+/// One CSV-encoded record per row of `rows`.
+fn encode<I, R>(rows: I) -> Result<Vec<u8>, ReportError>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.into_inner()
+        .map_err(|e| ReportError::Csv(e.into_error().into()))
 }
 
 fn num<T: ToString>(v: Option<T>) -> String {
@@ -59,7 +82,7 @@ pub const ITEM_HEADER: [&str; 9] = [
 ];
 
 impl ConversationCsv {
-    pub fn add(&mut self, r: &ConversationResult) {
+    pub fn add(&mut self, r: &ConversationResult) -> Result<(), ReportError> {
         let conv = vec![
             cell(&r.conversation_id),
             cell(&r.agent_id),
@@ -107,36 +130,50 @@ impl ConversationCsv {
                     ]
                 })
                 .collect();
-        self.rows.push((r.conversation_id.clone(), conv, items));
+        let items: Vec<Vec<String>> = items;
+        let spill = |e| ReportError::Io {
+            path: "conversations.csv, items.csv (temporary sort files)".into(),
+            source: e,
+        };
+        self.conversations
+            .push(r.conversation_id.clone(), encode([conv])?)
+            .map_err(spill)?;
+        self.items
+            .push(r.conversation_id.clone(), encode(items)?)
+            .map_err(spill)?;
+        Ok(())
     }
 
-    /// `conversations.csv` and `items.csv`.
-    pub fn finish(mut self) -> Result<Vec<OutputFile>, ReportError> {
-        self.rows.sort_by(|a, b| a.0.cmp(&b.0));
-        let new = || csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
-        let (mut c, mut i) = (new(), new());
-        c.write_record(CONVERSATION_HEADER)?;
-        i.write_record(ITEM_HEADER)?;
-        for (_, conv, items) in &self.rows {
-            c.write_record(conv)?;
-            for row in items {
-                i.write_record(row)?;
-            }
+    /// Write `conversations.csv` and `items.csv` into `dir` (which exists), each to a temporary
+    /// file renamed into place when complete.
+    pub fn write_into(self, dir: &Path) -> Result<(), ReportError> {
+        const NAMES: [&str; 2] = ["conversations.csv", "items.csv"];
+        remove_stale_temps(dir, &NAMES);
+        let files = [
+            (NAMES[0], encode([CONVERSATION_HEADER])?, self.conversations),
+            (NAMES[1], encode([ITEM_HEADER])?, self.items),
+        ];
+        for (name, header, rows) in files {
+            let path = dir.join(name);
+            let io = |source| ReportError::Io {
+                path: path.clone(),
+                source,
+            };
+            let tmp = staged_temp(&path, &path)?;
+            let mut w = std::io::BufWriter::new(tmp);
+            w.write_all("\u{feff}".as_bytes()).map_err(io)?;
+            w.write_all(&header).map_err(io)?;
+            rows.write_sorted(&mut w).map_err(io)?;
+            let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
+            tmp.as_file().sync_all().map_err(io)?;
+            tmp.persist(&path).map_err(|e| {
+                ReportError::Output(OutputError::Write {
+                    path: path.clone(),
+                    source: e.error,
+                })
+            })?;
         }
-        let bytes = |w: csv::Writer<Vec<u8>>| {
-            w.into_inner()
-                .map_err(|e| ReportError::Csv(e.into_error().into()))
-        };
-        Ok(vec![
-            OutputFile {
-                path: "conversations.csv".into(),
-                bytes: bytes(c)?,
-            },
-            OutputFile {
-                path: "items.csv".into(),
-                bytes: bytes(i)?,
-            },
-        ])
+        Ok(())
     }
 }
 
@@ -160,12 +197,22 @@ mod tests {
         a.metadata = Some(serde_json::json!({"csat": 4}));
         let b = conv("a-1\u{1b}", "bob", None, &[("greeting", ItemStatus::Na)]);
         let mut w = ConversationCsv::default();
-        w.add(&a);
-        w.add(&b);
-        let files = w.finish().unwrap();
-        assert_eq!(files[0].path, std::path::Path::new("conversations.csv"));
-        let conv_csv = String::from_utf8(files[0].bytes.clone()).unwrap();
-        let items_csv = String::from_utf8(files[1].bytes.clone()).unwrap();
+        w.add(&a).unwrap();
+        w.add(&b).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        w.write_into(dir.path()).unwrap();
+        let conv_csv = std::fs::read_to_string(dir.path().join("conversations.csv")).unwrap();
+        let items_csv = std::fs::read_to_string(dir.path().join("items.csv")).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["conversations.csv", "items.csv"],
+            "no temporary file left"
+        );
         for t in [&conv_csv, &items_csv] {
             assert!(t.starts_with('\u{feff}'));
             assert!(!t.contains('\u{1b}'));
