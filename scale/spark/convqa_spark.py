@@ -47,6 +47,7 @@ import heapq
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -59,8 +60,8 @@ from pathlib import Path
 BUNDLE = "convqa-bundle.tar"
 TOOL_DIR = ".convqa"
 INPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
-# Bytes of input per partition when --partitions is not given: a partition's results (about
-# 5-7 times its input) pass through the driver's memory one partition at a time.
+# Bytes of input per partition when --partitions is not given (see default_partitions): a
+# partition's results (about 5-7 times its input) pass through the driver one partition at a time.
 BYTES_PER_PARTITION = 16 << 20
 CHUNK = 8 << 20
 # Options of `convqa score` passed through: name → kind ("file", "dir", "value", "flag").
@@ -80,6 +81,13 @@ SCORE_OPTIONS = {
     "--redact": "flag",
     "--follow-links": "flag",
 }
+
+
+# The start of a result line (docs/SCHEMA.md: fields in a fixed order): its id and source.
+RESULT_KEY = re.compile(
+    rb'\{"schema_version":"[^"]*","conversation_id":(?P<id>"(?:[^"\\]|\\.)*")'
+    rb'.*?"source":\{"file":(?P<file>"(?:[^"\\]|\\.)*"),"line":(?P<line>\d+)\}'
+)
 
 
 class JobError(Exception):
@@ -112,10 +120,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def bundle_name(path: str) -> str:
     """Where a path given on the command line lives inside the archive (and what convqa is given
-    on the executor): the path itself when it is relative and stays below the working directory,
-    else its absolute form without the leading '/'."""
-    norm = os.path.normpath(path)
-    if not os.path.isabs(path) and norm != ".." and not norm.startswith("../"):
+    on the executor): the path itself when it is relative without '..', else its absolute form
+    without the leading '/' (so it resolves inside the unpacked archive)."""
+    if not os.path.isabs(path) and ".." not in Path(path).parts:
         return path
     return os.path.abspath(path).lstrip("/")
 
@@ -128,15 +135,21 @@ def input_files(path: str, follow_links: bool, skip: Path) -> list[tuple[str, st
     if not os.path.isdir(path):
         if not os.path.exists(path):
             raise JobError(f"cannot read input {path}: no such file or directory")
-        return [(path, name)]
+        # A file named on the command line is read through a link, so it travels as the file.
+        return [(os.path.realpath(path), name)]
     out = []
     for root, dirs, files in os.walk(path, followlinks=follow_links):
-        dirs[:] = sorted(d for d in dirs if Path(root, d).resolve() != skip)
+        # What convqa's walk looks at (src/ingest/source.rs): no hidden entries, not the output
+        # directory, the input extensions in any case.
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != skip)
         for f in sorted(files):
-            base = f[:-3] if f.endswith(".gz") else f
-            if base.endswith(INPUT_SUFFIXES):
+            low = f.lower()
+            base = low[:-3] if low.endswith(".gz") else low
+            if not f.startswith(".") and base.endswith(INPUT_SUFFIXES):
                 local = os.path.join(root, f)
-                out.append((local, os.path.join(name, os.path.relpath(local, path))))
+                arc = os.path.join(name, os.path.relpath(local, path))
+                # Links travel as links (convqa skips them there too) unless --follow-links.
+                out.append((os.path.realpath(local) if follow_links else local, arc))
     return out
 
 
@@ -192,6 +205,14 @@ def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str],
                         tar.add(os.path.join(value, f), arcname=os.path.join(target, f))
             score_args += [name, target]
     return tar_path, score_args, input_bytes
+
+
+def default_partitions(slots: int, input_bytes: int) -> int:
+    """One partition per BYTES_PER_PARTITION of input, at least one per task slot, rounded up to
+    a multiple of the slots: N = slots + 1 would leave all but one slot idle for the last wave."""
+    slots = max(1, slots)
+    want = max(slots, -(-input_bytes // BYTES_PER_PARTITION))
+    return -(-want // slots) * slots
 
 
 def score_partition(bundle_file, score_args, count, threads, kill_once):
@@ -292,9 +313,16 @@ def merge(tmp: Path, parts: list[Path], count: int, meta: dict) -> tuple[dict, l
     unknown = len(order)
 
     def result_key(line: bytes):
-        c = json.loads(line)
-        s = c.get("source") or {}
-        return (order.get(s.get("file"), unknown), s.get("line", 0), c.get("conversation_id", ""))
+        # The fields before `source` are short strings, so its first match is the record's own
+        # (a quote inside a string is escaped): no need to parse a whole result for its key.
+        m = RESULT_KEY.match(line)
+        if m:
+            file, at, cid = json.loads(m["file"]), int(m["line"]), json.loads(m["id"])
+        else:
+            c = json.loads(line)
+            s = c.get("source") or {}
+            file, at, cid = s.get("file"), s.get("line", 0), c.get("conversation_id", "")
+        return (order.get(file, unknown), at, cid)
 
     def reject_key(line: bytes):
         r = json.loads(line)
@@ -329,7 +357,7 @@ def main(argv: list[str]) -> int:
         sc = SparkContext.getOrCreate(conf)
         sc.setLogLevel("WARN")
         sc.addArchive(str(bundle))
-        count = a.partitions or max(sc.defaultParallelism, -(-input_bytes // BYTES_PER_PARTITION))
+        count = a.partitions or default_partitions(sc.defaultParallelism, input_bytes)
         threads = int(sc.getConf().get("spark.task.cpus", "1"))
         kill = os.environ.get("CONVQA_SPARK_KILL_ONCE")
         task = score_partition(BUNDLE, score_args, count, threads, int(kill) if kill else None)

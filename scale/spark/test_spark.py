@@ -107,5 +107,46 @@ class SparkJob(unittest.TestCase):
         self.assertIn("no-such-file.jsonl", log)
 
 
+class DriverParts(unittest.TestCase):
+    """The driver's pure parts, without Spark."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, str(REPO / "scale" / "spark"))
+        import convqa_spark
+
+        cls.m = convqa_spark
+
+    def test_default_partitions_fill_every_wave(self):
+        mb = 1 << 20
+        self.assertEqual(self.m.default_partitions(2, 1000), 2)
+        self.assertEqual(self.m.default_partitions(2, 36 * mb), 4)  # 3 by size, rounded up to 2 waves
+        self.assertEqual(self.m.default_partitions(3, 100 * mb), 9)
+        self.assertEqual(self.m.default_partitions(0, 0), 1)
+
+    def test_bundle_names_keep_relative_paths(self):
+        self.assertEqual(self.m.bundle_name("samples/"), "samples/")
+        self.assertEqual(self.m.bundle_name("./a/b.jsonl"), "./a/b.jsonl")
+        self.assertEqual(self.m.bundle_name("a/../b.jsonl"), os.path.abspath("b.jsonl").lstrip("/"))
+        self.assertEqual(self.m.bundle_name("/data/day.jsonl"), "data/day.jsonl")
+        self.assertFalse(self.m.bundle_name("../up.jsonl").startswith(".."))
+
+    def test_result_key_reads_the_record_start_as_json_would(self):
+        lines = (REPO / "samples" / "golden" / "conversations.jsonl").read_bytes().splitlines()
+        self.assertTrue(lines)
+        for line in lines:
+            m = self.m.RESULT_KEY.match(line)
+            r = json.loads(line)
+            self.assertIsNotNone(m)
+            self.assertEqual(json.loads(m["id"]), r["conversation_id"])
+            self.assertEqual((json.loads(m["file"]), int(m["line"])),
+                             (r["source"]["file"], r["source"]["line"]))
+        # An id with an escaped quote and a "source" look-alike inside it.
+        odd = b'{"schema_version":"x","conversation_id":"a\\"source\\":{\\"file","agent_id":"z",' \
+              b'"source":{"file":"f.jsonl","line":7},"turns":[]}'
+        m = self.m.RESULT_KEY.match(odd)
+        self.assertEqual((json.loads(m["file"]), int(m["line"])), ("f.jsonl", 7))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2, argv=sys.argv[:1])
