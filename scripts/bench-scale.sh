@@ -6,6 +6,8 @@
 #
 #   scripts/bench-scale.sh [N ...]                  (default: 20000 100000 500000)
 #   BENCH_MODEL=models/fast scripts/bench-scale.sh   # the fast model (same memory shape, ~2.5x faster)
+#   BENCH_TURNS=4-4 scripts/bench-scale.sh 20000 500000   # short conversations (5 turns): memory
+#                                                   # against the number of conversations, ~3x sooner
 #
 # Prints a table with the CPU model and the ratio of each size's peak RSS to the first size's,
 # and appends one JSON line per N to BENCH_OUT (default benches/results/scale.jsonl). Needs
@@ -48,11 +50,11 @@ run() {
     cat "$work/$label.time"
 }
 
-echo "CPU: $cpu ($(nproc) cores), --threads $threads, model: ${BENCH_MODEL:-default}, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "CPU: $cpu ($(nproc) cores), --threads $threads, model: ${BENCH_MODEL:-default}, turns drawn: ${BENCH_TURNS:-6-20}, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%8s  %-7s %9s %10s %10s %12s %9s\n' N stage seconds "conv/s" "turns/s" "peak RSS MB" "x first"
 first_score="" first_agents=""
 for n in "${sizes[@]}"; do
-    python3 scripts/gen-conversations.py --n "$n" --out "$work/in.jsonl"
+    python3 scripts/gen-conversations.py --n "$n" --turns "${BENCH_TURNS:-6-20}" --out "$work/in.jsonl"
     read -r s_sec s_kib < <(run "score-$n" "$bin" score "$work/in.jsonl" --out "$work/run" --threads "$threads" "${model_args[@]}")
     rm -f "$work/in.jsonl"
     turns=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts']['turns'])" "$work/run/run.json")
@@ -61,7 +63,7 @@ for n in "${sizes[@]}"; do
     first_agents=${first_agents:-$a_kib}
     python3 - "$n" "$turns" "$s_sec" "$s_kib" "$first_score" "$a_sec" "$a_kib" "$first_agents" \
         "$cpu" "$threads" "${BENCH_MODEL:-default}" "$out_file" <<'PY'
-import datetime, json, sys
+import datetime, json, os, sys
 n, turns, s, sk, sk0, a, ak, ak0, cpu, threads, model, out = sys.argv[1:]
 n, turns = int(n), int(turns)
 def stage(sec, kib, kib0):
@@ -69,6 +71,7 @@ def stage(sec, kib, kib0):
     return {"seconds": sec, "conv_per_s": round(n / sec, 1), "turns_per_s": round(turns / sec),
             "peak_rss_mb": round(int(kib) / 1024), "rss_vs_first": round(int(kib) / int(kib0), 3)}
 rec = {"date": datetime.date.today().isoformat(), "cpu": cpu, "threads": int(threads), "model": model,
+       "turns_per_conversation": os.environ.get("BENCH_TURNS", "6-20"),
        "conversations": n, "turns": turns,
        "score": stage(s, sk, sk0), "agents": stage(a, ak, ak0)}
 for name in ("score", "agents"):

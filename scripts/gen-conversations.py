@@ -81,13 +81,16 @@ def detail(rng, lang):
         k=rng.randint(1000, 9999), city=rng.choice(CITIES[lang]), h=rng.randint(6, 23))
 
 
+TURNS = (6, 20)
+
+
 def conversation(rng, i):
     lang = pick_weighted(rng, LANG_WEIGHTS)
     p = LANGS[lang]
     mood = pick_weighted(rng, MOODS)
     curt = rng.random() < 0.15
     voice = rng.random() < 0.5
-    n = rng.randint(6, 20)
+    n = rng.randint(*TURNS)
     sep = " " if lang == "en" else ""
 
     def say(pool, extra=0.9):
@@ -147,8 +150,15 @@ def main():
     ap.add_argument("--n", type=int, default=10000, help="number of conversations (default 10000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    ap.add_argument("--turns", default="6-20", metavar="MIN-MAX",
+                    help="turns drawn per conversation (default 6-20; at least 5 come out: greeting, request, reply, ending, close)")
     ap.add_argument("--out", default="-", help="output file, - for stdout")
     a = ap.parse_args()
+    global TURNS
+    lo, _, hi = a.turns.partition("-")
+    TURNS = (int(lo), int(hi or lo))
+    if not 1 <= TURNS[0] <= TURNS[1]:
+        ap.error("--turns: MIN-MAX with 1 <= MIN <= MAX")
     rng = random.Random(a.seed)
     out = sys.stdout if a.out == "-" else open(a.out, "w", encoding="utf-8", newline="")
     turns = 0

@@ -3,9 +3,12 @@
 //! `score` (ingest) and `agents` (reading results) both refuse a conversation id seen before and
 //! say where the first copy was. Keeping every id as a string with its file's path costs 100-150
 //! bytes per conversation, which at millions of conversations is most of the process's memory.
-//! Here each id is a 128-bit digest (SHA-256, cut: two different ids collide with probability
-//! about n²/2¹²⁹, nil for any batch) mapped to a file index and line packed into 64 bits: 24
-//! bytes per entry in the table.
+//! Here each id is reduced to 72 bits of its SHA-256 (two different ids collide with probability
+//! about n²/2⁷³: 10⁻⁸ for ten million conversations; a collision would set the second one aside
+//! as a duplicate, visibly, in rejects) and mapped to a file index and line packed into 64 bits.
+//! The first 8 bits pick one of 256 tables, the next 64 are the key within it: 16 bytes an entry,
+//! and since each table grows on its own, growing never holds two copies of the whole set (one
+//! table of millions would, for a moment, when it doubles).
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -13,17 +16,29 @@ use std::collections::HashMap;
 /// Lines beyond this (2⁴⁰, a trillion) are recorded as this; files beyond 2²⁴ wrap. Both only
 /// affect the "first seen at" message, never whether a duplicate is caught.
 const LINE_BITS: u32 = 40;
+const TABLES: usize = 256;
 
 /// Ids seen so far, each with the (file index, line) of its first copy.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SeenIds {
-    map: HashMap<[u64; 2], u64>,
+    tables: Vec<HashMap<u64, u64>>,
+    len: usize,
 }
 
-fn digest(id: &str) -> [u64; 2] {
+impl Default for SeenIds {
+    fn default() -> Self {
+        SeenIds {
+            tables: (0..TABLES).map(|_| HashMap::new()).collect(),
+            len: 0,
+        }
+    }
+}
+
+/// (table, key) of an id.
+fn digest(id: &str) -> (usize, u64) {
     let d = Sha256::digest(id.as_bytes());
-    let half = |i: usize| u64::from_le_bytes(d[i..i + 8].try_into().expect("8 bytes"));
-    [half(0), half(8)]
+    let key = u64::from_le_bytes(d[1..9].try_into().expect("8 bytes"));
+    (usize::from(d[0]), key)
 }
 
 impl SeenIds {
@@ -32,24 +47,26 @@ impl SeenIds {
     pub fn first_or_insert(&mut self, id: &str, file: usize, line: u64) -> Option<(usize, u64)> {
         let line_max = (1u64 << LINE_BITS) - 1;
         let packed = ((file as u64) << LINE_BITS) | line.min(line_max);
-        match self.map.entry(digest(id)) {
+        let (t, key) = digest(id);
+        match self.tables[t].entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => {
                 let v = *e.get();
                 Some(((v >> LINE_BITS) as usize, v & line_max))
             }
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(packed);
+                self.len += 1;
                 None
             }
         }
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
     }
 }
 
