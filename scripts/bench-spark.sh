@@ -14,7 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 n=${1:-20000}
-work=$(mktemp -d -p "${BENCH_TMP:-/tmp}" convqa-spark-bench.XXXXXX)
+# A relative path (under target/ by default): an absolute input path travels to the executors
+# without its leading '/', which would show in the results' file names.
+work=$(mktemp -d -p "${BENCH_TMP:-target}" convqa-spark-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 cargo build --release --quiet --bin convqa
