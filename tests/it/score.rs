@@ -500,3 +500,47 @@ fn detector_settings_file_changes_risk_and_is_recorded() {
         serde_json::from_str(&read(&default_out.join("run.json"))).unwrap();
     assert_eq!(run["detectors"]["source"], "builtin");
 }
+
+#[test]
+fn shards_of_the_cli_add_up_to_the_whole_run_and_a_bad_shard_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, fixture_jsonl(7) + "{not json\n").unwrap();
+    let whole = dir.path().join("whole");
+    let o = score(&[s(&input), "--threads", "1"], &whole);
+    assert_eq!(code(&o), Some(1), "{}", stderr(&o));
+    let (mut results, mut rejects) = (Vec::new(), Vec::new());
+    for k in 0..3 {
+        let part = dir.path().join(format!("part{k}"));
+        let shard = format!("{k}/3");
+        let o = score(&[s(&input), "--threads", "1", "--shard", &shard], &part);
+        assert!(matches!(code(&o), Some(0 | 1)), "{}", stderr(&o));
+        let run: serde_json::Value = serde_json::from_str(&read(&part.join("run.json"))).unwrap();
+        assert_eq!(run["shard"]["records_total"], 8);
+        results.extend(
+            read(&part.join("conversations.jsonl"))
+                .lines()
+                .map(str::to_string),
+        );
+        rejects.extend(
+            read(&part.join("rejects.jsonl"))
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let lines = |p: PathBuf| read(&p).lines().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        sorted(results),
+        sorted(lines(whole.join("conversations.jsonl")))
+    );
+    assert_eq!(rejects, lines(whole.join("rejects.jsonl")));
+    for bad in ["3/3", "1/0", "x"] {
+        let o = score(&[s(&input), "--shard", bad], &dir.path().join("bad"));
+        assert_eq!(code(&o), Some(2), "--shard {bad}");
+        assert!(stderr(&o).contains("--shard"), "{}", stderr(&o));
+    }
+}
