@@ -245,7 +245,7 @@ def score_partition(bundle_file, score_args, count, threads, kill_once):
                     # lost executor would, and fail the attempt.
                     deadline = time.time() + 60
                     while proc.poll() is None and time.time() < deadline:
-                        if any(out.glob("*.jsonl*")) or any(scratch.glob("out*/*")):
+                        if out.is_dir() and any(out.iterdir()):
                             time.sleep(0.2)
                             break
                         time.sleep(0.05)
@@ -296,7 +296,8 @@ def merge_lines(parts: list[Path], name: str, out: Path, key) -> None:
             fh.write(line)
 
 
-def merge(tmp: Path, parts: list[Path], count: int, meta: dict) -> tuple[dict, list[int]]:
+def merge(tmp: Path, parts: list[Path], count: int, meta: dict,
+          wall_ms: float) -> tuple[dict, list[int]]:
     runs = [json.loads((p / "run.json").read_text()) for p in parts]
     first = runs[0]
     for k, r in enumerate(runs):
@@ -335,9 +336,8 @@ def merge(tmp: Path, parts: list[Path], count: int, meta: dict) -> tuple[dict, l
     merged["counts"] = {k: sum(r["counts"][k] for r in runs) for k in first["counts"]}
     # Stage times summed over the partitions (task time); total is the job's wall time.
     merged["timings_ms"] = {k: round(sum(r["timings_ms"][k] for r in runs), 3) for k in first["timings_ms"]}
-    merged["timings_ms"]["total"] = meta["wall_ms"]
+    merged["timings_ms"]["total"] = wall_ms
     merged["spark"] = meta | {"partitions": count, "records_total": total}
-    del merged["spark"]["wall_ms"]
     (tmp / "run.json").write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
     return merged, [r["counts"]["read"] for r in runs]
 
@@ -384,11 +384,10 @@ def main(argv: list[str]) -> int:
             "task_threads": threads,
             "task_attempts": attempts,
             "score_seconds": round(compute_s, 3),
-            "wall_ms": 0.0,
         }
         sc.stop()
-        meta["wall_ms"] = round((time.time() - started) * 1000, 3)
-        merged, reads = merge(tmp, parts, count, meta)
+        wall_ms = round((time.time() - started) * 1000, 3)
+        merged, reads = merge(tmp, parts, count, meta, wall_ms)
         # Run where DIR's files will be, so agents.json names them as DIR/parts/... relative to DIR.
         agents = subprocess.run(
             [os.path.abspath(a.bin), "agents",

@@ -222,6 +222,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 
 /// [`write_atomic`], with the mode taken from `mode_of` when that file exists.
 pub fn write_atomic_like(path: &Path, bytes: &[u8], mode_of: &Path) -> Result<(), OutputError> {
+    write_atomic_streamed(path, mode_of, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic_like`] for a file too big to hold in memory: `fill` writes its bytes (through a
+/// buffer) into the staged temporary file, which is then synced and renamed.
+pub fn write_atomic_streamed(
+    path: &Path,
+    mode_of: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), OutputError> {
     let err = |source: io::Error| OutputError::Write {
         path: path.to_path_buf(),
         source,
@@ -231,8 +241,9 @@ pub fn write_atomic_like(path: &Path, bytes: &[u8], mode_of: &Path) -> Result<()
         path: dir.clone(),
         source,
     })?;
-    let mut tmp = staged_temp(path, mode_of)?;
-    tmp.write_all(bytes).map_err(err)?;
+    let mut w = BufWriter::new(staged_temp(path, mode_of)?);
+    fill(&mut w).map_err(err)?;
+    let tmp = w.into_inner().map_err(|e| err(e.into_error()))?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())

@@ -7,13 +7,12 @@
 //! Both files grow with the batch, so the rows are sorted in bounded memory
 //! ([`SpillSorter`]: beyond its budget, sorted runs go to temporary files) and streamed to disk.
 
-use std::io::Write;
 use std::path::Path;
 
 use super::csv_out::cell;
 use super::ReportError;
 use crate::output::spill::SpillSorter;
-use crate::output::{remove_stale_temps, staged_temp, OutputError};
+use crate::output::{remove_stale_temps, write_atomic_streamed};
 use crate::types::{ConversationResult, ItemStatus};
 
 /// Collects the rows of the two files, one result at a time, already encoded as CSV.
@@ -106,7 +105,7 @@ impl ConversationCsv {
             num(csat(r)),
             r.turns.len().to_string(),
         ];
-        let items =
+        let items: Vec<Vec<String>> =
             r.qa.items
                 .iter()
                 .map(|i| {
@@ -130,7 +129,6 @@ impl ConversationCsv {
                     ]
                 })
                 .collect();
-        let items: Vec<Vec<String>> = items;
         let spill = |e| ReportError::Io {
             path: "conversations.csv, items.csv (temporary sort files)".into(),
             source: e,
@@ -155,22 +153,10 @@ impl ConversationCsv {
         ];
         for (name, header, rows) in files {
             let path = dir.join(name);
-            let io = |source| ReportError::Io {
-                path: path.clone(),
-                source,
-            };
-            let tmp = staged_temp(&path, &path)?;
-            let mut w = std::io::BufWriter::new(tmp);
-            w.write_all("\u{feff}".as_bytes()).map_err(io)?;
-            w.write_all(&header).map_err(io)?;
-            rows.write_sorted(&mut w).map_err(io)?;
-            let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
-            tmp.as_file().sync_all().map_err(io)?;
-            tmp.persist(&path).map_err(|e| {
-                ReportError::Output(OutputError::Write {
-                    path: path.clone(),
-                    source: e.error,
-                })
+            write_atomic_streamed(&path, &path, |w| {
+                w.write_all("\u{feff}".as_bytes())?;
+                w.write_all(&header)?;
+                rows.write_sorted(w)
             })?;
         }
         Ok(())
