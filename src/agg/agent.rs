@@ -261,12 +261,17 @@ pub fn csat_milli(c: &ConversationResult) -> Option<i64> {
     (x.is_finite() && x.abs() < 1e12).then(|| (x * 1000.0).round() as i64)
 }
 
+/// A quote for the aggregate: trimmed, at most [`QUOTE_MAX_CHARS`] characters.
 pub(crate) fn cut_quote(q: &str) -> String {
-    let q = q.trim();
-    if q.chars().count() <= QUOTE_MAX_CHARS {
+    cut_to(q.trim(), QUOTE_MAX_CHARS)
+}
+
+/// `q` cut to at most `max` characters, the last one an ellipsis where it was cut.
+pub(crate) fn cut_to(q: &str, max: usize) -> String {
+    if q.chars().count() <= max {
         q.to_string()
     } else {
-        let mut s: String = q.chars().take(QUOTE_MAX_CHARS - 1).collect();
+        let mut s: String = q.chars().take(max.saturating_sub(1)).collect();
         s.push('…');
         s
     }

@@ -29,6 +29,7 @@ pub use stats::{
 };
 pub use topk::{Best, CallPoint, ConvRef, EvidenceRef, Milli, Recent, TopK, Worst};
 
+pub(crate) use agent::cut_to;
 pub(crate) use spec::hex;
 pub(crate) use stats::round_to;
 

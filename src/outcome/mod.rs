@@ -15,37 +15,8 @@ use serde::Serialize;
 
 use crate::agg::{csat_milli, round_to, t975};
 use crate::timestamp::parse_instant;
-use crate::trend::{comes_back, mean_ci, wilson, wilson_bounds, MeanCi, OutcomeAgg, RateCi};
+use crate::trend::{comes_back, wilson, wilson_bounds, MeanCi, Moments, OutcomeAgg, RateCi};
 use crate::types::{ConversationResult, ItemStatus};
-
-/// Σ, Σ² and n of one group's CSAT, in thousandths (integers): exact, so the sums do not depend
-/// on the order the conversations come in (runs merged in another order, Spark partitions).
-#[derive(Debug, Clone, Copy, Default)]
-struct Sums {
-    n: u64,
-    milli: i64,
-    milli_sq: i128,
-}
-
-impl Sums {
-    fn add(&mut self, milli: i64) {
-        self.n += 1;
-        self.milli += milli;
-        self.milli_sq += i128::from(milli) * i128::from(milli);
-    }
-    fn sum(&self) -> f64 {
-        self.milli as f64 / 1e3
-    }
-    fn sumsq(&self) -> f64 {
-        self.milli_sq as f64 / 1e6
-    }
-    fn var(&self) -> Option<f64> {
-        (self.n >= 2).then(|| {
-            ((self.sumsq() - self.sum() * self.sum() / self.n as f64) / (self.n as f64 - 1.0))
-                .max(0.0)
-        })
-    }
-}
 
 /// One item's counts: CSAT and repeat contact, where it passed and where it failed.
 #[derive(Debug, Clone, Default)]
@@ -54,7 +25,7 @@ struct ItemCounts {
     /// The item's lowest position in any result's item list: the checklist order, whatever
     /// order the conversations come in.
     rank: usize,
-    csat: [Sums; 2],
+    csat: [Moments; 2],
     /// (repeats, of), pass then fail.
     repeat: [(u64, u64); 2],
 }
@@ -150,7 +121,7 @@ impl ItemOutcomes {
         if let Some(x) = csat {
             self.with_csat += 1;
             for &(i, p) in &judged {
-                self.items[i].csat[g(p)].add(x);
+                self.items[i].csat[g(p)].add_milli(x);
             }
         }
         if given.1 > 0 {
@@ -231,8 +202,8 @@ fn item_outcome(id: &str, c: &ItemCounts) -> ItemOutcome {
         id: id.to_string(),
         title: c.title.clone(),
         csat: Difference {
-            pass: mean_ci(p.n, p.sum(), p.sumsq(), 3),
-            fail: mean_ci(f.n, f.sum(), f.sumsq(), 3),
+            pass: p.ci(3),
+            fail: f.ci(3),
             difference: csat_diff.map(|d| round_to(d, 3)),
             difference_ci: csat_ci.map(|[a, b]| [round_to(a, 3), round_to(b, 3)]),
         },
@@ -247,7 +218,7 @@ fn item_outcome(id: &str, c: &ItemCounts) -> ItemOutcome {
 }
 
 /// Half-width of Welch's 95 % interval for a difference of two means.
-fn welch(a: &Sums, b: &Sums) -> Option<f64> {
+fn welch(a: &Moments, b: &Moments) -> Option<f64> {
     let (va, vb) = (a.var()?, b.var()?);
     let (sa, sb) = (va / a.n as f64, vb / b.n as f64);
     let se2 = sa + sb;

@@ -12,7 +12,7 @@
 use super::TeamReport;
 use crate::agg::round_to;
 use crate::topics::coverage::{coverage, Coverage, TopicModules};
-use crate::topics::summary::{ConvFacts, TopicsReport};
+use crate::topics::summary::{ConvFacts, Tally, TopicsReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -109,52 +109,22 @@ pub struct TopicMix {
     pub difference: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default)]
-struct Cell {
-    n: u64,
-    qa_n: u64,
-    qa_sum: f64,
-    resolved: u64,
-    known: u64,
-    escalated: u64,
-}
-
-impl Cell {
-    fn add(&mut self, f: &ConvFacts) {
-        self.n += 1;
-        if let Some(q) = f.qa_score {
-            self.qa_n += 1;
-            self.qa_sum += q;
-        }
-        match f.resolution.as_str() {
-            "resolved" => {
-                self.resolved += 1;
-                self.known += 1;
-            }
-            "unresolved" => self.known += 1,
-            _ => {}
-        }
-        self.escalated += u64::from(f.escalated);
-    }
-    fn qa(&self) -> Option<f64> {
-        (self.qa_n > 0).then(|| self.qa_sum / self.qa_n as f64)
-    }
-    fn numbers(&self) -> TopicNumbers {
-        let rate = |a: u64, of: u64| (of > 0).then(|| round_to(a as f64 / of as f64, 4));
-        TopicNumbers {
-            conversations: self.n,
-            qa_score_mean: self.qa().map(|q| round_to(q, 2)),
-            resolution_rate: rate(self.resolved, self.known),
-            escalation_rate: rate(self.escalated, self.n),
-        }
+/// The numbers of one topic's cell (an agent's or the team's) from its [`Tally`].
+fn numbers(c: &Tally) -> TopicNumbers {
+    let rate = |a: u64, of: u64| (of > 0).then(|| round_to(a as f64 / of as f64, 4));
+    TopicNumbers {
+        conversations: c.n,
+        qa_score_mean: c.qa_mean().map(|q| round_to(q, 2)),
+        resolution_rate: rate(c.resolved, c.known),
+        escalation_rate: rate(c.escalated, c.n),
     }
 }
 
 /// Per topic and per agent, counted over the report's conversations.
 #[derive(Debug, Clone, Default)]
 pub struct TopicTally {
-    team: BTreeMap<u32, Cell>,
-    agents: BTreeMap<String, BTreeMap<u32, Cell>>,
+    team: BTreeMap<u32, Tally>,
+    agents: BTreeMap<String, BTreeMap<u32, Tally>>,
     /// Conversations with no topic information (neither a `topic` field nor an assignment).
     pub without_topic: u64,
     /// Conversations that fit no topic of the model.
@@ -195,8 +165,8 @@ impl TopicTally {
                 .map(|(t, c)| AgentTopicRow {
                     topic_id: *t,
                     name: names.get(t).copied().unwrap_or_default().to_string(),
-                    agent: c.numbers(),
-                    team: self.team.get(t).map(Cell::numbers).expect("team has it"),
+                    agent: numbers(c),
+                    team: self.team.get(t).map(numbers).expect("team has it"),
                 })
                 .collect();
             rows.sort_by(|a, b| {
@@ -207,12 +177,12 @@ impl TopicTally {
             });
             let (mut n, mut actual, mut expected) = (0u64, 0.0, 0.0);
             for (t, c) in mine.into_iter().flatten() {
-                let Some(team_qa) = self.team.get(t).and_then(Cell::qa) else {
+                let Some(team_qa) = self.team.get(t).and_then(Tally::qa_mean) else {
                     continue;
                 };
-                n += c.qa_n;
-                actual += c.qa_sum;
-                expected += c.qa_n as f64 * team_qa;
+                n += c.qa.n;
+                actual += c.qa.sum();
+                expected += c.qa.n as f64 * team_qa;
             }
             let (a, x) = (actual / n as f64, expected / n as f64);
             e.topic_mix = Some(TopicMix {
@@ -249,11 +219,11 @@ mod tests {
 
     #[test]
     fn cells_count_rates_over_known_resolutions() {
-        let mut c = Cell::default();
+        let mut c = Tally::default();
         c.add(&facts("a", 80.0, "resolved", false));
         c.add(&facts("a", 60.0, "unknown", true));
         c.add(&facts("a", 70.0, "unresolved", false));
-        let n = c.numbers();
+        let n = numbers(&c);
         assert_eq!(n.conversations, 3);
         assert_eq!(n.qa_score_mean, Some(70.0));
         assert_eq!(n.resolution_rate, Some(0.5));

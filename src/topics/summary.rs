@@ -9,8 +9,8 @@
 
 use super::fit::KChoice;
 use super::keywords::Keyword;
-use crate::agg::csat_milli;
-use crate::trend::{mean_ci, period_key, wilson, MeanCi, OutcomeAgg, Period, RateCi, Tz};
+use crate::agg::{csat_milli, cut_to};
+use crate::trend::{period_key, wilson, MeanCi, Moments, OutcomeAgg, Period, RateCi, Tz};
 use crate::types::{ConversationResult, Speaker};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -90,13 +90,7 @@ impl ConvFacts {
 
 fn cut(q: &str) -> String {
     let q: String = q.split_whitespace().collect::<Vec<_>>().join(" ");
-    if q.chars().count() <= QUOTE_MAX_CHARS {
-        q
-    } else {
-        let mut s: String = q.chars().take(QUOTE_MAX_CHARS - 1).collect();
-        s.push('…');
-        s
-    }
+    cut_to(&q, QUOTE_MAX_CHARS)
 }
 
 /// The whole file.
@@ -208,21 +202,38 @@ fn round(x: f64, d: i32) -> f64 {
     crate::agg::round_to(x, d)
 }
 
-#[derive(Default)]
-struct Moments {
-    n: u64,
-    sum: f64,
-    sumsq: f64,
+/// The outcome counts of a group of conversations that both the topic summaries and the
+/// per-agent topic tables ([`crate::report::agent_topics`]) report: QA score (exact sums, so the
+/// mean does not depend on input order), resolution among the known, escalation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tally {
+    pub n: u64,
+    pub qa: Moments,
+    pub resolved: u64,
+    /// Conversations whose resolution is known (resolved or unresolved).
+    pub known: u64,
+    pub escalated: u64,
 }
 
-impl Moments {
-    fn add(&mut self, x: f64) {
+impl Tally {
+    pub fn add(&mut self, f: &ConvFacts) {
         self.n += 1;
-        self.sum += x;
-        self.sumsq += x * x;
+        if let Some(q) = f.qa_score {
+            self.qa.add(q);
+        }
+        match f.resolution.as_str() {
+            "resolved" => {
+                self.resolved += 1;
+                self.known += 1;
+            }
+            "unresolved" => self.known += 1,
+            _ => {}
+        }
+        self.escalated += u64::from(f.escalated);
     }
-    fn ci(&self, digits: i32) -> MeanCi {
-        mean_ci(self.n, self.sum, self.sumsq, digits)
+    /// Mean QA score, where any conversation had one.
+    pub fn qa_mean(&self) -> Option<f64> {
+        (self.qa.n > 0).then(|| self.qa.sum() / self.qa.n as f64)
     }
 }
 
@@ -262,32 +273,20 @@ pub fn summarise(placed: &[Placed<'_>], named: &[Named]) -> (Vec<TopicSummary>, 
             let members: Vec<&Placed> = placed.iter().filter(|p| p.topic == Some(t)).collect();
             let size = members.len() as u64;
             let mut languages = BTreeMap::new();
-            let (mut qa, mut sent, mut csat) =
-                (Moments::default(), Moments::default(), Moments::default());
-            let (mut resolved, mut known, mut escalated, mut repeats, mut repeat_known) =
-                (0, 0, 0, 0, 0);
+            let (mut tally, mut sent, mut csat) =
+                (Tally::default(), Moments::default(), Moments::default());
+            let (mut repeats, mut repeat_known) = (0, 0);
             let mut per_period: BTreeMap<&str, u64> = BTreeMap::new();
             for m in &members {
                 let f = m.facts;
                 *languages.entry(f.language.clone()).or_insert(0) += 1;
-                if let Some(x) = f.qa_score {
-                    qa.add(x);
-                }
+                tally.add(f);
                 if let Some(x) = f.sentiment_change {
                     sent.add(x);
                 }
                 if let Some(x) = f.csat {
                     csat.add(x);
                 }
-                match f.resolution.as_str() {
-                    "resolved" => {
-                        resolved += 1;
-                        known += 1;
-                    }
-                    "unresolved" => known += 1,
-                    _ => {}
-                }
-                escalated += u64::from(f.escalated);
                 if let Some(r) = f.repeat_contact {
                     repeat_known += 1;
                     repeats += u64::from(r);
@@ -339,9 +338,9 @@ pub fn summarise(placed: &[Placed<'_>], named: &[Named]) -> (Vec<TopicSummary>, 
                 languages,
                 quotes: quotes(&members),
                 outcomes: TopicOutcomes {
-                    qa_score: qa.ci(2),
-                    resolution: wilson(resolved, known),
-                    escalation: wilson(escalated, size),
+                    qa_score: tally.qa.ci(2),
+                    resolution: wilson(tally.resolved, tally.known),
+                    escalation: wilson(tally.escalated, size),
                     sentiment_change: sent.ci(3),
                     csat: csat.ci(2),
                     repeat_contact: wilson(repeats, repeat_known),

@@ -383,6 +383,47 @@ pub struct MeanCi {
     pub ci: Option<[f64; 2]>,
 }
 
+/// Σ, Σ² and n of a sample, in integer thousandths: exact, so the sums (and the means and
+/// intervals made from them) do not depend on the order the conversations come in (runs merged
+/// in another order, Spark partitions). Values are rounded to 0.001 on the way in, finer than
+/// any figure reported from them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Moments {
+    pub n: u64,
+    milli: i64,
+    milli_sq: i128,
+}
+
+impl Moments {
+    /// Adds a value already in thousandths (CSAT from [`crate::agg::csat_milli`]).
+    pub fn add_milli(&mut self, milli: i64) {
+        self.n += 1;
+        self.milli += milli;
+        self.milli_sq += i128::from(milli) * i128::from(milli);
+    }
+    /// Adds a value, rounded to the nearest thousandth.
+    pub fn add(&mut self, x: f64) {
+        self.add_milli((x * 1000.0).round() as i64);
+    }
+    pub fn sum(&self) -> f64 {
+        self.milli as f64 / 1e3
+    }
+    pub fn sumsq(&self) -> f64 {
+        self.milli_sq as f64 / 1e6
+    }
+    /// The sample variance (n − 1), from two values on.
+    pub fn var(&self) -> Option<f64> {
+        (self.n >= 2).then(|| {
+            ((self.sumsq() - self.sum() * self.sum() / self.n as f64) / (self.n as f64 - 1.0))
+                .max(0.0)
+        })
+    }
+    /// The mean with its Student-t interval ([`mean_ci`]), rounded to `digits`.
+    pub fn ci(&self, digits: i32) -> MeanCi {
+        mean_ci(self.n, self.sum(), self.sumsq(), digits)
+    }
+}
+
 /// A mean from Σ and Σ² with its Student-t 95 % interval (the item outcomes, whose difference
 /// of means takes Welch's interval from the same moments).
 pub fn mean_ci(n: u64, sum: f64, sumsq: f64, digits: i32) -> MeanCi {
