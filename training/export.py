@@ -229,13 +229,19 @@ def e5_layers(info):
 
 
 
-def teacher_is_v4(info):
-    """Was this student distilled from a second-stage (4.x) teacher?"""
+def student_version(info) -> str:
+    """The version of a distilled student (train.py --distill-from): 3.1.0 from the first-stage
+    teacher 3.0.0, 4.1.0 from 4.0.0, and from a later stage X.Y.0 its patch release X.Y.1 (the
+    student of 4.3.0 is 4.3.1), so the fast model's version names the default model it follows."""
     teacher = Path(str(info.get("distilled_from", ""))) / "train_info.json"
     try:
-        return bool(json.load(open(teacher)).get("init_from"))
+        tinfo = json.load(open(teacher))
     except (OSError, ValueError):
-        return False
+        tinfo = {}
+    if not tinfo.get("init_from"):
+        return "3.1.0"
+    v = e5_stage_version(tinfo)
+    return "4.1.0" if v == "4.0.0" else v[: -len(".0")] + ".1"
 
 def e5_stage_version(info) -> str:
     """4.0.0 for the first stage on the service turns, then 4.2.0, 4.3.0, … for each stage continued
@@ -350,10 +356,11 @@ def main():
         # 4.1: the 4-layer student distilled from 4.0 (training/distil_fast.sh).
         # 4.2: a third stage, continued from 4.0 (finetune_service.sh INIT=runs/e5-svc/best.pt).
         # 4.3: a fourth stage, continued from 4.2 with the team-written short turns (INIT=runs/e5-svc2/best.pt).
+        # 4.3.1: the 4-layer student distilled from 4.3 (training/distil_fast.sh), and so on.
         "version": {"scratch": "1.0.0", "minilm": "2.0.0",
                     "e5": e5_stage_version(info)
                     if info.get("init_from") else
-                    (("4.1.0" if teacher_is_v4(info) else "3.1.0") if info.get("distilled_from") else "3.0.0")}[design],
+                    (student_version(info) if info.get("distilled_from") else "3.0.0")}[design],
         "max_length": T.MAX_LEN,
         **arch,
         "vocab_size": tok.get_vocab_size(),
