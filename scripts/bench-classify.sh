@@ -27,10 +27,9 @@ work=$(mktemp -d -t convqa-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 echo "== build and runtime" >&2
-cargo build --release --quiet
-CONVQA_ORT_LIB="$(bash scripts/setup-ort.sh)"
-export CONVQA_ORT_LIB
-bin="${CARGO_TARGET_DIR:-$repo/target}/release/convqa"
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+bench_build
 
 # --- Python environments --------------------------------------------------------------------
 venv="$cache_root/bench-venv"

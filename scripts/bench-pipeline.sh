@@ -16,18 +16,10 @@ THREADS=${THREADS:-2}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-cargo build --release --quiet --bin convqa
-bin="$repo/target/release/convqa"
-
-if [[ -z "${CONVQA_ORT_LIB:-}" ]]; then
-    CONVQA_ORT_LIB=$(bash scripts/setup-ort.sh)
-    export CONVQA_ORT_LIB
-fi
-
-if [[ ! -x /usr/bin/time ]] && command -v apt-get >/dev/null 2>&1; then
-    echo "bench-pipeline.sh: installing GNU time for the peak RSS measurement" >&2
-    apt-get install -y -qq time >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq time >/dev/null 2>&1; } || true
-fi
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+bench_build
+bench_gnu_time || true # without it, the run goes on and says peak RSS was not measured
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

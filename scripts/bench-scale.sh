@@ -24,15 +24,11 @@ out_file=${BENCH_OUT:-benches/results/scale.jsonl}
 work=$(mktemp -d -p "${BENCH_TMP:-/tmp}" convqa-scale-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-cargo build --release --quiet --bin convqa
-CONVQA_ORT_LIB="$(bash scripts/setup-ort.sh)"
-export CONVQA_ORT_LIB
-bin="${CARGO_TARGET_DIR:-$repo/target}/release/convqa"
-if [[ ! -x /usr/bin/time ]] && command -v apt-get >/dev/null 2>&1; then
-    apt-get install -y -qq time >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq time >/dev/null 2>&1; } || true
-fi
-[[ -x /usr/bin/time ]] || { echo "bench-scale.sh: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 2; }
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+bench_build
+bench_gnu_time || { echo "bench-scale.sh: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 2; }
+cpu=$(bench_cpu)
 model_args=()
 [[ -n "${BENCH_MODEL:-}" ]] && model_args=(--model "$BENCH_MODEL")
 mkdir -p "$(dirname "$out_file")"

@@ -19,13 +19,12 @@ n=${1:-20000}
 work=$(mktemp -d -p "${BENCH_TMP:-target}" convqa-spark-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-cargo build --release --quiet --bin convqa
-CONVQA_ORT_LIB="$(bash scripts/setup-ort.sh)"
-export CONVQA_ORT_LIB
-bin="${CARGO_TARGET_DIR:-$repo/target}/release/convqa"
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+bench_build
 model_args=()
 [[ -n "${BENCH_MODEL:-}" ]] && model_args=(--model "$BENCH_MODEL")
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+cpu=$(bench_cpu)
 python3 scripts/gen-conversations.py --n "$n" --out "$work/in.jsonl" >/dev/null 2>&1
 # Install PySpark (and warm the JVM's file cache) before anything is timed.
 CONVQA_BIN="$bin" bash scripts/spark-score.sh samples/conversations_en.jsonl --out "$work/warm" >/dev/null 2>&1 || true

@@ -22,11 +22,11 @@ work=$(mktemp -d -t convqa-topics-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 echo "== build and runtime" >&2
-cargo build --release --quiet
-CONVQA_ORT_LIB="$(bash scripts/setup-ort.sh)"
-export CONVQA_ORT_LIB
-bin="${CARGO_TARGET_DIR:-$repo/target}/release/convqa"
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+bench_build
+bench_gnu_time || { echo "bench-topics.sh: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 2; }
+cpu=$(bench_cpu)
 cores=$(nproc)
 
 # run LABEL CMD...: time CMD with GNU time; prints "seconds peak_kib".
