@@ -343,6 +343,11 @@ def main():
     w("\nReview sets have no emotion label and emotion-only rows no sentiment label; a missing label is masked out "
       "of that head's loss. A GoEmotions row with several labels is used for emotion only when they all map to one "
       "convqa emotion.\n")
+    def info_of(run_dir):
+        """"N minutes, S steps" of a run's training, from its train_info.json."""
+        i = json.load(open(args.runs / run_dir / "train_info.json"))
+        return f"{i['minutes']:g} minutes, {i['steps']:,} steps on {i['threads']} threads"
+
     def changed(prev_metrics, old, new, intro, old_svc, new_svc):
         """"What changed" against the previous model on the same test splits, and on the service
         turns' test split through the Rust binary (training/service_turns/evaluate.py)."""
@@ -422,7 +427,7 @@ def main():
     if version == "4.3.1" and (args.runs / "e5-l4-svc" / "metrics.json").exists():
         changed(args.runs / "e5-l4-svc" / "metrics.json", "4.1.0", "4.3.1",
                 "4.3.1 is distilled from the default model 4.3.0 instead of 4.0.0, with the same recipe "
-                "(`training/distil_fast.sh`: teacher weights recovered from models/model.onnx, the team-written "
+                f"({info_of('e5-l4-svc4')}; `training/distil_fast.sh`: teacher weights recovered from models/model.onnx, the team-written "
                 "short service turns in the mix at weight 16 as in 4.3.0's last stage). The old student is "
                 "measured on the current test splits (the real service split grew by 148 short turns at 4.3.0).",
                 args.runs / "e5-l4-svc" / "service_turns_test_1131.json",
@@ -462,7 +467,7 @@ def main():
         w(f"- Against the default 6-layer model, the student changes {V['changed']} of the {V['turns']} sentiment "
           f"labels in the bundled sample calls, {V['changed_customer']} of them on customer turns "
           f"({V['changed_to_negative']} become negative, {V['changed_from_negative']} stop being negative; "
-          f"`training/vs_default.py`, every changed turn in `{vs.relative_to(Path(__file__).resolve().parents[1])}`)"
+          f"`training/vs_default.py`, every changed turn in `{vs.resolve().relative_to(Path(__file__).resolve().parents[1])}`)"
           + (", e.g. " + ", ".join(f"\"{x}\"" for x in ex) if ex else "") + ".\n")
     if kind == "minilm":
         w("- Only the English side is pretrained: the Chinese characters were added to MiniLM's vocabulary and "
