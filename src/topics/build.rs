@@ -101,7 +101,9 @@ pub fn build<E>(
         Mode::Fit {
             boilerplate_share, ..
         } => {
-            let convs: Vec<Vec<(Speaker, String)>> = docs.iter().map(|d| d.turns.clone()).collect();
+            // Borrowed: copying every turn's text here doubled the batch's text in memory.
+            let convs: Vec<&[(Speaker, String)]> =
+                docs.iter().map(|d| d.turns.as_slice()).collect();
             Boilerplate::learn(&convs, *boilerplate_share)
         }
         Mode::Assign(m) => m.boilerplate.clone(),

@@ -202,9 +202,10 @@ impl Boilerplate {
     /// Service-side lines (agent, bot, system) that occur in at least
     /// `max(BOILERPLATE_MIN_CONVERSATIONS, ceil(share × conversations))` distinct conversations.
     /// `share` is normally [`BOILERPLATE_SHARE`].
-    pub fn learn<T: AsRef<str>>(convs: &[Vec<(Speaker, T)>], share: f64) -> Boilerplate {
+    pub fn learn<T: AsRef<str>, C: AsRef<[(Speaker, T)]>>(convs: &[C], share: f64) -> Boilerplate {
         let mut seen_in: BTreeMap<String, usize> = BTreeMap::new();
         for conv in convs {
+            let conv = conv.as_ref();
             let chinese = conv.iter().any(|(_, t)| has_han(t.as_ref()));
             let lines: BTreeSet<String> = conv
                 .iter()

@@ -140,7 +140,11 @@ fn boilerplate_threshold_is_share_of_conversations_but_at_least_three() {
     // The customer's lines never count, however common.
     let same = vec![vec![(Customer, "宽带断网了")]; 10];
     assert!(Boilerplate::learn(&same, 0.2).lines().is_empty());
-    assert!(Boilerplate::learn::<String>(&[], 0.2).lines().is_empty());
+    assert!(
+        Boilerplate::learn::<String, Vec<(Speaker, String)>>(&[], 0.2)
+            .lines()
+            .is_empty()
+    );
 }
 
 #[test]
