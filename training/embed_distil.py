@@ -145,7 +145,7 @@ def distil(teacher: EM.Embedder, keep, tok, prefix: str, layers: int, minutes: f
             opt.step()
             state["step"] += 1
             if state["step"] % 100 == 0:
-                print(f"step {state['step']} epoch {state['epoch']} loss {float(loss):.4f} lr {cur:.2e} "
+                print(f"step {state['step']} epoch {state['epoch']} loss {loss.item():.4f} lr {cur:.2e} "
                       f"elapsed {(time.time() - start) / 60:.1f}m", flush=True)
             now = time.time()
             out_of_time = now - start > budget
