@@ -180,7 +180,7 @@ impl ItemOutcomes {
 
 fn item_outcome(id: &str, c: &ItemCounts) -> ItemOutcome {
     let [p, f] = c.csat;
-    let csat_diff = (p.n > 0 && f.n > 0).then(|| p.sum() / p.n as f64 - f.sum() / f.n as f64);
+    let csat_diff = p.mean().zip(f.mean()).map(|(a, b)| a - b);
     let csat_ci = csat_diff.and_then(|d| welch(&p, &f).map(|h| [d - h, d + h]));
     let [rp, rf] = c.repeat;
     let (wp, wf) = (wilson(rp.0, rp.1), wilson(rf.0, rf.1));

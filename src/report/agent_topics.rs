@@ -114,7 +114,7 @@ fn numbers(c: &Tally) -> TopicNumbers {
     let rate = |a: u64, of: u64| (of > 0).then(|| round_to(a as f64 / of as f64, 4));
     TopicNumbers {
         conversations: c.n,
-        qa_score_mean: c.qa_mean().map(|q| round_to(q, 2)),
+        qa_score_mean: c.qa.mean().map(|q| round_to(q, 2)),
         resolution_rate: rate(c.resolved, c.known),
         escalation_rate: rate(c.escalated, c.n),
     }
@@ -177,7 +177,7 @@ impl TopicTally {
             });
             let (mut n, mut actual, mut expected) = (0u64, 0.0, 0.0);
             for (t, c) in mine.into_iter().flatten() {
-                let Some(team_qa) = self.team.get(t).and_then(Tally::qa_mean) else {
+                let Some(team_qa) = self.team.get(t).and_then(|c| c.qa.mean()) else {
                     continue;
                 };
                 n += c.qa.n;

@@ -231,10 +231,6 @@ impl Tally {
         }
         self.escalated += u64::from(f.escalated);
     }
-    /// Mean QA score, where any conversation had one.
-    pub fn qa_mean(&self) -> Option<f64> {
-        (self.qa.n > 0).then(|| self.qa.sum() / self.qa.n as f64)
-    }
 }
 
 /// Two-proportion z statistic of `a/na` against `b/nb` (pooled).

@@ -411,6 +411,10 @@ impl Moments {
     pub fn sumsq(&self) -> f64 {
         self.milli_sq as f64 / 1e6
     }
+    /// The mean, from one value on.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum() / self.n as f64)
+    }
     /// The sample variance (n − 1), from two values on.
     pub fn var(&self) -> Option<f64> {
         (self.n >= 2).then(|| {

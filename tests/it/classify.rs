@@ -225,8 +225,9 @@ fn sample_turn_texts() -> Vec<String> {
 fn fast_model_mostly_agrees_with_the_default_on_the_sample_calls() {
     // The fast model (4.3.1) is distilled from the default (4.3.0): on these sample turns they
     // agreed on 96 % of the sentiment labels when it was bundled (4.1 against 4.0: 93 % and 90 %
-    // of the emotion labels; 3.1 and 3.0: 88 % / 82 %). Far less means the wrong files in models/fast (another tokenizer, another
-    // label order), a broken export, or a fast model left behind when the default changed.
+    // of the emotion labels; 3.1 and 3.0: 88 % / 82 %). Far less means the wrong files in
+    // models/fast (another tokenizer, another label order), a broken export, or a fast model left
+    // behind when the default changed.
     let texts = sample_turn_texts();
     assert!(texts.len() > 300, "{} sample turns", texts.len());
     let input: String = texts.iter().map(|t| format!("{t}\n")).collect();
