@@ -215,6 +215,27 @@ def load_run(run, weights="best.pt"):
     return m, sd
 
 
+def spread_layers(n: int, layers: int) -> list[int]:
+    """`layers` of a teacher's `n` layers for a student to start from, first and last included and
+    evenly spread (DistilBERT-style layer dropping); one layer is the last."""
+    return sorted({round(i * (n - 1) / (layers - 1)) for i in range(layers)}) if layers > 1 else [n - 1]
+
+
+def keep_layers(sd: dict, picked: list[int], prefix: str = "bert.encoder.layer.") -> dict:
+    """A state dict with only the encoder layers in `picked`, renumbered 0, 1, …; every other
+    entry as it is."""
+    depth = prefix.count(".")
+    out = {}
+    for k, v in sd.items():
+        if k.startswith(prefix):
+            src = int(k.split(".")[depth])
+            if src in picked:
+                out[k.replace(f"layer.{src}.", f"layer.{picked.index(src)}.", 1)] = v
+        else:
+            out[k] = v
+    return out
+
+
 def student_from(run, layers, picked=None):
     """(teacher in eval mode, student, teacher layers the student starts from). The student keeps
     the teacher's embeddings and heads and a subset of its fine-tuned layers (DistilBERT-style
@@ -225,19 +246,11 @@ def student_from(run, layers, picked=None):
         p.requires_grad_(False)
     n = teacher.layers
     if picked is None:
-        picked = sorted({round(i * (n - 1) / (layers - 1)) for i in range(layers)}) if layers > 1 else [n - 1]
+        picked = spread_layers(n, layers)
     else:
         picked = [int(x) for x in str(picked).split(",")]
     assert len(picked) == layers and all(0 <= p < n for p in picked), picked
     student = E5Model(sd["bert.embeddings.word_embeddings.weight"].shape[0], layers=layers)
     student.fit_positions_to(sd)
-    out = {}
-    for k, v in sd.items():
-        if k.startswith("bert.encoder.layer."):
-            src = int(k.split(".")[3])
-            if src in picked:
-                out[k.replace(f"layer.{src}.", f"layer.{picked.index(src)}.", 1)] = v
-        else:
-            out[k] = v
-    student.load_state_dict(out)
+    student.load_state_dict(keep_layers(sd, picked))
     return teacher, student, picked

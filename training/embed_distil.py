@@ -26,34 +26,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import e5 as E5
 import embedder as EM
 import train as T
 
 
-def picked_layers(n: int, teacher: int = 12) -> list[int]:
-    """n of the teacher's layers, first and last included, evenly spread."""
-    if n >= teacher:
-        return list(range(teacher))
-    if n == 1:
-        return [teacher - 1]
-    return sorted({round(i * (teacher - 1) / (n - 1)) for i in range(n)})
-
-
 def student_from(teacher: EM.Embedder, keep, layers: int) -> tuple[EM.Embedder, list[int]]:
-    picked = picked_layers(layers)
-    import e5 as E5
+    picked = E5.spread_layers(12, layers)
     m = E5.E5Model(len(keep), layers=layers, drop=0.0, keep=None)
     m.drop_positions_beyond(EM.MAX_LEN)
-    sd = teacher.bert.state_dict()
-    out = {}
-    for k, v in sd.items():
-        if k.startswith("encoder.layer."):
-            src = int(k.split(".")[2])
-            if src in picked:
-                out[k.replace(f"layer.{src}.", f"layer.{picked.index(src)}.", 1)] = v.clone()
-        else:
-            out[k] = v.clone()
-    missing, unexpected = m.bert.load_state_dict(out, strict=False)
+    sd = {k: v.clone() for k, v in teacher.bert.state_dict().items()}
+    missing, unexpected = m.bert.load_state_dict(E5.keep_layers(sd, picked, "encoder.layer."), strict=False)
     missing = [x for x in missing if "position_ids" not in x]
     assert not missing and not unexpected, (missing, unexpected)
     return EM.Embedder(m.bert), picked
