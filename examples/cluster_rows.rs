@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rows: Vec<Vec<f32>> = serde_json::from_value(v["rows"].clone())?;
     let (_, centred) = centre(&rows);
     let seeds = average_linkage(&centred, k);
-    let (labels, _) = kmeans(&centred, means(&centred, &seeds, k), 300);
+    let (labels, _) = kmeans(&centred[..], means(&centred, &seeds, k), 300)?;
     println!("{}", serde_json::to_string(&labels)?);
     Ok(())
 }

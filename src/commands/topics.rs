@@ -7,17 +7,19 @@
 //! Glue only: the stage itself is [`crate::topics::build`].
 
 use super::Outcome;
-use crate::agg::visit_runs;
+use crate::agg::{visit_runs, AggError};
 use crate::model::{Embedder, ModelOptions};
-use crate::output::write_atomic;
-use crate::topics::build::{build, Mode, TopicDoc};
+use crate::output::{write_atomic, write_atomic_streamed};
+use crate::topics::build::{build, BuildError, Mode, TopicDoc};
 use crate::topics::coverage;
 use crate::topics::fit::{EmbedderRef, TopicModel, DEFAULT_SAMPLE, MODEL_FILE};
+use crate::topics::store::DocStore;
 use crate::topics::summary::ConvFacts;
 use crate::topics::text::BOILERPLATE_SHARE;
 use crate::trend::{Period, Tz};
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
+use std::io::Seek;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -128,7 +130,10 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     // Loaded before the embedding so that a bad catalogue fails at once.
     let cat = super::agents::load_catalogue(a.catalogue.as_deref())?;
     let period = a.period.map(|p| (p, a.tz));
-    let mut docs = Vec::new();
+    // The batch goes to a temporary file sorted by conversation id (topics::store), so memory
+    // does not grow with it.
+    let mut store = DocStore::builder();
+    let mut n = 0u64;
     let mut without_text = 0u64;
     // The fingerprint of the set of conversations, independent of files and their order (as
     // agents' results_fingerprint): SHA-256 over the sorted per-record digests.
@@ -138,17 +143,22 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         if r.turns.iter().all(|t| t.text.trim().is_empty()) {
             without_text += 1;
         }
-        docs.push(TopicDoc {
-            facts: ConvFacts::of(&r, period),
-            turns: r.turns.into_iter().map(|t| (t.speaker, t.text)).collect(),
-        });
-        Ok(())
+        n += 1;
+        store
+            .push(&TopicDoc {
+                facts: ConvFacts::of(&r, period),
+                turns: r.turns.into_iter().map(|t| (t.speaker, t.text)).collect(),
+            })
+            .map_err(|source| AggError::Io {
+                path: "the topics stage's temporary sort file".into(),
+                source,
+            })
     })?;
-    if docs.is_empty() {
+    if n == 0 {
         eprintln!("convqa: no conversations in the given runs; nothing to do");
         return Ok(Outcome::NothingScored);
     }
-    if without_text == docs.len() as u64 {
+    if without_text == n {
         bail!(
             "the results carry no turn text (written by a convqa before 0.1's `text` field): score \
              the conversations again"
@@ -174,25 +184,39 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
             results_fingerprint: fingerprint,
         },
     };
-    let n = docs.len();
+    let store = store
+        .finish()
+        .context("cannot write the topics stage's temporary sort file")?;
     let embed = |texts: &[&str]| embedder.embed(texts);
     // k-means labels rows in parallel: in a pool of --threads, like the embedder's.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(embedder.workers())
         .build()
         .context("cannot start the worker threads")?;
+    // The assignments are staged in a temporary file and put in place with the other outputs,
+    // so a failed run leaves no half-written assignments.jsonl.
+    let mut staged = std::io::BufWriter::new(
+        tempfile::tempfile().context("cannot create a temporary file for the assignments")?,
+    );
     let built = pool
-        .install(|| build(docs, mode, &embed, a.period))
-        .context("embedding the conversations")?;
+        .install(|| build(&store, mode, &embed, a.period, &mut staged))
+        .map_err(|e| match e {
+            BuildError::Embed(e) => anyhow::Error::new(e).context("embedding the conversations"),
+            BuildError::Io(e) => anyhow::Error::new(e).context(
+                "the topics stage's temporary files (TMPDIR) could not be written or read",
+            ),
+        })?;
+    drop(store);
 
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
-    let mut lines = String::new();
-    for x in &built.assignments {
-        lines.push_str(&serde_json::to_string(x)?);
-        lines.push('\n');
-    }
-    write_atomic(&a.out.join("assignments.jsonl"), lines.as_bytes())?;
+    let mut staged = staged
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context("cannot write the assignments' temporary file")?;
+    staged.rewind()?;
+    let path = a.out.join("assignments.jsonl");
+    write_atomic_streamed(&path, &path, |w| std::io::copy(&mut staged, w).map(|_| ()))?;
     let mut json = serde_json::to_string_pretty(&built.report)?;
     json.push('\n');
     write_atomic(&a.out.join("topics.json"), json.as_bytes())?;

@@ -6,24 +6,22 @@
 //! that, and sums taken in that order, make the topics and their ids the same for any input order
 //! and thread count.
 
-use super::fit::{fit, EmbedderRef, KChoice, SavedTopic, TopicModel, TOPIC_MODEL_SCHEMA_VERSION};
-use super::keywords::{topic_keywords, topic_name, Keyword};
-use super::summary::{
-    summarise, ConvFacts, ModelInfo, Named, Placed, TopicsReport, Unassigned, KEYWORDS_PER_TOPIC,
-    QUOTES_PER_TOPIC, TOPICS_SCHEMA_VERSION,
+use super::fit::{
+    fit, EmbedderRef, KChoice, Sampler, SavedTopic, TopicModel, TOPIC_MODEL_SCHEMA_VERSION,
 };
-use super::text::{conversation_text, Boilerplate};
+use super::keywords::{topic_name, Keyword, KeywordCounts};
+use super::store::{DocStore, RowFile};
+use super::summary::{
+    ModelInfo, Named, Summaries, Summariser, TopicsReport, Unassigned, KEYWORDS_PER_TOPIC,
+    TOPICS_SCHEMA_VERSION,
+};
+use super::text::{conversation_text, Boilerplate, LineCandidates, LINE_CANDIDATES};
 use crate::types::Speaker;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::io::{self, Write};
 
-/// One conversation as the topics stage needs it.
-#[derive(Debug, Clone)]
-pub struct TopicDoc {
-    pub facts: ConvFacts,
-    /// Turns in order, as the results carry them (masked when redaction was on).
-    pub turns: Vec<(Speaker, String)>,
-}
+pub use super::store::TopicDoc;
 
 /// One line of `assignments.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,14 +37,23 @@ pub struct Assignment {
     pub nearest: Option<u32>,
 }
 
-/// What the stage produces.
+/// What the stage produces (the assignments go to the writer it is given, one JSON line per
+/// conversation in canonical order).
 #[derive(Debug, Clone)]
 pub struct Built {
     pub report: TopicsReport,
-    /// In canonical order (conversation id).
-    pub assignments: Vec<Assignment>,
     /// The fitted model (None when assigning with a saved one).
     pub model: Option<TopicModel>,
+}
+
+/// Why the stage stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError<E: std::error::Error + 'static> {
+    #[error("embedding the conversations")]
+    Embed(#[source] E),
+    /// The temporary files the batch is kept in, or the assignments' writer.
+    #[error("the topics stage's temporary files or output")]
+    Io(#[from] io::Error),
 }
 
 /// How to make topics: fit N (or choose), or assign with a saved model.
@@ -60,16 +67,6 @@ pub enum Mode<'a> {
         results_fingerprint: String,
     },
     Assign(&'a TopicModel),
-}
-
-/// Where each conversation landed (topic index or None, score, nearest topic index), the topics'
-/// ids, names and keywords, and the fitted model.
-struct Made {
-    placement: Vec<(Option<usize>, f64, usize)>,
-    k: KChoice,
-    sample: Option<usize>,
-    names: Vec<(u32, String, Vec<Keyword>)>,
-    model: Option<TopicModel>,
 }
 
 /// An embedding function: texts in, one unit vector per text out, in order.
@@ -89,41 +86,53 @@ fn round4(x: f64) -> f64 {
     crate::agg::round_to(x, 4)
 }
 
-/// Run the stage. `docs` may come in any order.
-pub fn build<E>(
-    mut docs: Vec<TopicDoc>,
-    mode: Mode<'_>,
+/// Where each conversation landed: its topic index (None: fits no topic), its score, and the
+/// nearest topic's index.
+type Place = (Option<usize>, f64, usize);
+
+/// The topics, named.
+struct Made {
+    placement: Vec<Place>,
+    k: KChoice,
+    sample: Option<usize>,
+    names: Vec<(u32, String, Vec<Keyword>)>,
+    model: Option<TopicModel>,
+}
+
+/// The texts of a chunk of conversations, embedded.
+fn embed_chunk<E: std::error::Error>(
+    docs: &[TopicDoc],
+    boiler: &Boilerplate,
     embed: &EmbedFn<'_, E>,
-    period: Option<crate::trend::Period>,
-) -> Result<Built, E> {
-    docs.sort_by(|a, b| a.facts.conversation_id.cmp(&b.facts.conversation_id));
-    let boiler = match &mode {
-        Mode::Fit {
-            boilerplate_share, ..
-        } => {
-            // Borrowed: copying every turn's text here doubled the batch's text in memory.
-            let convs: Vec<&[(Speaker, String)]> =
-                docs.iter().map(|d| d.turns.as_slice()).collect();
-            Boilerplate::learn(&convs, *boilerplate_share)
-        }
-        Mode::Assign(m) => m.boilerplate.clone(),
-    };
+) -> Result<Vec<Vec<f32>>, BuildError<E>> {
     let texts: Vec<String> = docs
         .iter()
         .map(|d| {
             let turns: Vec<(Speaker, &str)> =
                 d.turns.iter().map(|(s, t)| (*s, t.as_str())).collect();
-            conversation_text(&turns, &boiler)
+            conversation_text(&turns, boiler)
         })
         .collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let rows = embed(&refs)?;
-    let customer: Vec<String> = docs.iter().map(|d| customer_text(&d.turns)).collect();
+    embed(&refs).map_err(BuildError::Embed)
+}
+
+/// Run the stage over the batch in `store` (canonical order), writing one assignment per
+/// conversation to `assignments`. Memory holds a chunk of conversations at a time, a few numbers
+/// per conversation (its topic and score), the clustering sample and the topics' counts; the
+/// texts and vectors stay in the store's temporary files.
+pub fn build<E: std::error::Error + 'static>(
+    store: &DocStore,
+    mode: Mode<'_>,
+    embed: &EmbedFn<'_, E>,
+    period: Option<crate::trend::Period>,
+    assignments: &mut dyn Write,
+) -> Result<Built, BuildError<E>> {
+    let n = store.len();
     let (fitted_on, embedder_version) = match &mode {
-        Mode::Fit { embedder, .. } => (docs.len() as u64, embedder.version.clone()),
+        Mode::Fit { embedder, .. } => (n as u64, embedder.version.clone()),
         Mode::Assign(m) => (m.fitted_on, m.embedder.version.clone()),
     };
-
     let Made {
         placement,
         k: k_choice,
@@ -134,24 +143,49 @@ pub fn build<E>(
         Mode::Fit {
             topics,
             sample,
+            boilerplate_share,
             embedder,
             results_fingerprint,
-            ..
         } => {
-            let keys: Vec<[u8; 32]> = docs
-                .iter()
-                .map(|d| Sha256::digest(d.facts.conversation_id.as_bytes()).into())
-                .collect();
-            let f = fit(&rows, &keys, topics, sample);
+            // Two passes learn the boilerplate in bounded memory (text::LineCandidates).
+            let mut cand = LineCandidates::new(LINE_CANDIDATES);
+            store.chunks(|_, docs| {
+                docs.iter().for_each(|d| cand.add(&d.turns));
+                Ok::<(), io::Error>(())
+            })?;
+            let mut counts = cand.counts(boilerplate_share);
+            store.chunks(|_, docs| {
+                docs.iter().for_each(|d| counts.add(&d.turns));
+                Ok::<(), io::Error>(())
+            })?;
+            let boiler = counts.finish();
+
+            let mut rows = RowFile::new()?;
+            let mut sampler = Sampler::new(sample);
+            store.chunks(|start, docs| {
+                let vectors = embed_chunk(&docs, &boiler, embed)?;
+                for (j, (d, v)) in docs.iter().zip(&vectors).enumerate() {
+                    sampler.offer(
+                        Sha256::digest(d.facts.conversation_id.as_bytes()).into(),
+                        start + j,
+                    );
+                    rows.push(v)?;
+                }
+                Ok::<(), BuildError<E>>(())
+            })?;
+            let rows = rows.finish()?;
+            let f = fit(&rows, &sampler.finish(), topics)?;
+            drop(rows);
             let k = f.centroids.len();
-            let kw_docs: Vec<(usize, &str)> = f
-                .labels
-                .iter()
-                .zip(&customer)
-                .map(|(&l, t)| (l, t.as_str()))
-                .collect();
-            let kws = topic_keywords(&kw_docs, k, KEYWORDS_PER_TOPIC);
-            let names: Vec<(u32, String, Vec<Keyword>)> = kws
+            let mut kw = KeywordCounts::new(k);
+            store.chunks(|start, docs| {
+                for (d, &l) in docs.iter().zip(&f.labels[start..]) {
+                    kw.add(l, &customer_text(&d.turns));
+                }
+                Ok::<(), io::Error>(())
+            })?;
+            let names: Vec<(u32, String, Vec<Keyword>)> = kw
+                .finish(KEYWORDS_PER_TOPIC)
                 .into_iter()
                 .enumerate()
                 .map(|(i, kw)| {
@@ -172,7 +206,7 @@ pub fn build<E>(
                 embedder,
                 boilerplate: boiler,
                 k: f.k.clone(),
-                fitted_on: docs.len() as u64,
+                fitted_on: n as u64,
                 results_fingerprint,
                 mean: f.mean.clone(),
                 topics: names
@@ -205,13 +239,15 @@ pub fn build<E>(
             }
         }
         Mode::Assign(m) => {
-            let placement = rows
-                .iter()
-                .map(|r| match m.assign(r) {
+            let mut placement: Vec<Place> = Vec::with_capacity(n);
+            store.chunks(|_, docs| {
+                let vectors = embed_chunk(&docs, &m.boilerplate, embed)?;
+                placement.extend(vectors.iter().map(|r| match m.assign(r) {
                     Some(a) => (a.fits.then_some(a.nearest), a.score, a.nearest),
                     None => (None, 0.0, 0),
-                })
-                .collect();
+                }));
+                Ok::<(), BuildError<E>>(())
+            })?;
             let names = m
                 .topics
                 .iter()
@@ -239,15 +275,32 @@ pub fn build<E>(
         }
     };
 
-    let placed: Vec<Placed> = docs
-        .iter()
-        .zip(&placement)
-        .map(|(d, &(topic, score, _))| Placed {
-            facts: &d.facts,
-            topic,
-            score,
-        })
-        .collect();
+    // Last pass: the summaries, what the conversations that fit no topic have in common, and
+    // the assignments.
+    let mut sm = Summariser::new(names.len());
+    let any_unassigned = placement.iter().any(|p| p.0.is_none());
+    let mut unassigned_kw = KeywordCounts::new(2);
+    store.chunks(|start, docs| {
+        for (d, &(topic, score, nearest)) in docs.iter().zip(&placement[start..]) {
+            sm.add(&d.facts, topic, score);
+            if any_unassigned {
+                unassigned_kw.add(usize::from(topic.is_none()), &customer_text(&d.turns));
+            }
+            let a = Assignment {
+                conversation_id: d.facts.conversation_id.clone(),
+                topic: topic.map(|t| names[t].0),
+                name: topic.map(|t| names[t].1.clone()).unwrap_or_default(),
+                score: round4(score),
+                nearest: topic
+                    .is_none()
+                    .then(|| names.get(nearest).map(|n| n.0))
+                    .flatten(),
+            };
+            serde_json::to_writer(&mut *assignments, &a).map_err(io::Error::from)?;
+            assignments.write_all(b"\n")?;
+        }
+        Ok::<(), io::Error>(())
+    })?;
     let named: Vec<Named> = names
         .iter()
         .map(|(id, name, kw)| Named {
@@ -256,59 +309,30 @@ pub fn build<E>(
             keywords: kw.clone(),
         })
         .collect();
-    let (topics, periods, undated) = summarise(&placed, &named);
-
-    let unassigned_idx: Vec<usize> = placement
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.0.is_none())
-        .map(|(i, _)| i)
-        .collect();
-    let unassigned = {
-        let n = unassigned_idx.len() as u64;
-        let members: Vec<&Placed> = unassigned_idx.iter().map(|&i| &placed[i]).collect();
-        // Lowest score first would show the oddest; nearest-first shows the most coherent of the
-        // possible new topic. Quotes take the latter.
-        let kw = if unassigned_idx.is_empty() {
-            Vec::new()
+    let Summaries {
+        topics,
+        periods,
+        undated,
+        unassigned,
+        unassigned_quotes,
+    } = sm.finish(&named);
+    let unassigned = Unassigned {
+        count: unassigned,
+        share: if n == 0 {
+            0.0
         } else {
-            let kw_docs: Vec<(usize, &str)> = placement
-                .iter()
-                .zip(&customer)
-                .map(|(p, t)| (usize::from(p.0.is_none()), t.as_str()))
-                .collect();
-            topic_keywords(&kw_docs, 2, KEYWORDS_PER_TOPIC)
+            round4(unassigned as f64 / n as f64)
+        },
+        keywords: if any_unassigned {
+            unassigned_kw
+                .finish(KEYWORDS_PER_TOPIC)
                 .pop()
                 .unwrap_or_default()
-        };
-        let mut quotes = super::summary::quotes(&members);
-        quotes.truncate(QUOTES_PER_TOPIC);
-        Unassigned {
-            count: n,
-            share: if docs.is_empty() {
-                0.0
-            } else {
-                round4(n as f64 / docs.len() as f64)
-            },
-            keywords: kw,
-            quotes,
-        }
+        } else {
+            Vec::new()
+        },
+        quotes: unassigned_quotes,
     };
-
-    let assignments = docs
-        .iter()
-        .zip(&placement)
-        .map(|(d, &(topic, score, nearest))| Assignment {
-            conversation_id: d.facts.conversation_id.clone(),
-            topic: topic.map(|t| names[t].0),
-            name: topic.map(|t| names[t].1.clone()).unwrap_or_default(),
-            score: round4(score),
-            nearest: topic
-                .is_none()
-                .then(|| names.get(nearest).map(|n| n.0))
-                .flatten(),
-        })
-        .collect();
     let report = TopicsReport {
         schema_version: TOPICS_SCHEMA_VERSION.into(),
         convqa_version: env!("CARGO_PKG_VERSION").into(),
@@ -320,16 +344,12 @@ pub fn build<E>(
             embedder_version,
             sample,
         },
-        conversations: docs.len() as u64,
+        conversations: n as u64,
         unassigned,
         period,
         periods,
         undated,
         topics,
     };
-    Ok(Built {
-        report,
-        assignments,
-        model,
-    })
+    Ok(Built { report, model })
 }

@@ -11,21 +11,71 @@
 //! carry the groups to every row.
 
 use rayon::prelude::*;
+use std::io;
+
+/// Rows of one length, visited in order a chunk at a time: a slice in memory, or the vectors a
+/// large batch keeps in a file ([`super::store::Rows`]), so that k-means runs in bounded memory.
+pub trait RowSource: Sync {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// `f(first index, rows)` for consecutive chunks covering every row once, in order.
+    fn visit(&self, f: &mut dyn FnMut(usize, &[Vec<f32>])) -> io::Result<()>;
+}
+
+impl RowSource for [Vec<f32>] {
+    fn len(&self) -> usize {
+        <[Vec<f32>]>::len(self)
+    }
+    fn visit(&self, f: &mut dyn FnMut(usize, &[Vec<f32>])) -> io::Result<()> {
+        f(0, self);
+        Ok(())
+    }
+}
+
+/// Another source's rows centred with `mean` (see [`centre_one`]) as they are read.
+pub struct Centred<'a, R: ?Sized> {
+    pub rows: &'a R,
+    pub mean: &'a [f32],
+}
+
+impl<R: RowSource + ?Sized> RowSource for Centred<'_, R> {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn visit(&self, f: &mut dyn FnMut(usize, &[Vec<f32>])) -> io::Result<()> {
+        self.rows.visit(&mut |start, chunk| {
+            let c: Vec<Vec<f32>> = chunk.iter().map(|r| centre_one(r, self.mean)).collect();
+            f(start, &c)
+        })
+    }
+}
+
+/// The mean row (summed in f64 in row order, so the same rows give the same bits).
+pub fn mean_row<R: RowSource + ?Sized>(rows: &R) -> io::Result<Vec<f32>> {
+    let mut sum: Vec<f64> = Vec::new();
+    rows.visit(&mut |_, chunk| {
+        for r in chunk {
+            if sum.is_empty() {
+                sum = vec![0f64; r.len()];
+            }
+            for (s, &x) in sum.iter_mut().zip(r) {
+                *s += f64::from(x);
+            }
+        }
+    })?;
+    let n = rows.len() as f64;
+    Ok(sum.iter().map(|s| (s / n) as f32).collect())
+}
 
 /// Subtract the mean row and re-normalise each row to unit length. Returns the mean (kept with a
 /// saved topic model, so new rows are centred the same way) and the centred rows.
 pub fn centre(rows: &[Vec<f32>]) -> (Vec<f32>, Vec<Vec<f32>>) {
-    let Some(first) = rows.first() else {
+    if rows.is_empty() {
         return (Vec::new(), Vec::new());
-    };
-    let dim = first.len();
-    let mut sum = vec![0f64; dim];
-    for r in rows {
-        for (s, &x) in sum.iter_mut().zip(r) {
-            *s += f64::from(x);
-        }
     }
-    let mean: Vec<f32> = sum.iter().map(|s| (s / rows.len() as f64) as f32).collect();
+    let mean = mean_row(rows).expect("rows in memory are always read");
     let centred = rows.iter().map(|r| centre_one(r, &mean)).collect();
     (mean, centred)
 }
@@ -197,21 +247,45 @@ impl Dendrogram {
 
 /// The mean row of each cluster (f64), for `labels` numbered 0..k.
 pub fn means(rows: &[Vec<f32>], labels: &[usize], k: usize) -> Vec<Vec<f64>> {
-    let dim = rows.first().map_or(0, Vec::len);
-    let mut sums = vec![vec![0f64; dim]; k];
-    let mut counts = vec![0usize; k];
+    let mut sums = Sums::new(k, rows.first().map_or(0, Vec::len));
     for (r, &l) in rows.iter().zip(labels) {
-        counts[l] += 1;
-        for (s, &x) in sums[l].iter_mut().zip(r) {
+        sums.add(r, l);
+    }
+    sums.means()
+}
+
+/// Per-cluster sums in f64, added in row order.
+struct Sums {
+    sums: Vec<Vec<f64>>,
+    counts: Vec<usize>,
+}
+
+impl Sums {
+    fn new(k: usize, dim: usize) -> Sums {
+        Sums {
+            sums: vec![vec![0f64; dim]; k],
+            counts: vec![0; k],
+        }
+    }
+
+    fn add(&mut self, r: &[f32], l: usize) {
+        self.counts[l] += 1;
+        if self.sums[l].len() < r.len() {
+            self.sums[l].resize(r.len(), 0.0);
+        }
+        for (s, &x) in self.sums[l].iter_mut().zip(r) {
             *s += f64::from(x);
         }
     }
-    for (s, &c) in sums.iter_mut().zip(&counts) {
-        if c > 0 {
-            s.iter_mut().for_each(|x| *x /= c as f64);
+
+    fn means(mut self) -> Vec<Vec<f64>> {
+        for (s, &c) in self.sums.iter_mut().zip(&self.counts) {
+            if c > 0 {
+                s.iter_mut().for_each(|x| *x /= c as f64);
+            }
         }
+        self.sums
     }
-    sums
 }
 
 /// The nearest centroid (squared Euclidean; ties to the lower index) and that distance.
@@ -228,35 +302,46 @@ pub fn nearest<C: AsRef<[f64]>>(row: &[f32], centroids: &[C]) -> (usize, f64) {
 
 /// Lloyd's k-means from the given centroids, until no row changes cluster or `max_iter` rounds.
 /// A cluster that empties keeps its previous centroid (it may win rows back later), so cluster
-/// numbers stay those of the seeds. Returns labels and centroids.
-pub fn kmeans(
-    rows: &[Vec<f32>],
+/// numbers stay those of the seeds. Returns labels and centroids. One pass over the rows per
+/// round: labelling a row and adding it to its new cluster's sum happen together.
+pub fn kmeans<R: RowSource + ?Sized>(
+    rows: &R,
     mut centroids: Vec<Vec<f64>>,
     max_iter: usize,
-) -> (Vec<usize>, Vec<Vec<f64>>) {
+) -> io::Result<(Vec<usize>, Vec<Vec<f64>>)> {
     let k = centroids.len();
-    // Each row's nearest centroid is independent of the others, so the rows are labelled in
-    // parallel (rayon keeps their order); the means are summed sequentially in row order, so the
-    // result is the same for any thread count.
-    let label =
-        |c: &[Vec<f64>]| -> Vec<usize> { rows.par_iter().map(|r| nearest(r, c).0).collect() };
-    let mut labels: Vec<usize> = label(&centroids);
+    let dim = centroids.first().map_or(0, Vec::len);
+    // Each row's nearest centroid is independent of the others, so a chunk's rows are labelled
+    // in parallel (rayon keeps their order); the sums are taken sequentially in row order, so the
+    // result is the same for any thread count and chunk size.
+    let pass = |c: &[Vec<f64>]| -> io::Result<(Vec<usize>, Sums)> {
+        let mut labels = Vec::with_capacity(rows.len());
+        let mut sums = Sums::new(k, dim);
+        rows.visit(&mut |_, chunk| {
+            let l: Vec<usize> = chunk.par_iter().map(|r| nearest(r, c).0).collect();
+            for (r, &j) in chunk.iter().zip(&l) {
+                sums.add(r, j);
+            }
+            labels.extend(l);
+        })?;
+        Ok((labels, sums))
+    };
+    let (mut labels, mut sums) = pass(&centroids)?;
     for _ in 0..max_iter {
-        let fresh = means(rows, &labels, k);
-        let mut counts = vec![0usize; k];
-        labels.iter().for_each(|&l| counts[l] += 1);
-        for (j, c) in fresh.into_iter().enumerate() {
+        let counts = sums.counts.clone();
+        for (j, c) in sums.means().into_iter().enumerate() {
             if counts[j] > 0 {
                 centroids[j] = c;
             }
         }
-        let next: Vec<usize> = label(&centroids);
+        let (next, next_sums) = pass(&centroids)?;
         if next == labels {
             break;
         }
         labels = next;
+        sums = next_sums;
     }
-    (labels, centroids)
+    Ok((labels, centroids))
 }
 
 #[cfg(test)]
@@ -320,14 +405,14 @@ mod tests {
     fn kmeans_from_agglomerative_seeds_keeps_the_groups_and_converges() {
         let (rows, truth) = planted(&axes(5, 10), 30);
         let seeds = average_linkage(&rows, 5);
-        let (labels, centroids) = kmeans(&rows, means(&rows, &seeds, 5), 50);
+        let (labels, centroids) = kmeans(&rows[..], means(&rows, &seeds, 5), 50).unwrap();
         assert!(same_partition(&labels, &truth));
         assert_eq!(centroids.len(), 5);
         // A bad start (every seed near one group) still ends with one group per centroid.
         let bad: Vec<Vec<f64>> = (0..5)
             .map(|j| rows[j * 5].iter().map(|&x| f64::from(x)).collect())
             .collect();
-        let (relabelled, _) = kmeans(&rows, bad, 100);
+        let (relabelled, _) = kmeans(&rows[..], bad, 100).unwrap();
         assert_eq!(relabelled.len(), rows.len());
     }
 

@@ -13,8 +13,11 @@
 //! a conversation less similar to its nearest topic than almost every member of that topic
 //! (below the topic's floor) fits no topic and is reported as a possible new topic.
 
-use super::cluster::{centre, centre_one, kmeans, means, nearest, Dendrogram};
+use super::cluster::{
+    centre_one, kmeans, mean_row, means, nearest, Centred, Dendrogram, RowSource,
+};
 use serde::{Deserialize, Serialize};
+use std::io;
 
 pub const TOPIC_MODEL_SCHEMA_VERSION: &str = "convqa.topic_model/1";
 
@@ -78,14 +81,36 @@ pub struct Fitted {
     pub sample: usize,
 }
 
-/// Which rows seed the clustering: at most `sample` of them, chosen by a key that does not depend
-/// on input order (the caller passes a hash of each conversation id), ties by index.
-pub fn sample_rows(keys: &[[u8; 32]], sample: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then(a.cmp(&b)));
-    order.truncate(sample);
-    order.sort_unstable();
-    order
+/// Which rows seed the clustering: at most `cap` of them, those with the smallest keys (the caller
+/// offers a hash of each conversation id, so not by input order), ties by index. Offered one row
+/// at a time, it holds only the `cap` best.
+#[derive(Debug)]
+pub struct Sampler {
+    cap: usize,
+    heap: std::collections::BinaryHeap<([u8; 32], usize)>,
+}
+
+impl Sampler {
+    pub fn new(cap: usize) -> Sampler {
+        Sampler {
+            cap: cap.max(1),
+            heap: std::collections::BinaryHeap::new(),
+        }
+    }
+
+    pub fn offer(&mut self, key: [u8; 32], index: usize) {
+        self.heap.push((key, index));
+        if self.heap.len() > self.cap {
+            self.heap.pop();
+        }
+    }
+
+    /// The chosen rows' indices, ascending.
+    pub fn finish(self) -> Vec<usize> {
+        let mut rows: Vec<usize> = self.heap.into_iter().map(|(_, i)| i).collect();
+        rows.sort_unstable();
+        rows
+    }
 }
 
 /// Cosine between a unit row and a centroid (normalised here).
@@ -101,13 +126,31 @@ pub fn cosine(row: &[f32], centroid: &[f64]) -> f64 {
         / norm
 }
 
-/// Fit topics to `rows` (unit vectors, canonical order). `keys` picks the sample (see
-/// [`sample_rows`]); `topics` is `--topics`.
-pub fn fit(rows: &[Vec<f32>], keys: &[[u8; 32]], topics: Option<usize>, sample: usize) -> Fitted {
+/// Fit topics to `rows` (unit vectors, canonical order; in memory or read back from a file).
+/// `picked` are the rows the average-linkage start is built on ([`Sampler`]); `topics` is
+/// `--topics`. Besides the per-row labels and similarities, memory holds the sample and one chunk
+/// of rows at a time.
+pub fn fit<R: RowSource + ?Sized>(
+    rows: &R,
+    picked: &[usize],
+    topics: Option<usize>,
+) -> io::Result<Fitted> {
     let n = rows.len();
-    let (mean, centred) = centre(rows);
-    let picked = sample_rows(keys, sample.max(1));
-    let sample_rows: Vec<Vec<f32>> = picked.iter().map(|&i| centred[i].clone()).collect();
+    let mean = if n == 0 { Vec::new() } else { mean_row(rows)? };
+    let centred = Centred { rows, mean: &mean };
+    let mut sample_rows: Vec<Vec<f32>> = Vec::with_capacity(picked.len());
+    let mut want = picked.iter().copied().peekable();
+    centred.visit(&mut |start, chunk| {
+        while let Some(&i) = want.peek() {
+            if i >= start + chunk.len() {
+                break;
+            }
+            if i >= start {
+                sample_rows.push(chunk[i - start].clone());
+            }
+            want.next();
+        }
+    })?;
     let tree = Dendrogram::average_linkage(&sample_rows);
     let k = match topics {
         Some(requested) => KChoice::Given {
@@ -128,8 +171,8 @@ pub fn fit(rows: &[Vec<f32>], keys: &[[u8; 32]], topics: Option<usize>, sample: 
             }
         }
     };
-    if n == 0 {
-        return Fitted {
+    if n == 0 || sample_rows.is_empty() {
+        return Ok(Fitted {
             k,
             mean,
             centroids: Vec::new(),
@@ -137,12 +180,12 @@ pub fn fit(rows: &[Vec<f32>], keys: &[[u8; 32]], topics: Option<usize>, sample: 
             labels: Vec::new(),
             similarity: Vec::new(),
             sample: 0,
-        };
+        });
     }
     let kk = k.topics().min(sample_rows.len()).max(1);
     let seeds = tree.cut(kk);
     let start = means(&sample_rows, &seeds, kk);
-    let (labels, centroids) = kmeans(&centred, start, KMEANS_MAX_ITER);
+    let (labels, centroids) = kmeans(&centred, start, KMEANS_MAX_ITER)?;
 
     // Renumber by size, largest first; ties by the first row of the topic.
     let mut size = vec![0usize; kk];
@@ -159,11 +202,15 @@ pub fn fit(rows: &[Vec<f32>], keys: &[[u8; 32]], topics: Option<usize>, sample: 
     }
     let centroids: Vec<Vec<f64>> = order.iter().map(|&j| centroids[j].clone()).collect();
     let labels: Vec<usize> = labels.iter().map(|&l| new_index[l]).collect();
-    let similarity: Vec<f64> = centred
-        .iter()
-        .zip(&labels)
-        .map(|(r, &l)| cosine(r, &centroids[l]))
-        .collect();
+    let mut similarity: Vec<f64> = Vec::with_capacity(n);
+    centred.visit(&mut |start, chunk| {
+        similarity.extend(
+            chunk
+                .iter()
+                .zip(&labels[start..])
+                .map(|(r, &l)| cosine(r, &centroids[l])),
+        );
+    })?;
     let floors = (0..centroids.len())
         .map(|t| {
             let mut s: Vec<f64> = similarity
@@ -175,7 +222,7 @@ pub fn fit(rows: &[Vec<f32>], keys: &[[u8; 32]], topics: Option<usize>, sample: 
             floor_of(&mut s)
         })
         .collect();
-    Fitted {
+    Ok(Fitted {
         k,
         mean,
         centroids,
@@ -183,7 +230,7 @@ pub fn fit(rows: &[Vec<f32>], keys: &[[u8; 32]], topics: Option<usize>, sample: 
         labels,
         similarity,
         sample: sample_rows.len(),
-    }
+    })
 }
 
 /// The similarity floor of one topic from its members' cosines (see [`FLOOR_QUANTILE`]).
@@ -365,10 +412,20 @@ mod tests {
             .collect()
     }
 
+    fn sample_rows(keys: &[[u8; 32]], cap: usize) -> Vec<usize> {
+        let mut s = Sampler::new(cap);
+        keys.iter().enumerate().for_each(|(i, k)| s.offer(*k, i));
+        s.finish()
+    }
+
+    fn fit_rows(rows: &[Vec<f32>], topics: Option<usize>, sample: usize) -> Fitted {
+        fit(rows, &sample_rows(&keys(rows.len()), sample), topics).unwrap()
+    }
+
     #[test]
     fn topics_are_numbered_by_size_and_recover_planted_groups() {
         let rows = planted(&[10, 30, 20]);
-        let f = fit(&rows, &keys(rows.len()), Some(3), 1000);
+        let f = fit_rows(&rows, Some(3), 1000);
         assert_eq!(f.k.topics(), 3);
         // Rows 10..40 are the largest group: topic 0.
         assert!(f.labels[10..40].iter().all(|&l| l == 0), "{:?}", f.labels);
@@ -380,7 +437,7 @@ mod tests {
     #[test]
     fn a_saved_model_gives_the_fitted_topics_back_and_flags_outliers() {
         let rows = planted(&[25, 25, 25]);
-        let f = fit(&rows, &keys(rows.len()), Some(3), 30);
+        let f = fit_rows(&rows, Some(3), 30);
         let model = TopicModel {
             schema_version: TOPIC_MODEL_SCHEMA_VERSION.into(),
             embedder: EmbedderRef {
@@ -426,7 +483,7 @@ mod tests {
     #[test]
     fn without_topics_the_cut_rule_is_clamped_and_recorded() {
         let rows = planted(&[12, 12, 12, 12]);
-        let f = fit(&rows, &keys(rows.len()), None, 1000);
+        let f = fit_rows(&rows, None, 1000);
         match &f.k {
             KChoice::Cut { topics, min, .. } => {
                 assert!(*topics >= *min);
@@ -446,6 +503,12 @@ mod tests {
         let mut b = b;
         b.sort_unstable();
         assert_eq!(a, b);
+        // The same rows as sorting every key and keeping the smallest.
+        let mut all: Vec<usize> = (0..50).collect();
+        all.sort_by(|&x, &y| k[x].cmp(&k[y]).then(x.cmp(&y)));
+        all.truncate(10);
+        all.sort_unstable();
+        assert_eq!(a, all);
     }
 
     #[test]

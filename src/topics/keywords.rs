@@ -129,61 +129,89 @@ fn latin_word(run: &str) -> String {
 /// Documents whose topic is `n_topics` or more are ignored; a topic without documents gets no
 /// keywords. The result does not depend on the order of `docs`.
 pub fn topic_keywords(docs: &[(usize, &str)], n_topics: usize, top: usize) -> Vec<Vec<Keyword>> {
-    // doc_freq[topic][term]: documents of the topic that contain the term.
-    let mut doc_freq: Vec<HashMap<String, u64>> = vec![HashMap::new(); n_topics];
-    let mut n_docs = vec![0usize; n_topics];
+    let mut counts = KeywordCounts::new(n_topics);
     for &(topic, text) in docs {
-        if topic >= n_topics {
-            continue;
+        counts.add(topic, text);
+    }
+    counts.finish(top)
+}
+
+/// [`topic_keywords`] fed one document at a time: memory holds the topics' term counts, not
+/// the documents.
+#[derive(Debug, Clone)]
+pub struct KeywordCounts {
+    /// doc_freq[topic][term]: documents of the topic that contain the term.
+    doc_freq: Vec<HashMap<String, u64>>,
+    n_docs: Vec<usize>,
+}
+
+impl KeywordCounts {
+    pub fn new(n_topics: usize) -> KeywordCounts {
+        KeywordCounts {
+            doc_freq: vec![HashMap::new(); n_topics],
+            n_docs: vec![0; n_topics],
         }
-        n_docs[topic] += 1;
+    }
+
+    /// One document of `topic` (ignored when the topic is out of range).
+    pub fn add(&mut self, topic: usize, text: &str) {
+        if topic >= self.n_docs.len() {
+            return;
+        }
+        self.n_docs[topic] += 1;
         let distinct: BTreeSet<String> = tokens(text).into_iter().collect();
         for term in distinct {
-            *doc_freq[topic].entry(term).or_default() += 1;
+            *self.doc_freq[topic].entry(term).or_default() += 1;
         }
     }
-    let totals: Vec<u64> = doc_freq.iter().map(|f| f.values().sum()).collect();
-    let mut across: HashMap<&str, u64> = HashMap::new();
-    for f in &doc_freq {
-        for (term, &n) in f {
-            *across.entry(term.as_str()).or_default() += n;
+
+    /// The `top` keywords of each topic, best first.
+    pub fn finish(self, top: usize) -> Vec<Vec<Keyword>> {
+        let KeywordCounts { doc_freq, n_docs } = self;
+        let n_topics = n_docs.len();
+        let totals: Vec<u64> = doc_freq.iter().map(|f| f.values().sum()).collect();
+        let mut across: HashMap<&str, u64> = HashMap::new();
+        for f in &doc_freq {
+            for (term, &n) in f {
+                *across.entry(term.as_str()).or_default() += n;
+            }
         }
+        let non_empty = totals.iter().filter(|&&t| t > 0).count();
+        if non_empty == 0 {
+            return vec![Vec::new(); n_topics];
+        }
+        let mean_terms = totals.iter().sum::<u64>() as f64 / non_empty as f64;
+        doc_freq
+            .iter()
+            .enumerate()
+            .map(|(topic, freq)| {
+                let min_docs = if n_docs[topic] >= MIN_DOCS_FOR_SHARED_TERMS {
+                    2
+                } else {
+                    1
+                };
+                let total = totals[topic] as f64;
+                let mut kws: Vec<Keyword> = freq
+                    .iter()
+                    .filter(|&(_, &n)| n >= min_docs)
+                    .map(|(term, &n)| {
+                        let idf = (1.0 + mean_terms / across[term.as_str()] as f64).ln();
+                        Keyword {
+                            term: term.clone(),
+                            weight: n as f64 / total * idf,
+                        }
+                    })
+                    .collect();
+                kws.sort_by(|a, b| {
+                    b.weight
+                        .total_cmp(&a.weight)
+                        .then_with(|| a.term.cmp(&b.term))
+                });
+                kws.truncate(top);
+                kws
+            })
+            .collect()
     }
-    let non_empty = totals.iter().filter(|&&t| t > 0).count();
-    if non_empty == 0 {
-        return vec![Vec::new(); n_topics];
-    }
-    let mean_terms = totals.iter().sum::<u64>() as f64 / non_empty as f64;
-    doc_freq
-        .iter()
-        .enumerate()
-        .map(|(topic, freq)| {
-            let min_docs = if n_docs[topic] >= MIN_DOCS_FOR_SHARED_TERMS {
-                2
-            } else {
-                1
-            };
-            let total = totals[topic] as f64;
-            let mut kws: Vec<Keyword> = freq
-                .iter()
-                .filter(|&(_, &n)| n >= min_docs)
-                .map(|(term, &n)| {
-                    let idf = (1.0 + mean_terms / across[term.as_str()] as f64).ln();
-                    Keyword {
-                        term: term.clone(),
-                        weight: n as f64 / total * idf,
-                    }
-                })
-                .collect();
-            kws.sort_by(|a, b| {
-                b.weight
-                    .total_cmp(&a.weight)
-                    .then_with(|| a.term.cmp(&b.term))
-            });
-            kws.truncate(top);
-            kws
-        })
-        .collect()
 }
 
 /// A topic's name: its best [`NAME_KEYWORDS`] keywords joined by " / " ("宽带 / 断网 / 报修",

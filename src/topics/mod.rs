@@ -17,5 +17,6 @@ pub mod cluster;
 pub mod coverage;
 pub mod fit;
 pub mod keywords;
+pub mod store;
 pub mod summary;
 pub mod text;

@@ -28,7 +28,7 @@ pub const RISING_MIN_COUNT: u64 = 5;
 const QUOTE_MAX_CHARS: usize = 160;
 
 /// What topics keeps of one scored conversation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConvFacts {
     pub conversation_id: String,
     pub agent_id: String,
@@ -184,13 +184,6 @@ pub struct TopicPeriod {
     pub rising: bool,
 }
 
-/// One conversation's place: its facts, its topic (None = fits no topic) and its score.
-pub struct Placed<'a> {
-    pub facts: &'a ConvFacts,
-    pub topic: Option<usize>,
-    pub score: f64,
-}
-
 /// Per-topic name and keywords, in topic order.
 pub struct Named {
     pub id: u32,
@@ -248,123 +241,212 @@ fn z_two(a: u64, na: u64, b: u64, nb: u64) -> f64 {
     }
 }
 
-/// Build the per-topic summaries. `placed` must be in canonical order (it decides ties among
-/// quotes); `named` gives each topic's id, name and keywords.
-pub fn summarise(placed: &[Placed<'_>], named: &[Named]) -> (Vec<TopicSummary>, Vec<String>, u64) {
-    let total = placed.len() as u64;
-    let mut period_totals: BTreeMap<String, u64> = BTreeMap::new();
-    let mut undated = 0;
-    for p in placed {
-        match &p.facts.period {
-            Some(k) => *period_totals.entry(k.clone()).or_default() += 1,
-            None => undated += 1,
-        }
-    }
-    let periods: Vec<String> = period_totals.keys().cloned().collect();
-    let latest = periods.last().cloned();
-    let topics = named
-        .iter()
-        .enumerate()
-        .map(|(t, nm)| {
-            let members: Vec<&Placed> = placed.iter().filter(|p| p.topic == Some(t)).collect();
-            let size = members.len() as u64;
-            let mut languages = BTreeMap::new();
-            let (mut tally, mut sent, mut csat) =
-                (Tally::default(), Moments::default(), Moments::default());
-            let (mut repeats, mut repeat_known) = (0, 0);
-            let mut per_period: BTreeMap<&str, u64> = BTreeMap::new();
-            for m in &members {
-                let f = m.facts;
-                *languages.entry(f.language.clone()).or_insert(0) += 1;
-                tally.add(f);
-                if let Some(x) = f.sentiment_change {
-                    sent.add(x);
-                }
-                if let Some(x) = f.csat {
-                    csat.add(x);
-                }
-                if let Some(r) = f.repeat_contact {
-                    repeat_known += 1;
-                    repeats += u64::from(r);
-                }
-                if let Some(k) = &f.period {
-                    *per_period.entry(k.as_str()).or_default() += 1;
-                }
-            }
-            let mut out_periods = Vec::new();
-            let mut prev: Option<(u64, u64, f64)> = None;
-            for k in &periods {
-                let n = period_totals[k];
-                let c = per_period.get(k.as_str()).copied().unwrap_or(0);
-                let share = c as f64 / n as f64;
-                let (change, rising) = match prev {
-                    Some((pc, pn, ps)) => {
-                        let d = share - ps;
-                        let rising = d >= RISING_MIN_POINTS
-                            && c >= RISING_MIN_COUNT
-                            && z_two(c, n, pc, pn) >= 1.959_963_984_540_054;
-                        (Some(round(d, 4)), rising)
-                    }
-                    None => (None, false),
-                };
-                out_periods.push(TopicPeriod {
-                    period: k.clone(),
-                    count: c,
-                    share: round(share, 4),
-                    change,
-                    rising,
-                });
-                prev = Some((c, n, share));
-            }
-            let rising = latest.as_ref().is_some_and(|l| {
-                out_periods
-                    .last()
-                    .is_some_and(|p| &p.period == l && p.rising)
-            });
-            TopicSummary {
-                id: nm.id,
-                name: nm.name.clone(),
-                keywords: nm.keywords.clone(),
-                size,
-                share: if total == 0 {
-                    0.0
-                } else {
-                    round(size as f64 / total as f64, 4)
-                },
-                languages,
-                quotes: quotes(&members),
-                outcomes: TopicOutcomes {
-                    qa_score: tally.qa.ci(2),
-                    resolution: wilson(tally.resolved, tally.known),
-                    escalation: wilson(tally.escalated, size),
-                    sentiment_change: sent.ci(3),
-                    csat: csat.ci(2),
-                    repeat_contact: wilson(repeats, repeat_known),
-                },
-                periods: out_periods,
-                rising,
-            }
-        })
-        .collect();
-    (topics, periods, undated)
+/// One topic's running counts.
+#[derive(Debug, Default)]
+struct TopicAcc {
+    languages: BTreeMap<String, u64>,
+    tally: Tally,
+    sent: Moments,
+    csat: Moments,
+    repeats: u64,
+    repeat_known: u64,
+    per_period: BTreeMap<String, u64>,
+    quotes: Quotes,
 }
 
-/// The members nearest the centre with a non-empty, distinct opening request.
-pub fn quotes(members: &[&Placed<'_>]) -> Vec<Quote> {
-    let mut order: Vec<&&Placed> = members.iter().collect();
-    // Highest score first; canonical order (the slice order) breaks ties.
-    order.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let mut seen = std::collections::HashSet::new();
-    order
-        .into_iter()
-        .filter(|p| !p.facts.opening.is_empty() && seen.insert(p.facts.opening.clone()))
-        .take(QUOTES_PER_TOPIC)
-        .map(|p| Quote {
-            conversation_id: p.facts.conversation_id.clone(),
-            text: p.facts.opening.clone(),
-            score: round(p.score, 4),
-        })
-        .collect()
+/// The per-topic summaries, fed one conversation at a time in canonical order (which decides
+/// ties among quotes): memory holds counts per topic and period and a few quotes, not the
+/// conversations.
+#[derive(Debug)]
+pub struct Summariser {
+    topics: Vec<TopicAcc>,
+    period_totals: BTreeMap<String, u64>,
+    undated: u64,
+    total: u64,
+    /// Conversations that fit no topic: how many, and their quotes.
+    unassigned: u64,
+    unassigned_quotes: Quotes,
+}
+
+impl Summariser {
+    pub fn new(n_topics: usize) -> Summariser {
+        Summariser {
+            topics: (0..n_topics).map(|_| TopicAcc::default()).collect(),
+            period_totals: BTreeMap::new(),
+            undated: 0,
+            total: 0,
+            unassigned: 0,
+            unassigned_quotes: Quotes::default(),
+        }
+    }
+
+    /// One conversation: its facts, its topic (None: fits no topic) and its score.
+    pub fn add(&mut self, f: &ConvFacts, topic: Option<usize>, score: f64) {
+        self.total += 1;
+        match &f.period {
+            Some(k) => *self.period_totals.entry(k.clone()).or_default() += 1,
+            None => self.undated += 1,
+        }
+        let Some(acc) = topic.and_then(|t| self.topics.get_mut(t)) else {
+            self.unassigned += u64::from(topic.is_none());
+            if topic.is_none() {
+                self.unassigned_quotes.offer(f, score);
+            }
+            return;
+        };
+        *acc.languages.entry(f.language.clone()).or_insert(0) += 1;
+        acc.tally.add(f);
+        if let Some(x) = f.sentiment_change {
+            acc.sent.add(x);
+        }
+        if let Some(x) = f.csat {
+            acc.csat.add(x);
+        }
+        if let Some(r) = f.repeat_contact {
+            acc.repeat_known += 1;
+            acc.repeats += u64::from(r);
+        }
+        if let Some(k) = &f.period {
+            *acc.per_period.entry(k.clone()).or_default() += 1;
+        }
+        acc.quotes.offer(f, score);
+    }
+
+    /// Conversations added so far.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The summaries (`named` gives each topic's id, name and keywords, in topic order), the
+    /// periods seen, the undated count, and the conversations that fit no topic (count, quotes).
+    pub fn finish(self, named: &[Named]) -> Summaries {
+        let total = self.total;
+        let period_totals = self.period_totals;
+        let periods: Vec<String> = period_totals.keys().cloned().collect();
+        let latest = periods.last().cloned();
+        let topics = named
+            .iter()
+            .zip(self.topics)
+            .map(|(nm, acc)| {
+                let size = acc.tally.n;
+                let mut out_periods = Vec::new();
+                let mut prev: Option<(u64, u64, f64)> = None;
+                for k in &periods {
+                    let n = period_totals[k];
+                    let c = acc.per_period.get(k).copied().unwrap_or(0);
+                    let share = c as f64 / n as f64;
+                    let (change, rising) = match prev {
+                        Some((pc, pn, ps)) => {
+                            let d = share - ps;
+                            let rising = d >= RISING_MIN_POINTS
+                                && c >= RISING_MIN_COUNT
+                                && z_two(c, n, pc, pn) >= 1.959_963_984_540_054;
+                            (Some(round(d, 4)), rising)
+                        }
+                        None => (None, false),
+                    };
+                    out_periods.push(TopicPeriod {
+                        period: k.clone(),
+                        count: c,
+                        share: round(share, 4),
+                        change,
+                        rising,
+                    });
+                    prev = Some((c, n, share));
+                }
+                let rising = latest.as_ref().is_some_and(|l| {
+                    out_periods
+                        .last()
+                        .is_some_and(|p| &p.period == l && p.rising)
+                });
+                TopicSummary {
+                    id: nm.id,
+                    name: nm.name.clone(),
+                    keywords: nm.keywords.clone(),
+                    size,
+                    share: if total == 0 {
+                        0.0
+                    } else {
+                        round(size as f64 / total as f64, 4)
+                    },
+                    languages: acc.languages,
+                    quotes: acc.quotes.finish(),
+                    outcomes: TopicOutcomes {
+                        qa_score: acc.tally.qa.ci(2),
+                        resolution: wilson(acc.tally.resolved, acc.tally.known),
+                        escalation: wilson(acc.tally.escalated, size),
+                        sentiment_change: acc.sent.ci(3),
+                        csat: acc.csat.ci(2),
+                        repeat_contact: wilson(acc.repeats, acc.repeat_known),
+                    },
+                    periods: out_periods,
+                    rising,
+                }
+            })
+            .collect();
+        Summaries {
+            topics,
+            periods,
+            undated: self.undated,
+            unassigned: self.unassigned,
+            unassigned_quotes: self.unassigned_quotes.finish(),
+        }
+    }
+}
+
+/// What [`Summariser::finish`] gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summaries {
+    pub topics: Vec<TopicSummary>,
+    pub periods: Vec<String>,
+    pub undated: u64,
+    pub unassigned: u64,
+    pub unassigned_quotes: Vec<Quote>,
+}
+
+/// A group's quotes: the members nearest the centre with a non-empty, distinct opening request
+/// (the first such member for each opening; ties in score go to the earlier conversation).
+/// Offered one member at a time in canonical order, it keeps only the best few.
+#[derive(Debug, Default)]
+pub struct Quotes {
+    /// (score, order offered, quote), best first, distinct openings.
+    best: Vec<(f64, u64, Quote)>,
+    offered: u64,
+}
+
+impl Quotes {
+    pub fn offer(&mut self, f: &ConvFacts, score: f64) {
+        let seq = self.offered;
+        self.offered += 1;
+        if f.opening.is_empty() {
+            return;
+        }
+        match self.best.iter().position(|(_, _, q)| q.text == f.opening) {
+            // An earlier member with this opening scores at least as high: it stays.
+            Some(i) if self.best[i].0.total_cmp(&score).is_ge() => return,
+            Some(i) => {
+                self.best.remove(i);
+            }
+            None => {}
+        }
+        self.best.push((
+            score,
+            seq,
+            Quote {
+                conversation_id: f.conversation_id.clone(),
+                text: f.opening.clone(),
+                score: round(score, 4),
+            },
+        ));
+        // An opening that falls off here can only come back with a higher score, as a new entry.
+        self.best
+            .sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        self.best.truncate(QUOTES_PER_TOPIC);
+    }
+
+    pub fn finish(self) -> Vec<Quote> {
+        self.best.into_iter().map(|(_, _, q)| q).collect()
+    }
 }
 
 #[cfg(test)]
@@ -403,14 +485,10 @@ mod tests {
                 i < 12,
             ));
         }
-        let placed: Vec<Placed> = all
-            .iter()
-            .map(|(f, in0)| Placed {
-                facts: f,
-                topic: Some(if *in0 { 0 } else { 1 }),
-                score: 0.5,
-            })
-            .collect();
+        let mut sm = Summariser::new(2);
+        for (f, in0) in &all {
+            sm.add(f, Some(if *in0 { 0 } else { 1 }), 0.5);
+        }
         let named = vec![
             Named {
                 id: 1,
@@ -423,7 +501,12 @@ mod tests {
                 keywords: vec![],
             },
         ];
-        let (topics, periods, undated) = summarise(&placed, &named);
+        let Summaries {
+            topics,
+            periods,
+            undated,
+            ..
+        } = sm.finish(&named);
         assert_eq!(periods, vec!["2026-01", "2026-02"]);
         assert_eq!(undated, 0);
         let t0 = &topics[0];
@@ -444,27 +527,47 @@ mod tests {
         let mut b = facts("x2", "p", 1.0, "unknown");
         b.opening = "same".into();
         let c = facts("x3", "p", 1.0, "unknown");
-        let p = [
-            Placed {
-                facts: &a,
-                topic: Some(0),
-                score: 0.2,
-            },
-            Placed {
-                facts: &b,
-                topic: Some(0),
-                score: 0.9,
-            },
-            Placed {
-                facts: &c,
-                topic: Some(0),
-                score: 0.5,
-            },
-        ];
-        let refs: Vec<&Placed> = p.iter().collect();
-        let q = quotes(&refs);
+        let mut quotes = Quotes::default();
+        for (f, score) in [(&a, 0.2), (&b, 0.9), (&c, 0.5)] {
+            quotes.offer(f, score);
+        }
+        let q = quotes.finish();
         assert_eq!(q.len(), 2);
         assert_eq!(q[0].conversation_id, "x2");
         assert_eq!(q[1].conversation_id, "x3");
+    }
+
+    #[test]
+    fn kept_quotes_are_the_best_distinct_openings_whatever_falls_off_on_the_way() {
+        // 40 members, 12 distinct openings, scores in no order, with ties: the streamed quotes
+        // must equal sorting everyone (score down, earlier first) and taking first occurrences.
+        let members: Vec<(ConvFacts, f64)> = (0..40u32)
+            .map(|i| {
+                let mut f = facts(&format!("m{i:02}"), "p", 1.0, "unknown");
+                f.opening = if i % 13 == 0 {
+                    String::new()
+                } else {
+                    format!("opening {}", (i * 7) % 12)
+                };
+                (f, f64::from((i * 37) % 11) / 10.0)
+            })
+            .collect();
+        let mut quotes = Quotes::default();
+        members.iter().for_each(|(f, s)| quotes.offer(f, *s));
+        let mut order: Vec<&(ConvFacts, f64)> = members.iter().collect();
+        order.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let mut seen = std::collections::HashSet::new();
+        let want: Vec<&str> = order
+            .into_iter()
+            .filter(|(f, _)| !f.opening.is_empty() && seen.insert(f.opening.clone()))
+            .take(QUOTES_PER_TOPIC)
+            .map(|(f, _)| f.conversation_id.as_str())
+            .collect();
+        let got: Vec<String> = quotes
+            .finish()
+            .into_iter()
+            .map(|q| q.conversation_id)
+            .collect();
+        assert_eq!(got, want);
     }
 }

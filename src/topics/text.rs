@@ -15,7 +15,7 @@
 //! embedding stage (next) prefixes the result with `query: `; the learnt [`Boilerplate`] is saved
 //! with the topic model so that a later batch is embedded the same way.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -201,31 +201,14 @@ pub struct Boilerplate {
 impl Boilerplate {
     /// Service-side lines (agent, bot, system) that occur in at least
     /// `max(BOILERPLATE_MIN_CONVERSATIONS, ceil(share × conversations))` distinct conversations.
-    /// `share` is normally [`BOILERPLATE_SHARE`].
+    /// `share` is normally [`BOILERPLATE_SHARE`]. (The batch in memory; [`LineCandidates`] and
+    /// [`LineCounts`] learn the same lines in two passes over a stream.)
     pub fn learn<T: AsRef<str>, C: AsRef<[(Speaker, T)]>>(convs: &[C], share: f64) -> Boilerplate {
-        let mut seen_in: BTreeMap<String, usize> = BTreeMap::new();
-        for conv in convs {
-            let conv = conv.as_ref();
-            let chinese = conv.iter().any(|(_, t)| has_han(t.as_ref()));
-            let lines: BTreeSet<String> = conv
-                .iter()
-                .filter(|(s, _)| is_service(*s))
-                .map(|(_, t)| normalise(&clean_with(t.as_ref(), chinese)))
-                .filter(|l| !l.is_empty())
-                .collect();
-            for l in lines {
-                *seen_in.entry(l).or_default() += 1;
-            }
-        }
-        let need =
-            ((share * convs.len() as f64).ceil() as usize).max(BOILERPLATE_MIN_CONVERSATIONS);
-        Boilerplate {
-            lines: seen_in
-                .into_iter()
-                .filter(|&(_, n)| n >= need)
-                .map(|(l, _)| l)
-                .collect(),
-        }
+        let mut cand = LineCandidates::new(LINE_CANDIDATES);
+        convs.iter().for_each(|c| cand.add(c.as_ref()));
+        let mut counts = cand.counts(share);
+        convs.iter().for_each(|c| counts.add(c.as_ref()));
+        counts.finish()
     }
 
     /// Whether a raw turn (cleaned here) is one of the learnt lines.
@@ -240,6 +223,118 @@ impl Boilerplate {
 
     fn contains_cleaned(&self, cleaned: &str) -> bool {
         !self.lines.is_empty() && self.lines.binary_search(&normalise(cleaned)).is_ok()
+    }
+}
+
+/// The distinct normalised service-side lines of one conversation.
+fn service_lines<T: AsRef<str>>(conv: &[(Speaker, T)]) -> BTreeSet<String> {
+    let chinese = conv.iter().any(|(_, t)| has_han(t.as_ref()));
+    conv.iter()
+        .filter(|(s, _)| is_service(*s))
+        .map(|(_, t)| normalise(&clean_with(t.as_ref(), chinese)))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Counters kept in the first pass. A line in 20 % of the conversations is among them whenever
+/// conversations average fewer than 800 distinct service lines (see [`LineCandidates`]).
+pub const LINE_CANDIDATES: usize = 4096;
+
+/// First pass of learning [`Boilerplate`] from a stream: the lines that may be frequent enough,
+/// in bounded memory (Misra–Gries: `cap` counters; every line in more than
+/// `items / (cap + 1)` conversations survives, where `items` counts each conversation's distinct
+/// lines).
+#[derive(Debug)]
+pub struct LineCandidates {
+    cap: usize,
+    counts: HashMap<String, u64>,
+    items: u64,
+    conversations: usize,
+}
+
+impl LineCandidates {
+    pub fn new(cap: usize) -> LineCandidates {
+        LineCandidates {
+            cap: cap.max(1),
+            counts: HashMap::new(),
+            items: 0,
+            conversations: 0,
+        }
+    }
+
+    pub fn add<T: AsRef<str>>(&mut self, conv: &[(Speaker, T)]) {
+        self.conversations += 1;
+        for l in service_lines(conv) {
+            self.items += 1;
+            if let Some(c) = self.counts.get_mut(&l) {
+                *c += 1;
+            } else if self.counts.len() < self.cap {
+                self.counts.insert(l, 1);
+            } else {
+                // Every counter and the new line lose one; each such round removes cap + 1 from
+                // the total, so rounds are rare and the pass stays linear.
+                self.counts.retain(|_, c| {
+                    *c -= 1;
+                    *c > 0
+                });
+            }
+        }
+    }
+
+    /// The second pass's counter: exact counts of the candidates (of every line, if the first
+    /// pass's guarantee does not cover the threshold — conversations with hundreds of distinct
+    /// service lines each).
+    pub fn counts(self, share: f64) -> LineCounts {
+        let need = need(share, self.conversations);
+        // Lines in more than items / (cap + 1) conversations are certainly candidates.
+        let count_all = need as u64 <= self.items / (self.cap as u64 + 1);
+        let mut candidates: Vec<String> = self.counts.into_keys().collect();
+        candidates.sort_unstable();
+        LineCounts {
+            need,
+            count_all,
+            candidates,
+            counts: BTreeMap::new(),
+        }
+    }
+}
+
+/// How many conversations a line must be in to be boilerplate.
+fn need(share: f64, conversations: usize) -> usize {
+    ((share * conversations as f64).ceil() as usize).max(BOILERPLATE_MIN_CONVERSATIONS)
+}
+
+/// Second pass of learning [`Boilerplate`] from a stream (see [`LineCandidates`]); it must see
+/// the same conversations as the first.
+#[derive(Debug)]
+pub struct LineCounts {
+    need: usize,
+    /// The first pass could have dropped a line that reaches `need`: count every line.
+    count_all: bool,
+    /// Sorted.
+    candidates: Vec<String>,
+    counts: BTreeMap<String, usize>,
+}
+
+impl LineCounts {
+    pub fn add<T: AsRef<str>>(&mut self, conv: &[(Speaker, T)]) {
+        for l in service_lines(conv) {
+            if self.count_all || self.candidates.binary_search(&l).is_ok() {
+                *self.counts.entry(l).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn finish(self) -> Boilerplate {
+        let need = self.need;
+        Boilerplate {
+            lines: self
+                .counts
+                .into_iter()
+                .filter(|&(_, n)| n >= need)
+                .map(|(l, _)| l)
+                .collect(),
+        }
     }
 }
 

@@ -225,3 +225,57 @@ fn conversation_text_uses_the_weibo_handle_rule_for_a_whole_chinese_conversation
     );
     assert_eq!(clean("@abc: ok"), ": ok");
 }
+
+#[test]
+fn learning_in_two_bounded_passes_finds_the_same_lines_as_counting_everything() {
+    // 200 conversations: two common agent lines (in 60 and 45 of them), one in 39 (below
+    // ceil(0.2 × 200) = 40), and five lines of their own each, which flood a small first pass.
+    let convs: Vec<Vec<(Speaker, String)>> = (0..200)
+        .map(|i| {
+            let mut c = vec![(Customer, format!("customer {i}"))];
+            if i % 10 < 3 {
+                c.push((Agent, "Hello, how can I help".to_string()));
+            }
+            if i % 40 < 9 {
+                c.push((Agent, "Anything else today?".to_string()));
+            }
+            if i < 39 {
+                c.push((Agent, "Please hold".to_string()));
+            }
+            for j in 0..5 {
+                // Letters, not digits: cleaning drops free-standing numbers.
+                let word: String = format!("{i:03}{j}")
+                    .chars()
+                    .map(|d| char::from(b'a' + d.to_digit(10).unwrap_or(0) as u8))
+                    .collect();
+                c.push((Agent, format!("your reference is {word}")));
+            }
+            c
+        })
+        .collect();
+    let mut exact: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &convs {
+        let lines: BTreeSet<String> = c
+            .iter()
+            .filter(|(s, _)| *s != Customer)
+            .map(|(_, t)| normalise(&clean(t)))
+            .collect();
+        for l in lines {
+            *exact.entry(l).or_default() += 1;
+        }
+    }
+    let want: Vec<String> = exact
+        .into_iter()
+        .filter(|&(_, n)| n >= 40)
+        .map(|(l, _)| l)
+        .collect();
+    assert_eq!(want.len(), 2, "{want:?}");
+    // cap 3 cannot vouch for the threshold and counts every line; cap 64 and the default can.
+    for cap in [3, 64, LINE_CANDIDATES] {
+        let mut cand = LineCandidates::new(cap);
+        convs.iter().for_each(|c| cand.add(c));
+        let mut counts = cand.counts(BOILERPLATE_SHARE);
+        convs.iter().for_each(|c| counts.add(c));
+        assert_eq!(counts.finish().lines(), want, "cap {cap}");
+    }
+}
