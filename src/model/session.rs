@@ -189,12 +189,25 @@ pub(super) fn encode(tok: &Tokenizer, text: &str, fallback_id: i64) -> Result<En
 /// Deterministic: lengths ascending, input order within a length. Longest batches come first in
 /// the returned order so the slowest work starts early and the pool's tail stays short.
 pub(super) fn plan_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+    plan_batches_within(lengths, batch_size, usize::MAX)
+}
+
+/// [`plan_batches`], with batches of long texts made smaller so that texts × length² stays
+/// within `max_cells` (one text always fits): the attention scores, whose memory ONNX Runtime
+/// keeps for the session's life, grow with the square of the length.
+pub(super) fn plan_batches_within(
+    lengths: &[usize],
+    batch_size: usize,
+    max_cells: usize,
+) -> Vec<Vec<usize>> {
     let batch_size = batch_size.max(1);
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| (lengths[i], i));
     let mut batches = Vec::new();
     for group in order.chunk_by(|&a, &b| lengths[a] == lengths[b]) {
-        for chunk in group.chunks(batch_size) {
+        let len = lengths[group[0]].max(1);
+        let fits = (max_cells / len.saturating_mul(len)).clamp(1, batch_size);
+        for chunk in group.chunks(fits) {
             batches.push(chunk.to_vec());
         }
     }
@@ -420,6 +433,14 @@ mod tests {
             vec![vec![7], vec![3], vec![5, 6], vec![0, 2], vec![1, 4]]
         );
         assert!(plan_batches(&[], 4).is_empty());
+        // Within a budget of 4 × 10² cells: 20-token texts go one at a time, 10-token ones by 4,
+        // 5-token ones by the batch size (8); the order inside a length stays the input order.
+        let lengths = [20, 10, 20, 10, 10, 10, 10, 5, 5];
+        let b = plan_batches_within(&lengths, 8, 400);
+        assert_eq!(
+            b,
+            vec![vec![2], vec![0], vec![6], vec![1, 3, 4, 5], vec![7, 8]]
+        );
     }
 
     #[test]
