@@ -133,7 +133,6 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     // The batch goes to a temporary file sorted by conversation id (topics::store), so memory
     // does not grow with it.
     let mut store = DocStore::builder();
-    let mut n = 0u64;
     let mut without_text = 0u64;
     // The fingerprint of the set of conversations, independent of files and their order (as
     // agents' results_fingerprint): SHA-256 over the sorted per-record digests.
@@ -143,7 +142,6 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         if r.turns.iter().all(|t| t.text.trim().is_empty()) {
             without_text += 1;
         }
-        n += 1;
         store
             .push(&TopicDoc {
                 facts: ConvFacts::of(&r, period),
@@ -154,11 +152,11 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
                 source,
             })
     })?;
-    if n == 0 {
+    if store.is_empty() {
         eprintln!("convqa: no conversations in the given runs; nothing to do");
         return Ok(Outcome::NothingScored);
     }
-    if without_text == n {
+    if without_text == store.len() as u64 {
         bail!(
             "the results carry no turn text (written by a convqa before 0.1's `text` field): score \
              the conversations again"
@@ -246,7 +244,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     }
     eprintln!(
         "convqa: {} conversations → {} topics ({}){} → {}",
-        n,
+        r.conversations,
         r.topics.len(),
         match &r.model.k {
             crate::topics::fit::KChoice::Given { .. } => "as asked".to_string(),

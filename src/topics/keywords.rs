@@ -123,11 +123,8 @@ fn latin_word(run: &str) -> String {
     w.strip_suffix("'s").unwrap_or(w).to_string()
 }
 
-/// The `top` keywords of each topic `0..n_topics` from `(topic, customer text)` pairs, best
-/// first. A term counts once per document; a topic of at least
-/// [`MIN_DOCS_FOR_SHARED_TERMS`] documents only takes terms found in two or more of them.
-/// Documents whose topic is `n_topics` or more are ignored; a topic without documents gets no
-/// keywords. The result does not depend on the order of `docs`.
+/// [`KeywordCounts`] over a slice of `(topic, customer text)` pairs.
+#[cfg(test)]
 pub fn topic_keywords(docs: &[(usize, &str)], n_topics: usize, top: usize) -> Vec<Vec<Keyword>> {
     let mut counts = KeywordCounts::new(n_topics);
     for &(topic, text) in docs {
@@ -136,8 +133,11 @@ pub fn topic_keywords(docs: &[(usize, &str)], n_topics: usize, top: usize) -> Ve
     counts.finish(top)
 }
 
-/// [`topic_keywords`] fed one document at a time: memory holds the topics' term counts, not
-/// the documents.
+/// The keywords of each topic `0..n_topics`, from `(topic, customer text)` documents fed one at
+/// a time: memory holds the topics' term counts, not the documents. A term counts once per
+/// document; a topic of at least [`MIN_DOCS_FOR_SHARED_TERMS`] documents only takes terms found
+/// in two or more of them. Documents whose topic is `n_topics` or more are ignored; a topic
+/// without documents gets no keywords. The result does not depend on the order of the documents.
 #[derive(Debug, Clone)]
 pub struct KeywordCounts {
     /// doc_freq[topic][term]: documents of the topic that contain the term.

@@ -40,6 +40,15 @@ pub struct DocStoreBuilder {
 }
 
 impl DocStoreBuilder {
+    /// Conversations pushed so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn push(&mut self, doc: &TopicDoc) -> io::Result<()> {
         let mut line = serde_json::to_vec(doc).map_err(bad_data)?;
         line.push(b'\n');
@@ -70,7 +79,8 @@ impl DocStore {
         DocStoreBuilder::default()
     }
 
-    /// A store of `docs` (for tests and small callers).
+    /// A store of `docs`.
+    #[cfg(test)]
     pub fn of(docs: &[TopicDoc]) -> io::Result<DocStore> {
         let mut b = DocStore::builder();
         for d in docs {
@@ -156,14 +166,6 @@ impl RowFile {
         }
         self.len += 1;
         Ok(())
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Done writing: the rows, readable.

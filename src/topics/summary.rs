@@ -287,11 +287,12 @@ impl Summariser {
             Some(k) => *self.period_totals.entry(k.clone()).or_default() += 1,
             None => self.undated += 1,
         }
-        let Some(acc) = topic.and_then(|t| self.topics.get_mut(t)) else {
-            self.unassigned += u64::from(topic.is_none());
-            if topic.is_none() {
-                self.unassigned_quotes.offer(f, score);
-            }
+        let Some(t) = topic else {
+            self.unassigned += 1;
+            self.unassigned_quotes.offer(f, score);
+            return;
+        };
+        let Some(acc) = self.topics.get_mut(t) else {
             return;
         };
         *acc.languages.entry(f.language.clone()).or_insert(0) += 1;
@@ -310,11 +311,6 @@ impl Summariser {
             *acc.per_period.entry(k.clone()).or_default() += 1;
         }
         acc.quotes.offer(f, score);
-    }
-
-    /// Conversations added so far.
-    pub fn total(&self) -> u64 {
-        self.total
     }
 
     /// The summaries (`named` gives each topic's id, name and keywords, in topic order), the

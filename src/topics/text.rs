@@ -199,10 +199,8 @@ pub struct Boilerplate {
 }
 
 impl Boilerplate {
-    /// Service-side lines (agent, bot, system) that occur in at least
-    /// `max(BOILERPLATE_MIN_CONVERSATIONS, ceil(share × conversations))` distinct conversations.
-    /// `share` is normally [`BOILERPLATE_SHARE`]. (The batch in memory; [`LineCandidates`] and
-    /// [`LineCounts`] learn the same lines in two passes over a stream.)
+    /// [`LineCandidates`] and [`LineCounts`] over a batch in memory.
+    #[cfg(test)]
     pub fn learn<T: AsRef<str>, C: AsRef<[(Speaker, T)]>>(convs: &[C], share: f64) -> Boilerplate {
         let mut cand = LineCandidates::new(LINE_CANDIDATES);
         convs.iter().for_each(|c| cand.add(c.as_ref()));
@@ -240,7 +238,10 @@ fn service_lines<T: AsRef<str>>(conv: &[(Speaker, T)]) -> BTreeSet<String> {
 /// conversations average fewer than 800 distinct service lines (see [`LineCandidates`]).
 pub const LINE_CANDIDATES: usize = 4096;
 
-/// First pass of learning [`Boilerplate`] from a stream: the lines that may be frequent enough,
+/// First pass of learning [`Boilerplate`] from a stream: the service-side lines (agent, bot,
+/// system) that occur in at least `max(BOILERPLATE_MIN_CONVERSATIONS, ceil(share ×
+/// conversations))` distinct conversations (`share` normally [`BOILERPLATE_SHARE`]) are
+/// boilerplate. This pass finds the lines that may be frequent enough,
 /// in bounded memory (Misra–Gries: `cap` counters; every line in more than
 /// `items / (cap + 1)` conversations survives, where `items` counts each conversation's distinct
 /// lines).
