@@ -500,8 +500,27 @@ def main():
           "collapse), not one turn's score.\n")
     else:
         w("- USS dissatisfaction depends on context (the system's previous answer); the model sees one turn only.\n")
+    svc_file = args.runs / "service_context.json"
+    if svc_file.exists():
+        w(service_context_line(json.load(open(svc_file))))
     args.out.write_text("\n".join(L) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
+
+
+def service_context_line(c: dict) -> str:
+    """The previous turn as context on the team-labelled service turns (service_context.py): the
+    best test macro-F1 over C of a logistic regression on each feature set, turn alone against turn
+    and previous turn."""
+    best = lambda runs: max(r["macro_f1"] for r in runs)
+    parts = [f"{name.replace('_', ' ')} {best(f['turn']):.3f} → {best(f['turn_and_previous']):.3f}"
+             for name, f in c["features"].items()]
+    return ("- The previous turn as context (the model issue's item) was probed before paying for a pair-input "
+            "fine-tune (`training/service_context.py`): a logistic regression on the team-labelled service turns' "
+            f"train split, scored on its {c['turns']['test']} test turns, with and without features of the turn "
+            "before (best macro-F1 over C, turn alone → with the previous turn): " + "; ".join(parts) + ". The "
+            "model reads one turn: the context would have to help the shipped encoder's features to be worth a "
+            "pair-input model, and it did not here, so a bare \"没有装\" answering an agent's yes/no question can "
+            "still read negative.\n")
 
 
 if __name__ == "__main__":

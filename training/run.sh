@@ -66,6 +66,7 @@ if [ "${EXPORT:-1}" = 0 ]; then
 fi
 # How far one turn can show USS dissatisfaction without its context (quoted in both cards; < 1 min).
 "$py" uss_context.py
+"$py" service_context.py
 "$py" export.py --run "$run" --out ../models     # also writes $run/ensemble.json
 cp "$run/ensemble.json" "results/$design/"
 # Not run: mixed_bits.py (7-bit weights for the MatMuls that tolerate them, 1.46x faster) cost the
