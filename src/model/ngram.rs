@@ -16,7 +16,10 @@
 //!
 //! Weights file (little-endian): `b"CQTC"`, version u32 = 1, bucket bits u32, bias f32, count
 //! u32, then `count` × (bucket u32, weight f32), buckets ascending. Only non-zero weights are
-//! stored.
+//! stored. Version 2, for a model where most buckets are used (the review-polarity model of
+//! [`crate::model::classifier`], fitted on tens of thousands of reviews): bucket bits u32, bias
+//! f32, scale f32, then 2^bits × i8, weight = i8 × scale (a quarter of version 1's size when
+//! every bucket is set).
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -237,7 +240,8 @@ impl NgramClassifier {
         if b.get(..4) != Some(MAGIC.as_slice()) {
             return Err(err("not a CQTC file"));
         }
-        if u32_at(4)? != 1 {
+        let version = u32_at(4)?;
+        if version != 1 && version != 2 {
             return Err(err("unsupported version"));
         }
         let bits = u32_at(8)?;
@@ -245,6 +249,22 @@ impl NgramClassifier {
             return Err(err("bucket bits out of range"));
         }
         let bias = f32::from_bits(u32_at(12)?);
+        if version == 2 {
+            let scale = f32::from_bits(u32_at(16)?);
+            let table = b.get(20..).unwrap_or_default();
+            if table.len() != 1 << bits {
+                return Err(err("length does not match the bucket count"));
+            }
+            if !(scale.is_finite() && bias.is_finite()) {
+                return Err(err("scale or bias is not finite"));
+            }
+            let weights = table.iter().map(|&q| f32::from(q as i8) * scale).collect();
+            return Ok(NgramClassifier {
+                bits,
+                bias,
+                weights,
+            });
+        }
         let count = u32_at(16)? as usize;
         if b.len() != 20 + count * 8 {
             return Err(err("length does not match the weight count"));
@@ -286,6 +306,37 @@ impl NgramClassifier {
             out.extend_from_slice(&w.to_bits().to_le_bytes());
         }
         out
+    }
+}
+
+impl NgramClassifier {
+    /// The logit (log-odds of the positive class) of one text.
+    pub fn logit(&self, text: &str) -> f32 {
+        logit(
+            self.bias,
+            &self.weights,
+            &vec![block(features(text, self.bits))],
+        )
+    }
+
+    /// The weights as version 2 (dense int8, one scale: the largest weight maps to ±127), and
+    /// the classifier those bytes read back as (what inference will use).
+    pub fn to_bytes_int8(&self) -> (Vec<u8>, NgramClassifier) {
+        let max = self.weights.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        let mut out = Vec::with_capacity(20 + self.weights.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&2u32.to_le_bytes());
+        out.extend_from_slice(&self.bits.to_le_bytes());
+        out.extend_from_slice(&self.bias.to_bits().to_le_bytes());
+        out.extend_from_slice(&scale.to_bits().to_le_bytes());
+        out.extend(
+            self.weights
+                .iter()
+                .map(|w| (w / scale).round().clamp(-127.0, 127.0) as i8 as u8),
+        );
+        let back = NgramClassifier::from_bytes(&out).expect("version 2 bytes just written");
+        (out, back)
     }
 }
 
@@ -422,6 +473,31 @@ mod tests {
         assert_eq!(back, m);
         assert!(NgramClassifier::from_bytes(b"CQTC").is_err());
         let mut bad = m.to_bytes();
+        bad.pop();
+        assert!(NgramClassifier::from_bytes(&bad).is_err());
+    }
+
+    #[test]
+    fn int8_weights_round_trip_within_half_a_step() {
+        let ex = [
+            ("这家酒店很干净，服务也好", true),
+            ("早餐丰富，位置方便", true),
+            ("房间又脏又吵，再也不来了", false),
+            ("送餐太慢，饭都凉了", false),
+        ];
+        let m = fit(&ex, 12, FitOptions::default());
+        let (bytes, back) = m.to_bytes_int8();
+        assert_eq!(bytes.len(), 20 + (1 << 12));
+        assert_eq!(NgramClassifier::from_bytes(&bytes).unwrap(), back);
+        let step = m.weights.iter().fold(0.0f32, |a, w| a.max(w.abs())) / 127.0;
+        for (a, b) in m.weights.iter().zip(&back.weights) {
+            assert!((a - b).abs() <= step / 2.0 + 1e-7, "{a} vs {b}");
+        }
+        for (t, y) in ex {
+            assert_eq!(back.logit(t) > 0.0, y, "{t}");
+            assert!((back.logit(t) - m.logit(t)).abs() < 0.05);
+        }
+        let mut bad = bytes.clone();
         bad.pop();
         assert!(NgramClassifier::from_bytes(&bad).is_err());
     }

@@ -41,9 +41,14 @@ fn rounded_probs(logits: &[f32]) -> Vec<f32> {
     softmax(logits).into_iter().map(round4).collect()
 }
 
-/// Sentiment output for one text; `head.labels` are canonical.
-pub fn sentiment(head: &Head, logits: &[f32]) -> SentimentOut {
-    let p = rounded_probs(logits);
+/// Sentiment output for one text; `head.labels` are canonical. `polarity`: the review-polarity
+/// model's weighted logit for this text, when it counts ([`resplit`]).
+pub fn sentiment(head: &Head, logits: &[f32], polarity: Option<f32>) -> SentimentOut {
+    let mut p = softmax(logits);
+    if let Some(z) = polarity {
+        resplit(head, logits, &mut p, z);
+    }
+    let p: Vec<f32> = p.into_iter().map(round4).collect();
     let get = |name: &str| {
         head.labels
             .iter()
@@ -56,6 +61,25 @@ pub fn sentiment(head: &Head, logits: &[f32]) -> SentimentOut {
         score,
         probs: Probs(head.labels.iter().cloned().zip(p).collect()),
     }
+}
+
+/// Re-split the positive and negative probabilities by the network's log-odds between them plus
+/// `z`, keeping their sum: a polarity model that knows only positive against negative may move
+/// mass between the two but never decides whether the text is neutral (the network's neutral
+/// probability is untouched). Needs both labels; otherwise nothing changes.
+pub fn resplit(head: &Head, logits: &[f32], p: &mut [f64], z: f32) {
+    let at = |name: &str| head.labels.iter().position(|l| l == name);
+    let (Some(neg), Some(pos)) = (at("negative"), at("positive")) else {
+        return;
+    };
+    let log_odds = f64::from(logits[pos]) - f64::from(logits[neg]) + f64::from(z);
+    if !log_odds.is_finite() {
+        return;
+    }
+    let rest = p[neg] + p[pos];
+    let r = 1.0 / (1.0 + (-log_odds).exp());
+    p[pos] = rest * r;
+    p[neg] = rest * (1.0 - r);
 }
 
 /// Emotion output for one text.
@@ -97,7 +121,7 @@ mod tests {
     #[test]
     fn sentiment_score_label_and_order() {
         let h = head(&["negative", "neutral", "positive"]);
-        let s = sentiment(&h, &[0.0, 0.0, 2.0]);
+        let s = sentiment(&h, &[0.0, 0.0, 2.0], None);
         assert_eq!(s.label, "positive");
         let (n, p) = (
             s.probs.get("negative").unwrap(),
@@ -108,15 +132,45 @@ mod tests {
         assert_eq!(keys, ["negative", "neutral", "positive"]);
         // Model order is kept, whatever it is.
         let h = head(&["positive", "negative"]);
-        let s = sentiment(&h, &[-3.0, 3.0]);
+        let s = sentiment(&h, &[-3.0, 3.0], None);
         assert_eq!(s.label, "negative");
         assert!(s.score < -0.99);
     }
 
     #[test]
+    fn polarity_moves_mass_between_positive_and_negative_only() {
+        let h = head(&["negative", "neutral", "positive"]);
+        let logits = [1.0, 0.5, 0.8];
+        let plain = sentiment(&h, &logits, None);
+        assert_eq!(
+            sentiment(&h, &logits, Some(0.0)),
+            plain,
+            "z = 0 changes nothing"
+        );
+        let pushed = sentiment(&h, &logits, Some(3.0));
+        assert_eq!(pushed.label, "positive");
+        let g = |s: &SentimentOut, k: &str| s.probs.get(k).unwrap();
+        assert_eq!(g(&pushed, "neutral"), g(&plain, "neutral"), "neutral kept");
+        let sum = |s: &SentimentOut| g(s, "negative") + g(s, "positive");
+        assert!((sum(&pushed) - sum(&plain)).abs() < 2e-4);
+        // The network's own odds count too: z = its log-odds the other way balances them.
+        let even = sentiment(&h, &logits, Some(0.2));
+        assert!((g(&even, "negative") - g(&even, "positive")).abs() < 1e-4);
+        // A neutral text stays neutral whatever the polarity model says.
+        let calm = [0.0, 4.0, 0.0];
+        assert_eq!(sentiment(&h, &calm, Some(-8.0)).label, "neutral");
+        // A head without a negative label is left alone.
+        let two = head(&["neutral", "positive"]);
+        assert_eq!(
+            sentiment(&two, &[0.0, 1.0], Some(-9.0)),
+            sentiment(&two, &[0.0, 1.0], None)
+        );
+    }
+
+    #[test]
     fn ties_go_to_the_first_label() {
         let h = head(&["negative", "neutral", "positive"]);
-        assert_eq!(sentiment(&h, &[1.0, 1.0, 1.0]).label, "negative");
+        assert_eq!(sentiment(&h, &[1.0, 1.0, 1.0], None).label, "negative");
         let e = head(&["anger", "anxiety", "neutral"]);
         assert_eq!(emotion(&e, &[0.0, 5.0, 5.0]).label, "anxiety");
         // Logits that differ in the last bit but round to the same probability tie as well.

@@ -223,8 +223,9 @@ fn sample_turn_texts() -> Vec<String> {
 
 #[test]
 fn fast_model_mostly_agrees_with_the_default_on_the_sample_calls() {
-    // The fast model (4.3.1) is distilled from the default (4.3.0): on these sample turns they
-    // agreed on 96 % of the sentiment labels when it was bundled (4.1 against 4.0: 93 % and 90 %
+    // The fast model (4.3.1; 4.4.1 with review polarity) is distilled from the default (4.3.0;
+    // 4.4.0): on these sample turns they agreed on 96 % of the sentiment labels when it was
+    // bundled (4.1 against 4.0: 93 % and 90 %
     // of the emotion labels; 3.1 and 3.0: 88 % / 82 %). Far less means the wrong files in
     // models/fast (another tokenizer, another label order), a broken export, or a fast model left
     // behind when the default changed.
@@ -413,4 +414,76 @@ fn onnx_runtime_writes_no_telemetry_queue_under_home() {
         .path()
         .join(".cache/Microsoft/DeveloperTools/.onnxruntime");
     assert!(!queue.exists(), "{} was created", queue.display());
+}
+
+/// A copy of a model directory without its review-polarity model: links to the network's files,
+/// config.json without the `review_polarity` entry.
+fn network_only(model: &std::path::Path) -> (tempfile::TempDir, Value) {
+    let cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["model.onnx", "tokenizer.json"] {
+        std::os::unix::fs::symlink(model.join(f), dir.path().join(f)).unwrap();
+    }
+    let mut bare = cfg.clone();
+    bare.as_object_mut().unwrap().remove("review_polarity");
+    std::fs::write(dir.path().join("config.json"), bare.to_string()).unwrap();
+    (dir, cfg)
+}
+
+#[test]
+fn review_polarity_moves_only_positive_and_negative_and_only_on_longer_chinese_texts() {
+    let texts = [
+        "房间很大也很干净，早餐丰富，就是隔音不太好，晚上有点吵，总体还算满意",
+        "外卖送到的时候都凉了，汤洒了一半，打电话给商家也没人接，以后不会再点了",
+        "屏幕清楚，电池耐用，物流很快，包装完好，值得购买",
+        "這家店的服務態度很差，等了一個小時才上菜，味道也很普通",
+        "好的，谢谢",
+        "还是不行",
+        "My package still has not arrived after two weeks.",
+    ];
+    let han = |t: &str| {
+        t.chars()
+            .filter(|&c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+            .count()
+    };
+    let input = texts.join("\n") + "\n";
+    for model in [repo().join("models"), repo().join("models/fast")] {
+        let (bare, cfg) = network_only(&model);
+        let rp = cfg
+            .get("review_polarity")
+            .unwrap_or_else(|| panic!("{} names no review-polarity model", model.display()));
+        let min_han = rp["min_han"].as_u64().unwrap() as usize;
+        let m = model.display().to_string();
+        let b = bare.path().display().to_string();
+        let with = classify(&["--model", &m], &input);
+        let without = classify(&["--model", &b], &input);
+        let p = |v: &Value, k: &str| v["sentiment"]["probs"][k].as_f64().unwrap();
+        let mut moved = 0;
+        for ((t, a), b) in texts.iter().zip(&with).zip(&without) {
+            if han(t) < min_han {
+                assert_eq!(
+                    a, b,
+                    "{t}: fewer than {min_han} Han characters, the network alone"
+                );
+                continue;
+            }
+            assert!(
+                (p(a, "neutral") - p(b, "neutral")).abs() <= 1e-4,
+                "{t}: neutral moved"
+            );
+            let polar = |v: &Value| p(v, "negative") + p(v, "positive");
+            assert!(
+                (polar(a) - polar(b)).abs() <= 2e-4,
+                "{t}: polar mass changed"
+            );
+            if (p(a, "positive") - p(b, "positive")).abs() > 1e-3 {
+                moved += 1;
+            }
+        }
+        assert!(moved > 0, "{m}: the review-polarity model changed nothing");
+        // The two reviews whose polarity is plain come out that way.
+        assert_eq!(with[1]["sentiment"]["label"], "negative", "{m}");
+        assert_eq!(with[2]["sentiment"]["label"], "positive", "{m}");
+    }
 }
