@@ -28,6 +28,11 @@ Steps (about 5 minutes on the two cores):
    → results/review_polarity.json.
 
     .venv/bin/python review_polarity.py
+    .venv/bin/python review_polarity.py --other-sets   # only step 5, about 4 minutes
+
+5. (--other-sets) The other Chinese sentiment test splits of the training data, through the binary
+   with and without the component (sentiment macro-F1 and accuracy): the Cantonese forum posts,
+   Chinese chat, SMP2020 Weibo posts, CPED → results/review_polarity_other_sets.json.
 """
 
 from __future__ import annotations
@@ -146,8 +151,30 @@ def service_report(P, rows):
             "short_negative_caught": round(float((p[neg] == 0).mean()), 4) if neg.any() else None}
 
 
+def other_sets():
+    """Step 5: the other Chinese sentiment test splits, network alone against with the component."""
+    from sklearn.metrics import f1_score
+    import train as T
+    exs = T.examples()
+    out = {}
+    for src in ("cantonese_forum", "chinese_conversation_manual", "smp2020_virus", "cped"):
+        test = [e for e in exs if e.split == "test" and e.source == src and e.sent >= 0]
+        texts, y = [e.text for e in test], np.array([e.sent for e in test])
+        for name, model in (("default", ROOT / "models"), ("fast", ROOT / "models" / "fast")):
+            r = {"n": len(test)}
+            for off in (True, False):
+                p = classify(texts, model, off).argmax(1)
+                r["without" if off else "with"] = {"sentiment_macro_f1": round(float(f1_score(y, p, average="macro")), 4),
+                                                   "sentiment_accuracy": round(float((p == y).mean()), 4)}
+            out[f"{src}[{name}]"] = r
+            print(src, name, r, flush=True)
+    (HERE / "results" / "review_polarity_other_sets.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+
+
 def main():
     sys.path.insert(0, str(HERE))
+    if "--other-sets" in sys.argv[1:]:
+        return other_sets()
     reviews = review_rows()
     DATA.parent.mkdir(exist_ok=True)
     with open(DATA, "w", encoding="utf-8") as f:
