@@ -56,4 +56,7 @@ cp runs/$run/ensemble.json results/$run/
   && python3 training/service_turns/evaluate.py --model "${out#../}" --set written \
   --split test --out training/results/$run/written_test.json > /dev/null)
 (cd .. && python3 training/vs_default.py --fast "${out#../}" --out "training/results/$run/vs_default.json")
+# export.py wrote config.json anew: put the review-polarity model back and choose its settings for the
+# shipped models (review_polarity.py; about 12 minutes). Another OUT is left without it.
+[ "$(realpath -m "$out")" = "$(realpath ../models/fast)" ] && "$py" review_polarity.py
 "$py" model_card.py --metrics results/$run/metrics.json --out "$out/MODEL_CARD.md"

@@ -52,4 +52,7 @@ cp runs/$run/ensemble.json results/$run/
   --split test --out training/results/$run/service_turns_test.json > /dev/null \
   && python3 training/service_turns/evaluate.py --model "$models" --set written \
   --split test --out training/results/$run/written_test.json > /dev/null)
+# export.py wrote config.json anew: put the review-polarity model back and choose its settings for the
+# shipped models (review_polarity.py; about 12 minutes). A candidate directory is left without it.
+[ "$models" = "$(realpath ../models)" ] && "$py" review_polarity.py
 "$py" model_card.py --metrics results/$run/metrics.json --out "$models/MODEL_CARD.md"

@@ -80,6 +80,10 @@ if [ "$fast" = 1 ]; then
   "$py" export.py --run runs/e5-l4 --out ../models/fast --weight-bits 7
   cp runs/e5-l4/ensemble.json results/e5-l4/
   "$py" evaluate.py --model ../models/fast --out results/e5-l4/metrics.json --baselines-from metrics.json
+fi
+# The review-polarity model beside each network and its settings (both cards quote it; ~12 min).
+[ -f ../models/fast/config.json ] && "$py" review_polarity.py
+if [ "$fast" = 1 ]; then
   "$py" model_card.py --metrics results/e5-l4/metrics.json --out ../models/fast/MODEL_CARD.md
 fi
 # Last: the default model's card compares every design's results and mentions models/fast.
