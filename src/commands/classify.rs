@@ -32,6 +32,9 @@ use std::path::PathBuf;
 /// batches (batches hold one exact length), small enough to keep memory flat.
 const CHUNK_LINES: usize = 4096;
 
+// clap prints these doc comments as --help text, where "[PHONE_1]" and "[redact]" are literal
+// text, not rustdoc links.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Output: one JSON object per input line, in input order: \

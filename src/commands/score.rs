@@ -28,6 +28,9 @@ use crate::topics::assign::TextEmbedder;
 /// garbage must not bury the summary.
 const MAX_REJECT_MESSAGES: u64 = 1_000;
 
+// clap prints these doc comments as --help text, where "[PHONE_1]" and "[redact]" are literal
+// text, not rustdoc links.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Input files or directories (walked for *.jsonl, *.ndjson, *.json, *.csv and their .gz, in

@@ -17,7 +17,7 @@
 //! Weights file (little-endian): `b"CQTC"`, version u32 = 1, bucket bits u32, bias f32, count
 //! u32, then `count` × (bucket u32, weight f32), buckets ascending. Only non-zero weights are
 //! stored. Version 2, for a model where most buckets are used (the review-polarity model of
-//! [`crate::model::classifier`], fitted on tens of thousands of reviews): bucket bits u32, bias
+//! `model::classifier`, fitted on tens of thousands of reviews): bucket bits u32, bias
 //! f32, scale f32, then 2^bits × i8, weight = i8 × scale (a quarter of version 1's size when
 //! every bucket is set).
 

@@ -44,7 +44,7 @@ pub struct HtmlWriter {
     /// `convqa effect` output: adds `effects.html`, a link to it on the index and a
     /// training-effect section on each trained agent's page.
     pub effects: Option<EffectsReport>,
-    /// Language of every page (the words in [`super::words`]).
+    /// Language of every page (the words in `report::words`).
     pub lang: Lang,
     /// `convqa report --period`: a trend section on the index and on each agent page.
     pub trends: Option<crate::trend::TrendsReport>,

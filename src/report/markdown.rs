@@ -15,7 +15,7 @@ use std::fmt::Write;
 #[derive(Debug, Clone, Default)]
 pub struct MarkdownWriter {
     pub only: Option<BTreeSet<String>>,
-    /// Language of the pages (the words in [`super::words`]).
+    /// Language of the pages (the words in `report::words`).
     pub lang: Lang,
 }
 

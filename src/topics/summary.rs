@@ -196,7 +196,7 @@ fn round(x: f64, d: i32) -> f64 {
 }
 
 /// The outcome counts of a group of conversations that both the topic summaries and the
-/// per-agent topic tables ([`crate::report::agent_topics`]) report: QA score (exact sums, so the
+/// per-agent topic tables (`report::agent_topics`) report: QA score (exact sums, so the
 /// mean does not depend on input order), resolution among the known, escalation.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Tally {

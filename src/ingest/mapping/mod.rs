@@ -1,7 +1,7 @@
 //! Declarative mapping for any other JSON or CSV export (`--map mapping.toml`): this module owns
 //! the mapping file (read and checked once, at start-up, into a typed [`Mapping`]), its small
 //! path syntax ([`FieldPath`]), and the adapter that turns mapped records into the same
-//! [`RawConversation`]s the native parsers produce, so they go through the same validation and
+//! `RawConversation`s the native parsers produce, so they go through the same validation and
 //! the same rejects.
 //!
 //! Two modes, chosen by the file: with `turns = "PATH"` each record (a JSON value or line) is

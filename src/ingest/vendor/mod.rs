@@ -2,9 +2,9 @@
 //! their file name): each turns one vendor record into convqa's own conversation object, which
 //! then goes through the same validation as any input.
 //!
-//! - [`contact_lens`]: Amazon Connect Contact Lens analysis output, voice and chat;
-//! - [`transcribe`]: Amazon Transcribe Call Analytics output;
-//! - [`ccai`]: Google CCAI Insights conversation JSON.
+//! - `contact_lens`: Amazon Connect Contact Lens analysis output, voice and chat;
+//! - `transcribe`: Amazon Transcribe Call Analytics output;
+//! - `ccai`: Google CCAI Insights conversation JSON.
 //!
 //! Field mappings are in docs/SCHEMA.md ("Vendor exports"). A record that names no agent gets
 //! agent id `unknown` and a warning saying so, never an invented one. The vendor's own
