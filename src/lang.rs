@@ -72,12 +72,12 @@ fn parse_tables(src: &str) -> Tables {
     t
 }
 
-/// CJK ideographs (the BMP blocks plus the supplementary-plane extensions), i.e. Han characters.
 /// How many Han characters a text has (any script: simplified, traditional, extensions).
 pub fn han_count(text: &str) -> usize {
     text.chars().filter(|&c| is_han(c)).count()
 }
 
+/// CJK ideographs (the BMP blocks plus the supplementary-plane extensions), i.e. Han characters.
 fn is_han(c: char) -> bool {
     matches!(c,
         '\u{3400}'..='\u{4DBF}'      // Extension A

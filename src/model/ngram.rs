@@ -221,7 +221,16 @@ fn logit(bias: f32, weights: &[f32], blocks: &Blocks) -> f32 {
 impl NgramClassifier {
     /// Probability of the positive class for one text.
     pub fn score(&self, text: &str) -> f32 {
-        self.score_blocks(&vec![block(features(text, self.bits))])
+        sigmoid(self.logit(text))
+    }
+
+    /// The logit (log-odds of the positive class) of one text.
+    pub fn logit(&self, text: &str) -> f32 {
+        logit(
+            self.bias,
+            &self.weights,
+            &vec![block(features(text, self.bits))],
+        )
     }
 
     /// Probability of the positive class for features already in blocks.
@@ -306,17 +315,6 @@ impl NgramClassifier {
             out.extend_from_slice(&w.to_bits().to_le_bytes());
         }
         out
-    }
-}
-
-impl NgramClassifier {
-    /// The logit (log-odds of the positive class) of one text.
-    pub fn logit(&self, text: &str) -> f32 {
-        logit(
-            self.bias,
-            &self.weights,
-            &vec![block(features(text, self.bits))],
-        )
     }
 
     /// The weights as version 2 (dense int8, one scale: the largest weight maps to ±127), and

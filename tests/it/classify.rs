@@ -442,11 +442,6 @@ fn review_polarity_moves_only_positive_and_negative_and_only_on_longer_chinese_t
         "还是不行",
         "My package still has not arrived after two weeks.",
     ];
-    let han = |t: &str| {
-        t.chars()
-            .filter(|&c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
-            .count()
-    };
     let input = texts.join("\n") + "\n";
     for model in [repo().join("models"), repo().join("models/fast")] {
         let (bare, cfg) = network_only(&model);
@@ -461,7 +456,7 @@ fn review_polarity_moves_only_positive_and_negative_and_only_on_longer_chinese_t
         let p = |v: &Value, k: &str| v["sentiment"]["probs"][k].as_f64().unwrap();
         let mut moved = 0;
         for ((t, a), b) in texts.iter().zip(&with).zip(&without) {
-            if han(t) < min_han {
+            if convqa::lang::han_count(t) < min_han {
                 assert_eq!(
                     a, b,
                     "{t}: fewer than {min_han} Han characters, the network alone"
