@@ -59,4 +59,7 @@ cp runs/$run/ensemble.json results/$run/
 # export.py wrote config.json anew: put the review-polarity model back and choose its settings for the
 # shipped models (review_polarity.py; about 12 minutes). Another OUT is left without it.
 [ "$(realpath -m "$out")" = "$(realpath ../models/fast)" ] && "$py" review_polarity.py
+# ... and the service-turn head over the pooled vector (service_head.py: adds the `pooled` output to
+# model.onnx, fits the head on the labelled service turns; about 3 minutes).
+[ "$(realpath -m "$out")" = "$(realpath ../models/fast)" ] && "$py" service_head.py --model "$out"
 "$py" model_card.py --metrics results/$run/metrics.json --out "$out/MODEL_CARD.md"

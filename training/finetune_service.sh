@@ -55,4 +55,7 @@ cp runs/$run/ensemble.json results/$run/
 # export.py wrote config.json anew: put the review-polarity model back and choose its settings for the
 # shipped models (review_polarity.py; about 12 minutes). A candidate directory is left without it.
 [ "$models" = "$(realpath ../models)" ] && "$py" review_polarity.py
+# ... and the service-turn head over the pooled vector (service_head.py: adds the `pooled` output to
+# model.onnx, fits the head on the labelled service turns; about 3 minutes).
+[ "$models" = "$(realpath ../models)" ] && "$py" service_head.py --model "$models"
 "$py" model_card.py --metrics results/$run/metrics.json --out "$models/MODEL_CARD.md"

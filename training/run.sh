@@ -83,6 +83,8 @@ if [ "$fast" = 1 ]; then
 fi
 # The review-polarity model beside each network and its settings (both cards quote it; ~12 min).
 [ -f ../models/fast/config.json ] && "$py" review_polarity.py
+# The service-turn head of each model (service_head.py; ~6 min for both).
+[ -f ../models/fast/config.json ] && "$py" service_head.py
 if [ "$fast" = 1 ]; then
   "$py" model_card.py --metrics results/e5-l4/metrics.json --out ../models/fast/MODEL_CARD.md
 fi

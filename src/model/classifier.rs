@@ -21,12 +21,19 @@
 //!   ([`post::resplit`]); short service turns stay the network's alone. It is a pure function of
 //!   the text, so batch independence holds.
 //!
+//! - A service-turn head (config.json `service_head`, `src/model/linear.rs`: a linear map over the
+//!   network's pooled vector, fitted on the team-labelled service turns) gives the sentiment of
+//!   short turns (`lang::is_short`) that no rule decided: the network's own head, shared with
+//!   reviews and posts, leans negative on them (training/service_head.py). Emotion stays the
+//!   network's. The pooled vector comes from the same run, so this costs no inference.
+//!
 //! The machinery behind these choices (sessions, tokenizer set-up, batching, the run of one batch)
 //! lives in `session`, shared with the sentence embedder; this module adds the classifier's
 //! config, rules, cache and post-processing.
 
 use super::config::ModelConfig;
 use super::files::{resolve_model_dir, ModelFiles};
+use super::linear::LinearHead;
 use super::ngram::NgramClassifier;
 use super::session::{
     self, build_session, check_output, configure_tokenizer, distinct, plan_batches, plan_inputs,
@@ -51,6 +58,8 @@ const CACHE_CAPACITY: usize = 8192;
 struct BatchLogits {
     sentiment: Vec<f32>,
     emotion: Option<Vec<f32>>,
+    /// The pooled vectors, when a service head reads them.
+    pooled: Option<Vec<f32>>,
 }
 
 /// Loaded model: tokenizer, config and one ORT session per inference worker.
@@ -70,6 +79,8 @@ pub struct Classifier {
     rule_neutral: Option<(SentimentOut, Option<EmotionOut>)>,
     /// The review-polarity model the config names, with its weight and Han-character floor.
     polarity: Option<Polarity>,
+    /// The service-turn head the config names (rows in the sentiment head's order).
+    service: Option<LinearHead>,
 }
 
 /// A loaded review-polarity model (see the module docs).
@@ -135,6 +146,26 @@ impl Classifier {
             })?;
         let inputs = plan_inputs(&files.onnx, &first)?;
         Self::check_outputs(&files, &config, &first)?;
+        // The service head's file is small; read it while the first session can check its input.
+        let service = match &config.service_head {
+            Some(h) => {
+                let path = files.dir.join(&h.file);
+                let head = std::fs::read_to_string(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| LinearHead::parse(&t, &config.sentiment.labels))
+                    .map_err(|why| {
+                        ModelError::Other(format!(
+                            "service head {} (named in {}): {why}",
+                            path.display(),
+                            files.config.display()
+                        ))
+                    })?;
+                let why = format!("the service head {} reads {} values", h.file, head.dim());
+                check_output(&files.onnx, &first, &h.output, head.dim(), &why)?;
+                Some(head)
+            }
+            None => None,
+        };
 
         configure_tokenizer(&mut tokenizer, config.max_length).map_err(|source| {
             ModelError::Tokenizer {
@@ -179,6 +210,7 @@ impl Classifier {
             cache: Mutex::new(HashMap::new()),
             rule_neutral,
             polarity,
+            service,
         })
     }
 
@@ -217,9 +249,11 @@ impl Classifier {
         encoded: &[Encoded],
         batch: &[usize],
     ) -> Result<BatchLogits, ModelError> {
+        let pooled = self.config.service_head.as_ref().zip(self.service.as_ref());
         let heads: Vec<(&str, usize)> = std::iter::once(&self.config.sentiment)
             .chain(self.config.emotion.as_ref())
             .map(|h| (h.output.as_str(), h.labels.len()))
+            .chain(pooled.map(|(c, h)| (c.output.as_str(), h.dim())))
             .collect();
         let mut logits = session::run_batch(
             session,
@@ -234,6 +268,10 @@ impl Classifier {
         Ok(BatchLogits {
             sentiment: logits.next().ok_or_else(missing)?,
             emotion: match self.config.emotion {
+                Some(_) => Some(logits.next().ok_or_else(missing)?),
+                None => None,
+            },
+            pooled: match pooled {
                 Some(_) => Some(logits.next().ok_or_else(missing)?),
                 None => None,
             },
@@ -266,13 +304,18 @@ impl Classifier {
         for (batch, logits) in results {
             let (s, e) = (&logits.sentiment, &logits.emotion);
             for (row, &i) in batch.iter().enumerate() {
+                let head = &self.config.sentiment;
+                let sentiment = match (&self.service, &logits.pooled) {
+                    // A short turn's sentiment is the service head's (module docs).
+                    (Some(h), Some(p)) if lang::is_short(texts[i]) => {
+                        let d = h.dim();
+                        post::sentiment(head, &h.logits(&p[row * d..(row + 1) * d]), None)
+                    }
+                    _ => post::sentiment(head, &s[row * ks..(row + 1) * ks], polarity[i]),
+                };
                 out[i] = Some(TurnLabels {
                     language: languages[i],
-                    sentiment: post::sentiment(
-                        &self.config.sentiment,
-                        &s[row * ks..(row + 1) * ks],
-                        polarity[i],
-                    ),
+                    sentiment,
                     emotion: match (&self.config.emotion, &e) {
                         (Some(h), Some(e)) => Some(post::emotion(h, &e[row * ke..(row + 1) * ke])),
                         _ => None,

@@ -12,6 +12,10 @@
 //!
 //! Optional `"review_polarity": {"file", "weight", "min_han"}` names the review-polarity model
 //! beside the network (see [`crate::model::classifier`]); a model without it is the network alone.
+//!
+//! Optional `"service_head": {"file", "output"}` names the service-turn head (a linear map over the
+//! ONNX output `output`, weights in `file`; see [`crate::model::linear`]) that gives short turns
+//! their sentiment; a model without it reads short turns with its own sentiment head.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -49,6 +53,16 @@ pub struct ModelConfig {
     pub sentiment: Head,
     pub emotion: Option<Head>,
     pub review_polarity: Option<ReviewPolarity>,
+    pub service_head: Option<ServiceHead>,
+}
+
+/// The service-turn head a config names: its weights file in the model directory and the ONNX
+/// output (the pooled sentence vector) it reads.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceHead {
+    pub file: String,
+    pub output: String,
 }
 
 /// The review-polarity model a config names: a weights file in the model directory, how much its
@@ -89,6 +103,12 @@ struct RawConfig {
     #[serde(default)]
     label_aliases: BTreeMap<String, String>,
     review_polarity: Option<ReviewPolarity>,
+    service_head: Option<ServiceHead>,
+}
+
+/// A bare file name: the weights live in the model directory, nowhere else.
+fn bare_file_name(file: &str) -> bool {
+    !file.is_empty() && std::path::Path::new(file).file_name() == Some(std::ffi::OsStr::new(file))
 }
 
 impl ModelConfig {
@@ -156,10 +176,7 @@ impl ModelConfig {
             }
         }
         if let Some(r) = &raw.review_polarity {
-            // A bare file name: the weights live in the model directory, nowhere else.
-            let bare = !r.file.is_empty()
-                && std::path::Path::new(&r.file).file_name() == Some(std::ffi::OsStr::new(&r.file));
-            if !(bare && r.weight.is_finite() && r.weight >= 0.0) {
+            if !(bare_file_name(&r.file) && r.weight.is_finite() && r.weight >= 0.0) {
                 return Err(ConfigError::Invalid(
                     "review_polarity needs a file name in the model directory and a weight of at least 0".into(),
                 ));
@@ -172,12 +189,29 @@ impl ModelConfig {
                 }
             }
         }
+        if let Some(h) = &raw.service_head {
+            if !bare_file_name(&h.file) {
+                return Err(ConfigError::Invalid(
+                    "service_head needs a file name in the model directory".into(),
+                ));
+            }
+            let heads = [Some(&sentiment), emotion.as_ref()];
+            if !outputs.contains(&h.output) || heads.iter().flatten().any(|x| x.output == h.output)
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "service_head reads output {:?}, which the model must declare and no other head may read (outputs: {})",
+                    h.output,
+                    outputs.join(", ")
+                )));
+            }
+        }
         Ok(ModelConfig {
             model_type: raw.model_type,
             max_length,
             sentiment,
             emotion,
             review_polarity: raw.review_polarity,
+            service_head: raw.service_head,
         })
     }
 }
@@ -339,6 +373,35 @@ mod tests {
     fn bundled_layout_with_missing_output_is_rejected() {
         let err = ModelConfig::parse(BUNDLED, &outs(&["sentiment_logits"])).unwrap_err();
         assert!(err.to_string().contains("emotion_logits"), "{err}");
+    }
+
+    #[test]
+    fn service_head_is_optional_and_checked() {
+        let o = outs(&["sentiment_logits", "emotion_logits", "pooled"]);
+        assert_eq!(ModelConfig::parse(BUNDLED, &o).unwrap().service_head, None);
+        let with = |sh: &str| BUNDLED.replacen('{', &format!("{{\"service_head\": {sh},"), 1);
+        let c = ModelConfig::parse(
+            &with(r#"{"file": "service-head.json", "output": "pooled"}"#),
+            &o,
+        )
+        .unwrap();
+        assert_eq!(
+            c.service_head,
+            Some(ServiceHead {
+                file: "service-head.json".into(),
+                output: "pooled".into()
+            })
+        );
+        for bad in [
+            r#"{"file": "../x.json", "output": "pooled"}"#,
+            r#"{"file": "", "output": "pooled"}"#,
+            r#"{"file": "x.json", "output": "missing"}"#,
+            r#"{"file": "x.json", "output": "sentiment_logits"}"#,
+            r#"{"file": "x.json", "output": "pooled", "extra": 1}"#,
+            r#"{"file": "x.json"}"#,
+        ] {
+            assert!(ModelConfig::parse(&with(bad), &o).is_err(), "{bad}");
+        }
     }
 
     #[test]

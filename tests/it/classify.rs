@@ -416,19 +416,29 @@ fn onnx_runtime_writes_no_telemetry_queue_under_home() {
     assert!(!queue.exists(), "{} was created", queue.display());
 }
 
-/// A copy of a model directory without its review-polarity model: links to the network's files,
-/// config.json without the `review_polarity` entry.
-fn network_only(model: &std::path::Path) -> (tempfile::TempDir, Value) {
+/// A copy of a model directory whose config.json lacks the entries `drop` (links to every other
+/// file), and the original config.
+fn without_entries(model: &std::path::Path, drop: &[&str]) -> (tempfile::TempDir, Value) {
     let cfg: Value =
         serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    for f in ["model.onnx", "tokenizer.json"] {
-        std::os::unix::fs::symlink(model.join(f), dir.path().join(f)).unwrap();
+    for f in std::fs::read_dir(model).unwrap() {
+        let f = f.unwrap();
+        if f.file_type().unwrap().is_file() && f.file_name() != "config.json" {
+            std::os::unix::fs::symlink(f.path(), dir.path().join(f.file_name())).unwrap();
+        }
     }
     let mut bare = cfg.clone();
-    bare.as_object_mut().unwrap().remove("review_polarity");
+    for key in drop {
+        bare.as_object_mut().unwrap().remove(*key);
+    }
     std::fs::write(dir.path().join("config.json"), bare.to_string()).unwrap();
     (dir, cfg)
+}
+
+/// A copy of a model directory without its review-polarity model.
+fn network_only(model: &std::path::Path) -> (tempfile::TempDir, Value) {
+    without_entries(model, &["review_polarity"])
 }
 
 #[test]
@@ -480,5 +490,66 @@ fn review_polarity_moves_only_positive_and_negative_and_only_on_longer_chinese_t
         // The two reviews whose polarity is plain come out that way.
         assert_eq!(with[1]["sentiment"]["label"], "negative", "{m}");
         assert_eq!(with[2]["sentiment"]["label"], "positive", "{m}");
+    }
+}
+
+#[test]
+fn the_service_head_decides_only_short_turns_and_only_their_sentiment() {
+    let texts = [
+        "还是不行",
+        "垃圾客服",
+        "试过了,无效……",
+        "ok got it?",
+        "谢谢",
+        "12345678",
+        "我上周买的手机屏幕坏了，想申请退货，请问需要什么材料",
+        "My package still has not arrived after two weeks and nobody answers.",
+        "唔該晒你哋",
+        "这什么破服务",
+    ];
+    let input = texts.join("\n") + "\n";
+    for model in [repo().join("models"), repo().join("models/fast")] {
+        let (bare, cfg) = without_entries(&model, &["service_head"]);
+        assert!(
+            cfg.get("service_head").is_some(),
+            "{} names no service head",
+            model.display()
+        );
+        let m = model.display().to_string();
+        let b = bare.path().display().to_string();
+        let with = classify(&["--model", &m], &input);
+        let without = classify(&["--model", &b], &input);
+        let mut moved = 0;
+        for ((t, a), b) in texts.iter().zip(&with).zip(&without) {
+            if !convqa::lang::is_short(t) || a.get("rule").is_some() {
+                assert_eq!(
+                    a, b,
+                    "{t}: longer texts and rule decisions are the network's"
+                );
+                continue;
+            }
+            assert_eq!(a["emotion"], b["emotion"], "{t}: emotion is the network's");
+            let probs = a["sentiment"]["probs"].as_object().unwrap();
+            let sum: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
+            assert!((sum - 1.0).abs() < 1e-3, "{t}: probabilities sum to {sum}");
+            let score = a["sentiment"]["score"].as_f64().unwrap();
+            let pn = |k: &str| probs[k].as_f64().unwrap();
+            assert!(
+                (score - (pn("positive") - pn("negative"))).abs() < 2e-4,
+                "{t}"
+            );
+            if a["sentiment"] != b["sentiment"] {
+                moved += 1;
+            }
+        }
+        assert!(moved > 0, "{m}: the service head changed nothing");
+        // Plain complaints stay negative under the head.
+        for i in [1, 9] {
+            assert_eq!(
+                with[i]["sentiment"]["label"], "negative",
+                "{m}: {}",
+                texts[i]
+            );
+        }
     }
 }
