@@ -384,7 +384,7 @@ def load_service_turns() -> list[Example]:
 def load_written_turns() -> list[Example]:
     """The team-written short service turns (training/service_turns/WRITING.md): written where the
     real dialogues run out of short turns, labelled by the writer and kept only where a blind reader
-    agreed on the sentiment. Files a and b train (a tenth held out for validation); file c, by a
+    agreed on the sentiment. Files a, b, d and e train (a tenth held out for validation); file c, by a
     third writer, is test only. Empty when written/labels.jsonl is absent."""
     path = Path(__file__).resolve().parent / "service_turns" / "written" / "labels.jsonl"
     if not path.exists():

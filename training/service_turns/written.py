@@ -1,6 +1,7 @@
 """The team-written short service turns (WRITING.md): the blind reading copy and the merge.
 
     python3 training/service_turns/written.py blind   # written/blind_{train1,train2,test}.txt: ids and texts, no labels
+    python3 training/service_turns/written.py blind2  # the second round (train_d, train_e): blind_train{3,4}.txt
     python3 training/service_turns/written.py merge   # written/labels.jsonl + agreement
 
 Writers label what they write (written/train_a.jsonl, train_b.jsonl: training; test_c.jsonl: a
@@ -21,7 +22,12 @@ from merge_labels import kappa  # the real turns' merge: the same Cohen's kappa
 HERE = Path(__file__).resolve().parent / "written"
 SENT = {"negative", "neutral", "positive"}
 EMO = {"anger", "anxiety", "disappointment", "satisfaction", "neutral"}
-FILES = {"a": ("train_a.jsonl", "train"), "b": ("train_b.jsonl", "train"), "c": ("test_c.jsonl", "test")}
+FILES = {"a": ("train_a.jsonl", "train"), "b": ("train_b.jsonl", "train"), "c": ("test_c.jsonl", "test"),
+         # Second round (2026-12-07), training only: mostly short turns, with the hard short cases of
+         # both sides stressed (the service-turn head learns from them; WRITING.md, "Second round").
+         "d": ("train_d.jsonl", "train"), "e": ("train_e.jsonl", "train")}
+FIRST_ROUND = ("a", "b", "c")
+READERS = ("reader_train1.jsonl", "reader_train2.jsonl", "reader_test.jsonl", "reader_train3.jsonl", "reader_train4.jsonl")
 
 
 def written():
@@ -46,7 +52,7 @@ def blind():
     """Reading copies in a shuffled order (writers write in runs of one kind, which would prime
     the reader); the training turns in two halves, for two readers."""
     import random
-    rows = written()
+    rows = [r for r in written() if r["writer"] in FIRST_ROUND]
     random.Random(20261207).shuffle(rows)
     train = [r for r in rows if r["split"] == "train"]
     parts = {"test": [r for r in rows if r["split"] == "test"],
@@ -57,10 +63,25 @@ def blind():
     print({k: len(v) for k, v in parts.items()})
 
 
+def blind2():
+    """The second round's reading copies: its turns shuffled, in two halves for two readers (the
+    first round's copies stay as they were)."""
+    import random
+    rows = [r for r in written() if r["writer"] not in FIRST_ROUND]
+    random.Random(20261208).shuffle(rows)
+    half = len(rows) // 2
+    for name, sub in (("train3", rows[:half]), ("train4", rows[half:])):
+        with open(HERE / f"blind_{name}.txt", "w", encoding="utf-8") as f:
+            f.writelines(f"#{r['id']} [{r['speaker'].upper()}] {r['text']}\n" for r in sub)
+    print({"train3": half, "train4": len(rows) - half})
+
+
 def merge():
     rows = written()
     reader = {}
-    for name in ("reader_train1.jsonl", "reader_train2.jsonl", "reader_test.jsonl"):
+    for name in READERS:
+        if not (HERE / name).exists():
+            continue
         for n, line in enumerate(open(HERE / name, encoding="utf-8"), 1):
             if line.strip():
                 r = json.loads(line)
@@ -76,6 +97,10 @@ def merge():
         for name in ("sentiment", "emotion"):
             po, k = kappa([(r[name], reader[r["id"]][name]) for r in sub])
             print(f"{split}: writer vs reader {name} on {len(sub)} turns: agreement {po:.3f}, kappa {k:.3f}")
+            second = [r for r in sub if r["writer"] not in FIRST_ROUND]
+            if second:
+                po, k = kappa([(r[name], reader[r["id"]][name]) for r in second])
+                print(f"  of which the second round: {len(second)} turns: agreement {po:.3f}, kappa {k:.3f}")
         for r in sub:
             rd = reader[r["id"]]
             if rd["sentiment"] != r["sentiment"]:
@@ -111,4 +136,4 @@ def is_short(text):
 
 
 if __name__ == "__main__":
-    {"blind": blind, "merge": merge}[sys.argv[1]]()
+    {"blind": blind, "blind2": blind2, "merge": merge}[sys.argv[1]]()
