@@ -26,6 +26,12 @@ Steps, per model directory (default: models/ and models/fast):
     .venv/bin/python service_head.py [--model ../models --model ../models/fast]   # ~3 min per model
     .venv/bin/python service_head.py --other-sets   # every other labelled test split, without and
                                                     # with the head → results/service_head_other_sets.json
+    .venv/bin/python service_head.py --second-round # validation on turns neither the network nor the head
+                                                    # saw → results/service_head_second_round.json
+
+The second round of team-written turns (WRITING.md, "Second round") came after the network was
+trained, so it can validate the design: a head fitted without those turns is scored on their short
+turns against the network alone, and against blends of the two (log-probabilities weighted).
 """
 
 from __future__ import annotations
@@ -198,6 +204,47 @@ def other_sets(models: list[Path]):
                                                                    encoding="utf-8")
 
 
+def second_round(models: list[Path]):
+    """The head fitted without the second-round written turns, on their short turns: network alone,
+    head alone and blends (weight on the head's log-probabilities). Rule-decided turns keep the rule."""
+    rows = load_turns()
+    second = np.array([r["set"] == "written" and r["id"][0] in "de" for r in rows])
+    train = np.array([r["split"] == "train" for r in rows]) & ~second
+    val = [i for i, r in enumerate(rows) if second[i] and r["short"]]
+    texts = [clean(r["text"]) for r in rows]
+    y = np.array([SENT.index(r["sentiment"]) for r in rows])
+    groups = np.array([r["conversation_id"] for r in rows])
+    out = {}
+    for model_dir in models:
+        model_dir = model_dir.resolve()
+        key = "default" if model_dir == (ROOT / "models").resolve() else model_dir.name
+        X = pooled_vectors(model_dir, texts)
+        head, cv = fit(X[train], y[train], groups[train])
+        with tempfile.TemporaryDirectory() as tmp:
+            preds = classify(without_head(model_dir, Path(tmp)), [texts[i] for i in val])
+        gold = [SENT[y[i]] for i in val]
+        res = {"train_turns": int(train.sum()), "cv": cv, "short_validation_turns": len(val),
+               "decided_by_rules": sum("rule" in p for p in preds), "head_weight": {}}
+        lh = head.predict_log_proba(X[val])
+        for a in (0.0, 0.25, 0.5, 0.75, 1.0):
+            lab = []
+            for p, h in zip(preds, lh):
+                if "rule" in p:
+                    lab.append(p["sentiment"]["label"])
+                    continue
+                ln = np.log(np.maximum([p["sentiment"]["probs"][k] for k in SENT], 1e-4))
+                lab.append(SENT[int(np.argmax(a * h + (1 - a) * ln))])
+            calm = [l == "negative" for g, l in zip(gold, lab) if g != "negative"]
+            neg = [l == "negative" for g, l in zip(gold, lab) if g == "negative"]
+            res["head_weight"][str(a)] = {"short_sentiment_macro_f1": round(float(f1_score(gold, lab, average="macro")), 4),
+                                          "short_calm_called_negative": f"{sum(calm)}/{len(calm)} = {sum(calm) / len(calm):.4f}",
+                                          "short_negative_called_negative": f"{sum(neg)}/{len(neg)} = {sum(neg) / len(neg):.4f}"}
+        out[key] = res
+        print(key, json.dumps(res, indent=1), flush=True)
+    (HERE / "results" / "service_head_second_round.json").write_text(json.dumps(out, indent=1, sort_keys=True) + "\n",
+                                                                     encoding="utf-8")
+
+
 def _is_short(t: str) -> bool:
     """lang::is_short: at most 6 Han characters and 3 other words."""
     import re
@@ -209,7 +256,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", action="append", type=Path)
     ap.add_argument("--other-sets", action="store_true")
+    ap.add_argument("--second-round", action="store_true")
     a = ap.parse_args()
+    if a.second_round:
+        return second_round(a.model or [ROOT / "models", ROOT / "models" / "fast"])
     if a.other_sets:
         return other_sets(a.model or [ROOT / "models", ROOT / "models" / "fast"])
     models = a.model or [ROOT / "models", ROOT / "models" / "fast"]
