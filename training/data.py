@@ -381,10 +381,15 @@ def load_service_turns() -> list[Example]:
     return out
 
 
+# The second round of written turns (WRITING.md) trains the service-turn head only: the network
+# never sees it, so it can validate the head against the network (service_head.py --second-round).
+SECOND_ROUND = ("d", "e")
+
+
 def load_written_turns() -> list[Example]:
     """The team-written short service turns (training/service_turns/WRITING.md): written where the
     real dialogues run out of short turns, labelled by the writer and kept only where a blind reader
-    agreed on the sentiment. Files a, b, d and e train (a tenth held out for validation); file c, by a
+    agreed on the sentiment. Files a and b train (a tenth held out for validation); file c, by a
     third writer, is test only. Empty when written/labels.jsonl is absent."""
     path = Path(__file__).resolve().parent / "service_turns" / "written" / "labels.jsonl"
     if not path.exists():
@@ -393,6 +398,8 @@ def load_written_turns() -> list[Example]:
     out = []
     for line in open(path, encoding="utf-8"):
         r = json.loads(line)
+        if r["id"][0] in SECOND_ROUND:
+            continue
         if r["split"] == "test":
             sp = "test"
         else:

@@ -81,7 +81,9 @@ if [ "$fast" = 1 ]; then
   cp runs/e5-l4/ensemble.json results/e5-l4/
   "$py" evaluate.py --model ../models/fast --out results/e5-l4/metrics.json --baselines-from metrics.json
 fi
-# The review-polarity model beside each network and its settings (both cards quote it; ~12 min).
+# The review-polarity model beside each network and its settings (both cards quote it; ~12 min), and
+# the service-turn head; both measure through the release binary, which must know their config entries.
+(cd .. && cargo build --release --locked --quiet)
 [ -f ../models/fast/config.json ] && "$py" review_polarity.py
 # The service-turn head of each model (service_head.py; ~6 min for both).
 [ -f ../models/fast/config.json ] && "$py" service_head.py

@@ -21,7 +21,7 @@
 //!   ([`post::resplit`]); short service turns stay the network's alone. It is a pure function of
 //!   the text, so batch independence holds.
 //!
-//! - A service-turn head (config.json `service_head`, `src/model/linear.rs`: a linear map over the
+//! - A service-turn head (config.json `service_head`, `linear`: a linear map over the
 //!   network's pooled vector, fitted on the team-labelled service turns) gives the sentiment of
 //!   short turns (`lang::is_short`) that no rule decided: the network's own head, shared with
 //!   reviews and posts, leans negative on them (training/service_head.py). Emotion stays the
@@ -79,8 +79,14 @@ pub struct Classifier {
     rule_neutral: Option<(SentimentOut, Option<EmotionOut>)>,
     /// The review-polarity model the config names, with its weight and Han-character floor.
     polarity: Option<Polarity>,
-    /// The service-turn head the config names (rows in the sentiment head's order).
-    service: Option<LinearHead>,
+    /// The service-turn head the config names.
+    service: Option<Service>,
+}
+
+/// A loaded service-turn head and the ONNX output (the pooled vector) it reads.
+struct Service {
+    head: LinearHead,
+    output: String,
 }
 
 /// A loaded review-polarity model (see the module docs).
@@ -149,20 +155,16 @@ impl Classifier {
         // The service head's file is small; read it while the first session can check its input.
         let service = match &config.service_head {
             Some(h) => {
-                let path = files.dir.join(&h.file);
-                let head = std::fs::read_to_string(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| LinearHead::parse(&t, &config.sentiment.labels))
-                    .map_err(|why| {
-                        ModelError::Other(format!(
-                            "service head {} (named in {}): {why}",
-                            path.display(),
-                            files.config.display()
-                        ))
-                    })?;
+                let head = read_side_file(&files, "service head", &h.file, |b| {
+                    let text = std::str::from_utf8(b).map_err(|e| e.to_string())?;
+                    LinearHead::parse(text, &config.sentiment.labels)
+                })?;
                 let why = format!("the service head {} reads {} values", h.file, head.dim());
                 check_output(&files.onnx, &first, &h.output, head.dim(), &why)?;
-                Some(head)
+                Some(Service {
+                    head,
+                    output: h.output.clone(),
+                })
             }
             None => None,
         };
@@ -179,24 +181,13 @@ impl Classifier {
 
         let rule_neutral = rules::neutral_outputs(&config.sentiment, config.emotion.as_ref());
         let polarity = match &config.review_polarity {
-            Some(r) => {
-                let path = files.dir.join(&r.file);
-                let model = std::fs::read(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| NgramClassifier::from_bytes(&b).map_err(|e| e.to_string()))
-                    .map_err(|why| {
-                        ModelError::Other(format!(
-                            "review-polarity model {} (named in {}): {why}",
-                            path.display(),
-                            files.config.display()
-                        ))
-                    })?;
-                Some(Polarity {
-                    model,
-                    weight: r.weight,
-                    min_han: r.min_han,
-                })
-            }
+            Some(r) => Some(Polarity {
+                model: read_side_file(&files, "review-polarity model", &r.file, |b| {
+                    NgramClassifier::from_bytes(b).map_err(|e| e.to_string())
+                })?,
+                weight: r.weight,
+                min_han: r.min_han,
+            }),
             None => None,
         };
         Ok(Classifier {
@@ -249,11 +240,14 @@ impl Classifier {
         encoded: &[Encoded],
         batch: &[usize],
     ) -> Result<BatchLogits, ModelError> {
-        let pooled = self.config.service_head.as_ref().zip(self.service.as_ref());
         let heads: Vec<(&str, usize)> = std::iter::once(&self.config.sentiment)
             .chain(self.config.emotion.as_ref())
             .map(|h| (h.output.as_str(), h.labels.len()))
-            .chain(pooled.map(|(c, h)| (c.output.as_str(), h.dim())))
+            .chain(
+                self.service
+                    .iter()
+                    .map(|s| (s.output.as_str(), s.head.dim())),
+            )
             .collect();
         let mut logits = session::run_batch(
             session,
@@ -271,7 +265,7 @@ impl Classifier {
                 Some(_) => Some(logits.next().ok_or_else(missing)?),
                 None => None,
             },
-            pooled: match pooled {
+            pooled: match self.service {
                 Some(_) => Some(logits.next().ok_or_else(missing)?),
                 None => None,
             },
@@ -307,9 +301,9 @@ impl Classifier {
                 let head = &self.config.sentiment;
                 let sentiment = match (&self.service, &logits.pooled) {
                     // A short turn's sentiment is the service head's (module docs).
-                    (Some(h), Some(p)) if lang::is_short(texts[i]) => {
-                        let d = h.dim();
-                        post::sentiment(head, &h.logits(&p[row * d..(row + 1) * d]), None)
+                    (Some(sv), Some(p)) if lang::is_short(texts[i]) => {
+                        let d = sv.head.dim();
+                        post::sentiment(head, &sv.head.logits(&p[row * d..(row + 1) * d]), None)
                     }
                     _ => post::sentiment(head, &s[row * ks..(row + 1) * ks], polarity[i]),
                 };
@@ -331,6 +325,27 @@ impl Classifier {
             })
             .collect()
     }
+}
+
+/// Read and parse a file the config names beside the network; an error names the file, what it
+/// is and the config that named it.
+fn read_side_file<T>(
+    files: &ModelFiles,
+    what: &str,
+    name: &str,
+    parse: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> Result<T, ModelError> {
+    let path = files.dir.join(name);
+    std::fs::read(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| parse(&b))
+        .map_err(|why| {
+            ModelError::Other(format!(
+                "{what} {} (named in {}): {why}",
+                path.display(),
+                files.config.display()
+            ))
+        })
 }
 
 impl TurnClassifier for Classifier {

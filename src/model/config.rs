@@ -14,7 +14,7 @@
 //! beside the network (see [`crate::model::classifier`]); a model without it is the network alone.
 //!
 //! Optional `"service_head": {"file", "output"}` names the service-turn head (a linear map over the
-//! ONNX output `output`, weights in `file`; see [`crate::model::linear`]) that gives short turns
+//! ONNX output `output`, weights in `file`; see the `linear` module) that gives short turns
 //! their sentiment; a model without it reads short turns with its own sentiment head.
 
 use serde::Deserialize;
@@ -397,6 +397,7 @@ mod tests {
             r#"{"file": "", "output": "pooled"}"#,
             r#"{"file": "x.json", "output": "missing"}"#,
             r#"{"file": "x.json", "output": "sentiment_logits"}"#,
+            r#"{"file": "x.json", "output": "emotion_logits"}"#,
             r#"{"file": "x.json", "output": "pooled", "extra": 1}"#,
             r#"{"file": "x.json"}"#,
         ] {

@@ -6,8 +6,8 @@
 //! microblog posts and tweets as well, most of them opinionated, and on a short service turn it
 //! leans negative ("还是不行", "没有操作."). A head fitted on service turns alone learns their
 //! balance from the same vector at no extra cost (384 × 3 multiply-adds). The classifier applies
-//! it to short turns only (`lang::is_short`), where the network is weakest and no review or
-//! tweet is affected.
+//! it to short turns only (`lang::is_short`), where the network is weakest and which few reviews
+//! or tweets are.
 
 use serde::Deserialize;
 
@@ -45,28 +45,31 @@ impl LinearHead {
                 raw.bias.len()
             ));
         }
-        let mut sorted_file = raw.labels.clone();
-        sorted_file.sort();
-        let mut sorted_model = labels.to_vec();
-        sorted_model.sort();
-        if sorted_file != sorted_model {
+        if raw.labels.len() != labels.len() {
             return Err(format!(
                 "its labels {:?} are not the sentiment head's {:?}",
                 raw.labels, labels
             ));
         }
-        let mut weight = Vec::with_capacity(labels.len() * raw.dim);
-        let mut bias = Vec::with_capacity(labels.len());
-        for label in labels {
-            let i = raw.labels.iter().position(|l| l == label).unwrap_or(0);
-            let row = &raw.weight[i];
-            if row.len() != raw.dim || !row.iter().chain([&raw.bias[i]]).all(|x| x.is_finite()) {
+        // Every row checked before anything is allocated from `dim`.
+        for (label, (row, b)) in raw.labels.iter().zip(raw.weight.iter().zip(&raw.bias)) {
+            if row.len() != raw.dim || !row.iter().chain([b]).all(|x| x.is_finite()) {
                 return Err(format!(
                     "the {label:?} row needs {} finite weights and a finite bias",
                     raw.dim
                 ));
             }
-            weight.extend_from_slice(row);
+        }
+        let mut weight = Vec::with_capacity(raw.weight.iter().map(Vec::len).sum());
+        let mut bias = Vec::with_capacity(labels.len());
+        for label in labels {
+            let i = raw.labels.iter().position(|l| l == label).ok_or_else(|| {
+                format!(
+                    "its labels {:?} are not the sentiment head's {:?}",
+                    raw.labels, labels
+                )
+            })?;
+            weight.extend_from_slice(&raw.weight[i]);
             bias.push(raw.bias[i]);
         }
         Ok(LinearHead {
@@ -82,7 +85,7 @@ impl LinearHead {
     }
 
     /// Logits for one vector of [`dim`](Self::dim) values, in the sentiment head's label order.
-    /// Summed in f64 in a fixed order, so the result does not depend on the CPU's vector width.
+    /// Summed in f64 for precision (384 products of a few units each).
     pub fn logits(&self, x: &[f32]) -> Vec<f32> {
         debug_assert_eq!(x.len(), self.dim);
         self.bias

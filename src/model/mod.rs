@@ -10,7 +10,7 @@
 //! - `embedder`: the sentence embedder (`models/embed`) for topics, over the same sessions;
 //! - `session`: what both share: tokenising, length-bucketed batching, one ORT session per worker;
 //! - `post`: softmax, rounding and label choice, kept apart so it is tested without a model;
-//! - [`linear`]: the service-turn head, a linear map over the pooled vector for short turns;
+//! - `linear`: the service-turn head, a linear map over the pooled vector for short turns;
 //! - `rules`: texts decided before the model (identifier-only turns are neutral);
 //! - [`ngram`]: small hashed n-gram classifiers for one question about a turn (does this agent
 //!   turn give a concrete solution?), pure Rust, weights compiled in.
@@ -21,7 +21,7 @@ mod classifier;
 mod config;
 mod embedder;
 mod files;
-pub mod linear;
+mod linear;
 pub mod ngram;
 pub mod outcome;
 mod post;

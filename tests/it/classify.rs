@@ -553,3 +553,74 @@ fn the_service_head_decides_only_short_turns_and_only_their_sentiment() {
         }
     }
 }
+
+#[test]
+fn short_turns_under_the_service_head_do_not_depend_on_their_batch() {
+    // Short, not phatic, of both polarities, several per token length: a head that read the
+    // wrong row of its batch would give some of them another text's sentiment.
+    let texts = [
+        "还是不行",
+        "垃圾客服",
+        "太棒了！",
+        "在等回复",
+        "又断网了",
+        "修好了！",
+        "退款呢？",
+        "好慢啊",
+        "still broken",
+        "love it",
+        "refund please",
+        "so slow!!",
+        "搞掂晒，正！",
+        "又係咁",
+    ];
+    let input = texts.join("\n") + "\n";
+    for m in ["models", "models/fast"] {
+        let dir = repo().join(m).display().to_string();
+        let one = classify_raw(&["--model", &dir, "--batch-size", "1"], &input);
+        let many = classify_raw(&["--model", &dir, "--batch-size", "32"], &input);
+        assert_eq!(one, many, "{m}");
+        let labels: Vec<Value> = one
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["sentiment"]["label"].clone())
+            .collect();
+        assert!(
+            labels.iter().any(|l| l == "negative") && labels.iter().any(|l| l == "positive"),
+            "{m}: {labels:?}"
+        );
+    }
+}
+
+/// A copy of a model directory whose service-head.json is `head` (absent when `None`).
+fn with_head_file(model: &std::path::Path, head: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(model).unwrap() {
+        let f = f.unwrap();
+        if f.file_type().unwrap().is_file() && f.file_name() != "service-head.json" {
+            std::os::unix::fs::symlink(f.path(), dir.path().join(f.file_name())).unwrap();
+        }
+    }
+    if let Some(h) = head {
+        std::fs::write(dir.path().join("service-head.json"), h).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_missing_or_misfit_service_head_is_exit_2_naming_the_file() {
+    let model = repo().join("models");
+    let narrow = r#"{"labels": ["negative", "neutral", "positive"], "dim": 3,
+                     "weight": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "bias": [0, 0, 0]}"#;
+    for (head, needle) in [
+        (None, "service-head.json"),
+        (Some("{"), "service-head.json"),
+        (Some(narrow), "service-head.json"),
+    ] {
+        let dir = with_head_file(&model, head);
+        let out = run_with_stdin(
+            convqa().args(["classify", "--model", &dir.path().display().to_string()]),
+            b"hi\n",
+        );
+        assert_one_sentence_error(&out, &[needle]);
+    }
+}

@@ -5,9 +5,10 @@
     python3 training/service_turns/written.py merge   # written/labels.jsonl + agreement
 
 Writers label what they write (written/train_a.jsonl, train_b.jsonl: training; test_c.jsonl: a
-test set by a third writer). An independent reader labels the blind copies by docs/LABELLING.md
-without seeing the writers' labels (written/reader_train1.jsonl, reader_train2.jsonl, reader_test.jsonl:
-{"id", "sentiment", "emotion"}). A turn is kept when writer and reader agree on its sentiment; its
+test set by a third writer; train_d.jsonl, train_e.jsonl: the second round, training only, see
+WRITING.md). An independent reader labels the blind copies by docs/LABELLING.md without seeing the
+writers' labels (written/reader_train1.jsonl, reader_train2.jsonl, reader_test.jsonl, and
+reader_train3.jsonl, reader_train4.jsonl for the second round: {"id", "sentiment", "emotion"}). A turn is kept when writer and reader agree on its sentiment; its
 emotion is kept when they agree on that too, else it is unknown (-1 in training, left out of
 emotion scores). Ids are "<file letter>-<line number>", stable as long as the files are.
 """
@@ -114,7 +115,9 @@ def merge():
     # leaves the test; and a training turn that is also a real test turn (labels.jsonl) leaves the
     # training, so the real test split stays unseen.
     def norm(t):
-        return re.sub(r"[\W_]+", "", t.lower())
+        # Letters and digits, case folded; a turn of only emoji or punctuation ("🙄", "……") is
+        # compared whole instead, or every such turn would match every other.
+        return re.sub(r"[\W_]+", "", t.lower()) or t
     trained = {norm(r["text"]) for r in kept if r["split"] == "train"}
     real_test = {norm(json.loads(l)["text"]) for l in open(HERE.parent / "labels.jsonl", encoding="utf-8")
                  if json.loads(l)["split"] == "test"}
