@@ -23,11 +23,7 @@ impl ModelFiles {
     /// SHA-256 (hex) of the model.onnx bytes, streamed: run.json's model identity and the
     /// embedder a saved topic model was made with.
     pub fn onnx_sha256(&self) -> std::io::Result<String> {
-        use sha2::{Digest, Sha256};
-        let mut f = std::fs::File::open(&self.onnx)?;
-        let mut h = Sha256::new();
-        std::io::copy(&mut f, &mut h)?;
-        Ok(crate::ingest::hex_digest(&h.finalize()))
+        file_sha256(&self.onnx)
     }
 
     /// Check that `dir` holds model.onnx, tokenizer.json and config.json.
@@ -50,6 +46,15 @@ impl ModelFiles {
         }
         Ok(files)
     }
+}
+
+/// SHA-256 (hex) of a file's bytes, streamed.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(crate::ingest::hex_digest(&h.finalize()))
 }
 
 /// Where one kind of bundled model is looked for.

@@ -32,7 +32,7 @@ mod session;
 pub use classifier::Classifier;
 pub use config::{canonical_sentiment, Head, ModelConfig, DEFAULT_MAX_LENGTH, SENTIMENT_LABELS};
 pub use embedder::{Embedder, EmbedderConfig};
-pub use files::{resolve_embed_dir, resolve_model_dir, ModelFiles};
+pub use files::{file_sha256, resolve_embed_dir, resolve_model_dir, ModelFiles};
 pub use post::{round4, softmax};
 
 use crate::types::TurnLabels;

@@ -107,6 +107,12 @@ pub struct ModelIdentity {
     pub model_type: Option<String>,
     /// `version` (or `model_version`, `_convqa_version`) from `config.json`, if present.
     pub version: Option<String>,
+    /// SHA-256 of every other file the labels depend on, by name: `config.json`,
+    /// `tokenizer.json` and the side files `config.json` names (the review-polarity model, the
+    /// service-turn head), so that a refitted side file shows even when `model.onnx` and the
+    /// version stay the same.
+    #[serde(default)]
+    pub files_sha256: std::collections::BTreeMap<String, String>,
 }
 
 /// Which settings file was used (the checklist; also the detector settings): path or
@@ -141,6 +147,7 @@ impl RunManifest {
                 onnx_sha256: "0".repeat(64),
                 model_type: None,
                 version: None,
+                files_sha256: Default::default(),
             },
             checklist: ChecklistIdentity {
                 source: "builtin".into(),

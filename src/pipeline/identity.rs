@@ -1,5 +1,6 @@
-//! What a run records about itself: the model's identity (directory, SHA-256 of model.onnx, what
-//! its config.json says) at start-up, and `run.json` at the end.
+//! What a run records about itself: the model's identity (directory, SHA-256 of model.onnx and of
+//! the other files its labels depend on, what its config.json says) at start-up, and `run.json`
+//! at the end.
 
 use super::{Config, ConfigError, RunStats};
 use crate::output::{
@@ -27,9 +28,23 @@ pub(super) fn model_identity(dir: &Path) -> Result<ModelIdentity, ConfigError> {
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
+    // The other files the labels depend on. Side files are named by config.json; one that is
+    // missing or unreadable is left out here (the classifier refuses to load without it).
+    let side = ["review_polarity", "service_head"]
+        .iter()
+        .filter_map(|k| cfg.get(*k)?.get("file")?.as_str().map(str::to_string));
+    let files_sha256 = ["config.json".to_string(), "tokenizer.json".to_string()]
+        .into_iter()
+        .chain(side)
+        .filter_map(|name| {
+            let sha = crate::model::file_sha256(&dir.join(&name)).ok()?;
+            Some((name, sha))
+        })
+        .collect();
     Ok(ModelIdentity {
         dir: dir.display().to_string(),
         onnx_sha256,
+        files_sha256,
         model_type: text("model_type"),
         version: text("version")
             .or_else(|| text("model_version"))

@@ -77,6 +77,7 @@ fn config(inputs: Vec<InputSpec>, threads: usize, chunk: usize) -> Config {
             onnx_sha256: String::new(),
             model_type: None,
             version: None,
+            files_sha256: Default::default(),
         },
         redact: None,
         settings_identity: None,

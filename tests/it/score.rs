@@ -144,6 +144,17 @@ fn clean_input_exits_0_with_three_files_and_no_temp_files() {
     assert_eq!(run["counts"]["rejected"], 0);
     assert_eq!(run["inputs"][0]["bytes"], fixture_jsonl(12).len());
     assert_eq!(run["model"]["onnx_sha256"].as_str().unwrap().len(), 64);
+    // Every file the labels depend on is named with its hash, side files included.
+    let files = run["model"]["files_sha256"].as_object().unwrap();
+    let cfg: serde_json::Value =
+        serde_json::from_str(&read(&common::repo().join("models/config.json"))).unwrap();
+    let mut want = vec!["config.json".to_string(), "tokenizer.json".to_string()];
+    for k in ["review_polarity", "service_head"] {
+        want.push(cfg[k]["file"].as_str().unwrap().to_string());
+    }
+    want.sort();
+    assert_eq!(files.keys().cloned().collect::<Vec<_>>(), want);
+    assert!(files.values().all(|v| v.as_str().unwrap().len() == 64));
     assert_eq!(run["checklist"]["source"], "builtin");
     let err = stderr(&o);
     assert!(err.contains("scored 12 conversations"), "{err}");
