@@ -165,6 +165,7 @@ fn config(input: PathBuf, threads: usize) -> Config {
             onnx_sha256: String::new(),
             model_type: None,
             version: None,
+            files_sha256: Default::default(),
         },
         redact: None,
         settings_identity: None,
