@@ -197,7 +197,9 @@ def main():
           "sentence's output independent of the rest of its batch — dynamic int8 would not. Checked on export: alone vs "
           "in a padded batch of 32 agree within 1e-5 (and the Rust side rounds probabilities to 4 decimals).\n")
     w("- **I/O:** inputs `input_ids`, `attention_mask` (int64 [batch, seq]); outputs `sentiment_logits` [batch, 3], "
-      "`emotion_logits` [batch, 5].\n")
+      "`emotion_logits` [batch, 5]"
+      + (f", and `pooled` [batch, {cfg.get('hidden_size', 384)}] (the mean-pooled vector both heads read, for the "
+         "service-turn head; `training/service_head.py` adds it)" if cfg.get("service_head") else "") + ".\n")
     w("\n## Results against the targets (held-out TEST splits; never used for training or model selection)\n")
     w("| metric | model | baseline(s) | target | met |\n|---|---|---|---|---|")
     base = M["baselines"]
