@@ -10,7 +10,10 @@
 # 4. times, on the same texts: Python onnxruntime + tokenizers on the same model (sorted batches,
 #    2 intra-op threads: the best Python setup measured in shared/research), VADER on the English
 #    turns and SnowNLP on the Chinese turns (the first BENCH_SNOWNLP_MAX=2000: it is slow);
-# 5. prints a table with turns/s and convqa's speed as a multiple of each baseline.
+# 5. prints a table with turns/s and convqa's speed as a multiple of each baseline; with
+#    BENCH_OUT=FILE, also appends one JSON line to FILE (benches/results/classify.jsonl is the
+#    project's record): date, commit, CPU name and the vector extensions ONNX Runtime's int8
+#    kernels depend on (AVX2, AVX-512, VNNI, AMX), model version, and each system's rates.
 #
 # Python: BENCH_ORT_PYTHON (default training/.venv/bin/python, the training venv, when it has onnxruntime and
 # tokenizers) for the onnxruntime baseline; VADER and SnowNLP go into a venv this script creates
@@ -198,3 +201,30 @@ for name, count, wall, cpu in rows:
     rate, crate = count / wall, count / cpu
     print(f"{name:<60} {count:>6} {wall:>7.2f} {rate:>8.1f} {ref / rate:>6.2f}x {cpu:>7.2f} {crate:>9.1f} {ref_cpu / crate:>6.2f}x")
 PY
+if [[ -n "${BENCH_OUT:-}" ]]; then
+    python3 - "$results" "$(bench_cpu)" "$threads" "$model_dir" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+        >> "$BENCH_OUT" <<'PY'
+import datetime, json, sys
+path, cpu, threads, model_dir, commit = sys.argv[1:]
+rows = [l.rstrip("\n").split("\t") for l in open(path, encoding="utf-8") if "\t" in l]
+rows = [(n, int(c), float(w), float(u)) for n, c, w, u in rows]
+flags = set()
+for line in open("/proc/cpuinfo", encoding="utf-8"):
+    if line.startswith("flags"):
+        flags = set(line.split(":", 1)[1].split())
+        break
+try:
+    version = json.load(open(f"{model_dir}/config.json", encoding="utf-8")).get("version")
+except OSError:
+    version = None
+ref = rows[0][1] / rows[0][2]
+print(json.dumps({
+    "date": datetime.date.today().isoformat(), "commit": commit, "cpu": cpu,
+    "cpu_extensions": {k: k in flags for k in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile")},
+    "threads": int(threads), "model": model_dir.rstrip("/").split("/")[-1] or model_dir, "model_version": version,
+    "turns": rows[0][1],
+    "systems": [{"system": n, "turns": c, "wall_s": round(w, 2), "turns_per_s": round(c / w, 1),
+                 "turns_per_cpu_s": round(c / u, 1), "convqa_ratio": round(ref / (c / w), 2)} for n, c, w, u in rows],
+}, ensure_ascii=False))
+PY
+fi
