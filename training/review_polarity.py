@@ -42,10 +42,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from convqa_bin import classify as binary_classify, one_line, without_entries
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -78,36 +79,15 @@ def service_rows(split, written=False):
     return [r for r in rows if r["split"] == split and r.get("source") not in ("cped", "cantonese_forum_sentiment")]
 
 
-def one_line(t: str) -> str:
-    return " ".join(t.split())
-
-
-def without_polarity(model: Path) -> Path:
-    """A copy of a model directory whose config.json names no review-polarity model (the network
-    alone): links to its files, the config rewritten."""
-    d = Path(tempfile.mkdtemp(prefix="convqa-no-polarity-"))
-    for f in ("model.onnx", "tokenizer.json"):
-        (d / f).symlink_to((model / f).resolve())
-    cfg = json.loads((model / "config.json").read_text(encoding="utf-8"))
-    cfg.pop("review_polarity", None)
-    (d / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    return d
-
-
 def classify(texts, model: Path, off: bool):
     """(N, 3) sentiment probabilities from the release binary: the model as configured, or (off)
-    the network alone."""
-    model_dir = without_polarity(model) if off else model
-    try:
-        out = subprocess.run([str(ROOT / "target/release/convqa"), "classify", "--threads", "2", "--model", str(model_dir)],
-                             input=("\n".join(one_line(t) for t in texts) + "\n").encode(), capture_output=True,
-                             check=True).stdout.decode()
-    finally:
-        if off:
-            shutil.rmtree(model_dir)
-    P = np.array([[json.loads(l)["sentiment"]["probs"][s] for s in SENT] for l in out.splitlines()])
-    assert len(P) == len(texts)
-    return P
+    the network without the review-polarity model."""
+    if off:
+        with without_entries(model, "review_polarity") as bare:
+            preds = binary_classify(bare, texts)
+    else:
+        preds = binary_classify(model, texts)
+    return np.array([[p["sentiment"]["probs"][s] for s in SENT] for p in preds])
 
 
 def lr_logits(texts):

@@ -41,9 +41,6 @@ import argparse
 import collections
 import hashlib
 import json
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +50,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 from tokenizers import Tokenizer
+
+from convqa_bin import classify, one_line as clean, without_entries
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -116,8 +115,9 @@ def pooled_vectors(model_dir: Path, texts: list[str]) -> np.ndarray:
     return np.array(out, dtype=np.float32)
 
 
-def clean(t: str) -> str:
-    return " ".join(t.split())
+def model_key(model_dir: Path) -> str:
+    """How the results files name a model: "default" for models/, else its directory's name."""
+    return "default" if model_dir.resolve() == (ROOT / "models").resolve() else model_dir.name
 
 
 def load_turns() -> list[dict]:
@@ -137,25 +137,6 @@ def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[LogisticRegre
         cv[C] = round(float(f1_score(y, pred, average="macro")), 4)
     best = max(GRID, key=lambda c: (cv[c], -c))
     return LogisticRegression(C=best, max_iter=5000).fit(X, y), {"grid": cv, "chosen_C": best}
-
-
-def classify(model_dir: Path, texts: list[str]) -> list[dict]:
-    out = subprocess.run([str(ROOT / "target/release/convqa"), "classify", "--model", str(model_dir), "--threads", "2"],
-                         input=("\n".join(texts) + "\n").encode(), capture_output=True, check=True).stdout.decode()
-    return [json.loads(l) for l in out.splitlines()]
-
-
-def without_head(model_dir: Path, tmp: Path) -> Path:
-    """A copy of the model directory whose config.json names no service head."""
-    d = tmp / model_dir.name
-    d.mkdir()
-    for f in model_dir.iterdir():
-        if f.name != "config.json":
-            (d / f.name).symlink_to(f.resolve())
-    cfg = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    cfg.pop("service_head", None)
-    (d / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    return d
 
 
 def measure(rows: list[dict], preds: list[dict]) -> dict:
@@ -188,9 +169,8 @@ def other_sets(models: list[Path]):
     out = {}
     for model_dir in models:
         model_dir = model_dir.resolve()
-        key = "default" if model_dir == (ROOT / "models").resolve() else model_dir.name
-        with tempfile.TemporaryDirectory() as tmp:
-            bare = without_head(model_dir, Path(tmp))
+        key = model_key(model_dir)
+        with without_entries(model_dir, "service_head") as bare:
             for src, test in sorted(by_src.items()):
                 texts = [clean(e.text) or "." for e in test]
                 y = [SENT[e.sent] for e in test]
@@ -225,11 +205,11 @@ def second_round(models: list[Path]):
     out = {}
     for model_dir in models:
         model_dir = model_dir.resolve()
-        key = "default" if model_dir == (ROOT / "models").resolve() else model_dir.name
+        key = model_key(model_dir)
         X = pooled_vectors(model_dir, texts)
         head, cv = fit(X[train], y[train], groups[train])
-        with tempfile.TemporaryDirectory() as tmp:
-            preds = classify(without_head(model_dir, Path(tmp)), [texts[i] for i in val])
+        with without_entries(model_dir, "service_head") as bare:
+            preds = classify(bare, [texts[i] for i in val])
         gold = [SENT[y[i]] for i in val]
         res = {"train_turns": int(train.sum()), "cv": cv, "short_validation_turns": len(val),
                "decided_by_rules": sum("rule" in p for p in preds), "head_weight": {}}
@@ -266,11 +246,11 @@ def main():
     ap.add_argument("--other-sets", action="store_true")
     ap.add_argument("--second-round", action="store_true")
     a = ap.parse_args()
-    if a.second_round:
-        return second_round(a.model or [ROOT / "models", ROOT / "models" / "fast"])
-    if a.other_sets:
-        return other_sets(a.model or [ROOT / "models", ROOT / "models" / "fast"])
     models = a.model or [ROOT / "models", ROOT / "models" / "fast"]
+    if a.second_round:
+        return second_round(models)
+    if a.other_sets:
+        return other_sets(models)
     rows = load_turns()
     texts = [clean(r["text"]) for r in rows]
     y = np.array([SENT.index(r["sentiment"]) for r in rows])
@@ -296,15 +276,14 @@ def main():
         cfg["service_head"] = {"file": "service-head.json", "output": POOLED}
         cfg_path.write_text(json.dumps(cfg, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         res = {"pooled_output_added": added, "cv": cv, "train_turns": int(train.sum()), "test": {}}
-        with tempfile.TemporaryDirectory() as tmp:
-            bare = without_head(model_dir, Path(tmp))
+        with without_entries(model_dir, "service_head") as bare:
             for name in ("real", "written"):
                 sel = [i for i, r in enumerate(rows) if r["split"] == "test" and r["set"] == name]
                 sub = [rows[i] for i in sel]
                 st = [texts[i] for i in sel]
                 res["test"][name] = {"without": measure(sub, classify(bare, st)),
                                      "with": measure(sub, classify(model_dir, st))}
-        key = "default" if model_dir == (ROOT / "models").resolve() else model_dir.name
+        key = model_key(model_dir)
         results[key] = res
         print(key, json.dumps(res, indent=1), flush=True)
     OUT.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
