@@ -152,7 +152,18 @@ impl Classifier {
             })?;
         let inputs = plan_inputs(&files.onnx, &first)?;
         Self::check_outputs(&files, &config, &first)?;
-        // The service head's file is small; read it while the first session can check its input.
+        // The side files are small: read them before the seconds the other sessions take (and
+        // while the first session can check the service head's input).
+        let polarity = match &config.review_polarity {
+            Some(r) => Some(Polarity {
+                model: read_side_file(&files, "review-polarity model", &r.file, |b| {
+                    NgramClassifier::from_bytes(b).map_err(|e| e.to_string())
+                })?,
+                weight: r.weight,
+                min_han: r.min_han,
+            }),
+            None => None,
+        };
         let service = match &config.service_head {
             Some(h) => {
                 let head = read_side_file(&files, "service head", &h.file, |b| {
@@ -180,16 +191,6 @@ impl Classifier {
         let workers = Workers::start(&rt.env, &files.onnx, first, opts.effective_threads())?;
 
         let rule_neutral = rules::neutral_outputs(&config.sentiment, config.emotion.as_ref());
-        let polarity = match &config.review_polarity {
-            Some(r) => Some(Polarity {
-                model: read_side_file(&files, "review-polarity model", &r.file, |b| {
-                    NgramClassifier::from_bytes(b).map_err(|e| e.to_string())
-                })?,
-                weight: r.weight,
-                min_han: r.min_han,
-            }),
-            None => None,
-        };
         Ok(Classifier {
             files,
             config,

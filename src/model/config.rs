@@ -106,6 +106,10 @@ struct RawConfig {
     service_head: Option<ServiceHead>,
 }
 
+/// The config.json entries whose `file` names a file beside the network that the labels depend
+/// on (run.json hashes them).
+pub const SIDE_FILE_ENTRIES: [&str; 2] = ["review_polarity", "service_head"];
+
 /// A bare file name: the weights live in the model directory, nowhere else.
 fn bare_file_name(file: &str) -> bool {
     !file.is_empty() && std::path::Path::new(file).file_name() == Some(std::ffi::OsStr::new(file))

@@ -45,11 +45,14 @@ impl LinearHead {
                 raw.bias.len()
             ));
         }
-        if raw.labels.len() != labels.len() {
-            return Err(format!(
+        let other_labels = || {
+            format!(
                 "its labels {:?} are not the sentiment head's {:?}",
                 raw.labels, labels
-            ));
+            )
+        };
+        if raw.labels.len() != labels.len() {
+            return Err(other_labels());
         }
         // Every row checked before anything is allocated from `dim`.
         for (label, (row, b)) in raw.labels.iter().zip(raw.weight.iter().zip(&raw.bias)) {
@@ -63,12 +66,11 @@ impl LinearHead {
         let mut weight = Vec::with_capacity(raw.weight.iter().map(Vec::len).sum());
         let mut bias = Vec::with_capacity(labels.len());
         for label in labels {
-            let i = raw.labels.iter().position(|l| l == label).ok_or_else(|| {
-                format!(
-                    "its labels {:?} are not the sentiment head's {:?}",
-                    raw.labels, labels
-                )
-            })?;
+            let i = raw
+                .labels
+                .iter()
+                .position(|l| l == label)
+                .ok_or_else(other_labels)?;
             weight.extend_from_slice(&raw.weight[i]);
             bias.push(raw.bias[i]);
         }

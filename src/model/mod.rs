@@ -30,7 +30,9 @@ pub mod runtime;
 mod session;
 
 pub use classifier::Classifier;
-pub use config::{canonical_sentiment, Head, ModelConfig, DEFAULT_MAX_LENGTH, SENTIMENT_LABELS};
+pub use config::{
+    canonical_sentiment, Head, ModelConfig, DEFAULT_MAX_LENGTH, SENTIMENT_LABELS, SIDE_FILE_ENTRIES,
+};
 pub use embedder::{Embedder, EmbedderConfig};
 pub use files::{file_sha256, resolve_embed_dir, resolve_model_dir, ModelFiles};
 pub use post::{round4, softmax};

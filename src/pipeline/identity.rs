@@ -30,7 +30,7 @@ pub(super) fn model_identity(dir: &Path) -> Result<ModelIdentity, ConfigError> {
     };
     // The other files the labels depend on. Side files are named by config.json; one that is
     // missing or unreadable is left out here (the classifier refuses to load without it).
-    let side = ["review_polarity", "service_head"]
+    let side = crate::model::SIDE_FILE_ENTRIES
         .iter()
         .filter_map(|k| cfg.get(*k)?.get("file")?.as_str().map(str::to_string));
     let files_sha256 = ["config.json".to_string(), "tokenizer.json".to_string()]

@@ -416,18 +416,24 @@ fn onnx_runtime_writes_no_telemetry_queue_under_home() {
     assert!(!queue.exists(), "{} was created", queue.display());
 }
 
+/// A temporary directory of links to every file of a model directory but `skip`.
+fn linked_copy(model: &std::path::Path, skip: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(model).unwrap() {
+        let f = f.unwrap();
+        if f.file_type().unwrap().is_file() && f.file_name() != skip {
+            std::os::unix::fs::symlink(f.path(), dir.path().join(f.file_name())).unwrap();
+        }
+    }
+    dir
+}
+
 /// A copy of a model directory whose config.json lacks the entries `drop` (links to every other
 /// file), and the original config.
 fn without_entries(model: &std::path::Path, drop: &[&str]) -> (tempfile::TempDir, Value) {
     let cfg: Value =
         serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    for f in std::fs::read_dir(model).unwrap() {
-        let f = f.unwrap();
-        if f.file_type().unwrap().is_file() && f.file_name() != "config.json" {
-            std::os::unix::fs::symlink(f.path(), dir.path().join(f.file_name())).unwrap();
-        }
-    }
+    let dir = linked_copy(model, "config.json");
     let mut bare = cfg.clone();
     for key in drop {
         bare.as_object_mut().unwrap().remove(*key);
@@ -593,13 +599,7 @@ fn short_turns_under_the_service_head_do_not_depend_on_their_batch() {
 
 /// A copy of a model directory whose service-head.json is `head` (absent when `None`).
 fn with_head_file(model: &std::path::Path, head: Option<&str>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for f in std::fs::read_dir(model).unwrap() {
-        let f = f.unwrap();
-        if f.file_type().unwrap().is_file() && f.file_name() != "service-head.json" {
-            std::os::unix::fs::symlink(f.path(), dir.path().join(f.file_name())).unwrap();
-        }
-    }
+    let dir = linked_copy(model, "service-head.json");
     if let Some(h) = head {
         std::fs::write(dir.path().join("service-head.json"), h).unwrap();
     }
