@@ -14,8 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 n=${1:-20000}
-# A relative path (under target/ by default): an absolute input path travels to the executors
-# without its leading '/', which would show in the results' file names.
+# The generated input lives under target/ by default (BENCH_TMP).
 work=$(mktemp -d -p "${BENCH_TMP:-target}" convqa-spark-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 

@@ -16,7 +16,10 @@ What travels. The driver packs one tar archive (the convqa binary, the ONNX Runt
 model files, every input and every file a score option names, each at the path it was given) and
 ships it with SparkContext.addArchive: executors unpack it themselves, no shared disk. convqa runs
 with the unpacked archive as its working directory, so relative paths, file names in rejects and
-results are the same as on one machine (an absolute path travels without its leading '/').
+results are the same as on one machine. An absolute path (or one with '..') travels without its
+leading '/' (absolute form, inside the archive); the driver names it back as it was given in every
+part it collects (results' source.file, rejects' source, run.json, messages) before merging, so
+the results are the bytes one process writes for the same command line.
 
 Retries. Scoring runs as one Spark stage whose partitions are kept (DISK_ONLY) once a task attempt
 succeeds; a failed or killed attempt leaves nothing behind (its output lives in the attempt's own
@@ -88,6 +91,9 @@ RESULT_KEY = re.compile(
     rb'\{"schema_version":"[^"]*","conversation_id":(?P<id>"(?:[^"\\]|\\.)*")'
     rb'.*?"source":\{"file":(?P<file>"(?:[^"\\]|\\.)*"),"line":(?P<line>\d+)\}'
 )
+# The start of a reject line (docs/SCHEMA.md, "Rejects"): the input it came from.
+REJECT_KEY = re.compile(rb'\{"source":(?P<file>"(?:[^"\\]|\\.)*")')
+REJECT_REASON = re.compile(rb',"reason":(?P<reason>"(?:[^"\\]|\\.)*")')
 
 
 class JobError(Exception):
@@ -127,6 +133,99 @@ def bundle_name(path: str) -> str:
     return os.path.abspath(path).lstrip("/")
 
 
+class Names:
+    """The paths convqa saw on the executors (inside the archive) mapped back to the paths the
+    user gave: only those that travelled under another name (absolute, or with '..'). A file
+    under a given directory is named as convqa names it there: the directory as given, joined
+    with the file's path below it."""
+
+    def __init__(self) -> None:
+        self.given: dict[str, str] = {}  # renamed ones only
+        self.seen: dict[str, str] = {}  # every name inside the archive → the path given
+
+    def add(self, given: str) -> str:
+        """Record one path given on the command line; return its name inside the archive."""
+        name = bundle_name(given)
+        if self.seen.setdefault(name, given) != given:
+            raise JobError(f"{self.seen[name]!r} and {given!r} would be the same file inside the "
+                           f"Spark archive ({name!r}); give both in the same form")
+        if name != given:
+            self.given[name] = given
+        return name
+
+    def back(self, name: str) -> str:
+        """The name the user would see for a path convqa reported on an executor."""
+        for inside, given in self.given.items():
+            if name == inside:
+                return given
+            if name.startswith(inside + "/"):
+                rest = name[len(inside) + 1:]
+                return given + rest if given.endswith("/") else f"{given}/{rest}"
+        return name
+
+    def back_json_string(self, m: re.Match, group: str) -> bytes:
+        """A JSON string in a match, renamed, as serde_json writes it (UTF-8, short escapes)."""
+        old = json.loads(m[group])
+        new = self.back(old)
+        if new == old:
+            return m[group]
+        return json.dumps(new, ensure_ascii=False).encode()
+
+    def rename_part(self, part: Path) -> None:
+        """Rename every path in one collected partition (its files as `convqa score` wrote them)."""
+        if not self.given:
+            return
+        for name, pattern in (("conversations.jsonl", RESULT_KEY), ("rejects.jsonl", REJECT_KEY)):
+            f = part / name
+            if not f.exists():
+                continue
+            out = part / (name + ".renamed")
+            with open(f, "rb") as src, open(out, "wb") as dst:
+                for line in src:
+                    m = pattern.match(line)
+                    if m is None:
+                        raise JobError(f"{f}: a line that does not start as convqa writes it")
+                    line = line[:m.start("file")] + self.back_json_string(m, "file") + line[m.end("file"):]
+                    if name == "rejects.jsonl":
+                        # A duplicate's reason names where the first one was ("first seen at
+                        # PATH:LINE"); the excerpt is the record's own text and stays as it is.
+                        r = REJECT_REASON.search(line)
+                        if r:
+                            reason = json.loads(r["reason"])
+                            new = self.back_in_text(reason)
+                            if new != reason:
+                                line = (line[:r.start("reason")] + json.dumps(new, ensure_ascii=False).encode()
+                                        + line[r.end("reason"):])
+                    dst.write(line)
+            os.replace(out, f)
+        run = part / "run.json"
+        if run.exists():
+            r = json.loads(run.read_text())
+            r = self._rename_values(r)
+            run.write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n")
+        msgs = part / "messages.txt"
+        if msgs.exists():
+            text = msgs.read_bytes().decode("utf-8", errors="replace")
+            msgs.write_bytes(self.back_in_text(text).encode("utf-8"))
+
+    def back_in_text(self, text: str) -> str:
+        """Paths in a message ("convqa: rejected PATH:LINE: why", "first seen at PATH:LINE"): a
+        path starts after a space, '(' or the start of a line and runs to a space or ':'."""
+        for inside in sorted(self.given, key=len, reverse=True):
+            text = re.sub(r"(?<![^\s(])" + re.escape(inside) + r"(?:/[^\s:]*)?(?=[\s:)]|$)",
+                          lambda m: self.back(m[0]), text, flags=re.M)
+        return text
+
+    def _rename_values(self, v):
+        if isinstance(v, dict):
+            return {k: self._rename_values(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [self._rename_values(x) for x in v]
+        if isinstance(v, str):
+            return self.back(v)
+        return v
+
+
 def input_files(path: str, follow_links: bool, skip: Path) -> list[tuple[str, str]]:
     """(file on this machine, name in the archive) for one input: the file itself, or the files
     convqa would look at in a directory (symbolic links travel as links, so convqa skips them
@@ -163,9 +262,10 @@ def default_model() -> str:
     return str(Path(__file__).resolve().parents[2] / "models")
 
 
-def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str], int]:
-    """Pack the archive; return it, the score arguments as the executors must pass them, and the
-    bytes of input (for the default partition count)."""
+def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str], int, Names]:
+    """Pack the archive; return it, the score arguments as the executors must pass them, the
+    bytes of input (for the default partition count) and the paths that travelled renamed."""
+    names = Names()
     follow = bool(a.follow_links)
     skip = Path(a.out).resolve()
     tar_path = workdir / BUNDLE
@@ -179,7 +279,7 @@ def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str],
                 tar.add(local, arcname=name, recursive=False, filter=None)
                 if os.path.isfile(local):
                     input_bytes += os.path.getsize(local)
-            score_args.append(bundle_name(given))
+            score_args.append(names.add(given))
         model = a.model or default_model()
         for name, kind in SCORE_OPTIONS.items():
             value = getattr(a, name[2:].replace("-", "_"))
@@ -195,7 +295,7 @@ def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str],
                 continue
             if not os.path.exists(value):
                 raise JobError(f"{name} {value}: no such file or directory")
-            target = bundle_name(value)
+            target = names.add(value)
             if kind == "file":
                 tar.add(value, arcname=target)
             else:
@@ -204,7 +304,7 @@ def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str],
                     if os.path.isfile(os.path.join(value, f)):
                         tar.add(os.path.join(value, f), arcname=os.path.join(target, f))
             score_args += [name, target]
-    return tar_path, score_args, input_bytes
+    return tar_path, score_args, input_bytes, names
 
 
 def default_partitions(slots: int, input_bytes: int) -> int:
@@ -349,7 +449,7 @@ def main(argv: list[str]) -> int:
     tmp = Path(tempfile.mkdtemp(prefix=".spark-tmp-", dir=out))
     started = time.time()
     try:
-        bundle, score_args, input_bytes = build_bundle(a, tmp)
+        bundle, score_args, input_bytes, names = build_bundle(a, tmp)
 
         from pyspark import SparkConf, SparkContext, StorageLevel
 
@@ -378,6 +478,8 @@ def main(argv: list[str]) -> int:
             with open(parts[index] / name, "ab") as fh:
                 fh.write(chunk)
         scored.unpersist()
+        for p in parts:
+            names.rename_part(p)
         meta = {
             "master": sc.master,
             "spark_version": sc.version,

@@ -8,8 +8,9 @@
    reference's, agents.json equals the reference apart from where the results were read from,
    the other agents files are identical, the killed partition was retried, every record was read
    by exactly one partition.
-3. The same with 2 partitions and no failure: the same bytes (the partition count changes
-   nothing).
+3. The same with 2 partitions, no failure and the input given as an absolute path (which
+   travels inside the archive under another name): the bytes one process writes for that same
+   absolute path (neither the partition count nor the archive changes anything).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CONVQA_BIN") or str(REPO / "target" / "release" / "convqa")
 INPUT = "samples/"
+ABS_INPUT = str(REPO / "samples") + "/"
 
 
 def run(cmd, env=None):
@@ -52,12 +54,19 @@ class SparkJob(unittest.TestCase):
         rc, out = run([BIN, "agents", "--from", str(cls.one), "--out", str(t / "one-agents")])
         assert rc in (0, 1), out
         cls.one_agents = t / "one-agents"
+        # The reference for the absolute path: the same command line on one machine.
+        cls.one_abs = t / "one-abs"
+        rc, out = run([BIN, "score", ABS_INPUT, "--out", str(cls.one_abs), "--threads", "2"])
+        assert rc == cls.rc_one, out
+        rc, out = run([BIN, "agents", "--from", str(cls.one_abs), "--out", str(t / "one-abs-agents")])
+        assert rc in (0, 1), out
+        cls.one_abs_agents = t / "one-abs-agents"
         cls.spark3 = t / "spark3"
         cls.rc3, cls.log3 = run(["bash", "scripts/spark-score.sh", INPUT, "--out", str(cls.spark3),
                                  "--partitions", "3"],
                                 {"CONVQA_BIN": BIN, "CONVQA_SPARK_KILL_ONCE": "1"})
         cls.spark2 = t / "spark2"
-        cls.rc2, cls.log2 = run(["bash", "scripts/spark-score.sh", INPUT, "--out", str(cls.spark2),
+        cls.rc2, cls.log2 = run(["bash", "scripts/spark-score.sh", ABS_INPUT, "--out", str(cls.spark2),
                                  "--partitions", "2"], {"CONVQA_BIN": BIN})
 
     @classmethod
@@ -68,22 +77,38 @@ class SparkJob(unittest.TestCase):
         self.assertEqual(self.rc3, self.rc_one, self.log3[-3000:])
         self.assertEqual(self.rc2, self.rc_one, self.log2[-3000:])
 
+    def pairs(self):
+        """(Spark run, the one-machine run of the same command line)."""
+        return ((self.spark3, self.one, self.one_agents), (self.spark2, self.one_abs, self.one_abs_agents))
+
     def test_results_and_rejects_are_the_same_bytes(self):
-        for d in (self.spark3, self.spark2):
+        for d, one, _ in self.pairs():
             for name in ("conversations.jsonl", "rejects.jsonl"):
-                got, want = (d / name).read_bytes(), (self.one / name).read_bytes()
+                got, want = (d / name).read_bytes(), (one / name).read_bytes()
                 self.assertTrue(len(want) > 0, name)
                 self.assertEqual(got, want, f"{d.name}/{name}")
 
+    def test_an_absolute_input_keeps_its_name(self):
+        rejects = (self.spark2 / "rejects.jsonl").read_text()
+        self.assertIn(json.dumps(ABS_INPUT + "bad/bad.csv"), rejects)
+        self.assertIn("first seen at " + ABS_INPUT, rejects)
+        run2 = json.loads((self.spark2 / "run.json").read_text())
+        self.assertTrue(all(i["path"].startswith(ABS_INPUT) for i in run2["inputs"]), run2["inputs"])
+        one = json.loads((self.one_abs / "run.json").read_text())
+        self.assertEqual(run2["inputs"], one["inputs"])
+        messages = (self.spark2 / "parts" / "part-00000" / "messages.txt").read_text()
+        self.assertIn("rejected " + ABS_INPUT + "bad/", messages)
+        self.assertNotIn(" " + ABS_INPUT.lstrip("/"), messages)
+
     def test_agents_equal_one_machine(self):
-        want = json.loads((self.one_agents / "agents.json").read_text())
-        for d in (self.spark3, self.spark2):
+        for d, one, one_agents in self.pairs():
+            want = json.loads((one_agents / "agents.json").read_text())
             got = json.loads((d / "agents" / "agents.json").read_text())
             self.assertEqual(without_sources(got), without_sources(want), d.name)
             self.assertEqual(len(got["input"]["sources"]), int(d.name[-1]))
             for name in ("agents.csv", "conversations.csv", "items.csv", "item_outcomes.json"):
                 self.assertEqual((d / "agents" / name).read_bytes(),
-                                 (self.one_agents / name).read_bytes(), f"{d.name}/agents/{name}")
+                                 (one_agents / name).read_bytes(), f"{d.name}/agents/{name}")
 
     def test_killed_partition_was_retried_and_nothing_doubled(self):
         run3 = json.loads((self.spark3 / "run.json").read_text())
@@ -146,6 +171,55 @@ class DriverParts(unittest.TestCase):
               b'"source":{"file":"f.jsonl","line":7},"turns":[]}'
         m = self.m.RESULT_KEY.match(odd)
         self.assertEqual((json.loads(m["file"]), int(m["line"])), ("f.jsonl", 7))
+
+    def test_names_go_back_as_given(self):
+        n = self.m.Names()
+        self.assertEqual(n.add("samples/"), "samples/")  # relative: travels as it is
+        self.assertEqual(n.add("/data/day/"), "data/day")
+        self.assertEqual(n.add("/data/one.jsonl"), "data/one.jsonl")
+        self.assertEqual(n.add("/data/one.jsonl"), "data/one.jsonl")  # given twice: fine
+        self.assertEqual(n.back("data/day"), "/data/day/")
+        self.assertEqual(n.back("data/day/a/b.csv"), "/data/day/a/b.csv")
+        self.assertEqual(n.back("data/one.jsonl"), "/data/one.jsonl")
+        self.assertEqual(n.back("data/daybreak.jsonl"), "data/daybreak.jsonl")  # not under data/day
+        self.assertEqual(n.back("samples/x.jsonl"), "samples/x.jsonl")
+        m = self.m.Names()
+        m.add("/data/day")
+        self.assertEqual(m.back("data/day/a.csv"), "/data/day/a.csv")
+        with self.assertRaises(self.m.JobError):
+            m.add("data/day")  # relative, and the same name inside
+        k = self.m.Names()
+        k.add("data/day")
+        with self.assertRaises(self.m.JobError):
+            k.add("/data/day")  # the other order
+
+    def test_a_collected_part_is_renamed(self):
+        n = self.m.Names()
+        n.add("/in/")
+        with tempfile.TemporaryDirectory() as t:
+            part = Path(t)
+            result = (b'{"schema_version":"x","conversation_id":"in/a.jsonl","agent_id":"z",'
+                      b'"source":{"file":"in/a.jsonl","line":3},"turns":[]}\n')
+            (part / "conversations.jsonl").write_bytes(result)
+            (part / "rejects.jsonl").write_bytes(
+                b'{"source":"in/b.csv","line":2,"conversation_id":"c","reason":"duplicate conversation_id'
+                b' \'c\': first seen at in/a.jsonl:1, the first one is kept","excerpt":"in/a.jsonl x"}\n')
+            (part / "run.json").write_text(json.dumps({"inputs": [{"path": "in/a.jsonl"}], "n": 1}))
+            (part / "messages.txt").write_bytes(b"convqa: rejected in/b.csv:2: why\nkept in/a.jsonl\n")
+            n.rename_part(part)
+            self.assertEqual((part / "conversations.jsonl").read_bytes(),
+                             result.replace(b'"file":"in/a.jsonl"', b'"file":"/in/a.jsonl"'))
+            self.assertEqual((part / "rejects.jsonl").read_bytes(),
+                             b'{"source":"/in/b.csv","line":2,"conversation_id":"c","reason":"duplicate'
+                             b' conversation_id \'c\': first seen at /in/a.jsonl:1, the first one is kept",'
+                             b'"excerpt":"in/a.jsonl x"}\n')
+            self.assertEqual(json.loads((part / "run.json").read_text()),
+                             {"inputs": [{"path": "/in/a.jsonl"}], "n": 1})
+            self.assertEqual((part / "messages.txt").read_bytes(),
+                             b"convqa: rejected /in/b.csv:2: why\nkept /in/a.jsonl\n")
+            (part / "rejects.jsonl").write_bytes(b'not a reject\n')
+            with self.assertRaises(self.m.JobError):
+                n.rename_part(part)
 
 
 if __name__ == "__main__":
