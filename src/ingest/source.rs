@@ -117,6 +117,51 @@ const NOT_REGULAR: &str =
     "not a regular file (a FIFO, socket or device is never read: pipe data in with - instead)";
 const LINK_NOT_FOLLOWED: &str =
     "a symbolic link in an input directory is not followed (name its target, or --follow-links)";
+const CONVQA_OUTPUT: &str = "convqa's own output (\"schema_version\": \"convqa.…\"), not \
+     transcripts (agents, report, export and topics read run directories)";
+
+/// How many leading bytes [`is_convqa_output`] looks at: enough for a pretty-printed first field.
+const SNIFF_BYTES: u64 = 256;
+
+/// Whether a file is one convqa wrote (a run's conversations.jsonl or run.json, agents',
+/// topics', calibration's or export's JSON): every such file starts with the field
+/// `"schema_version": "convqa.…"`, which no transcript has. Scoring one would reject every
+/// record as a duplicate or an unknown shape (or, worse, score results as if they were
+/// conversations), so it is skipped with a reason instead: the common case is `score` pointed at
+/// a tree that holds an earlier run. A file that cannot be read here is left to the reader.
+fn is_convqa_output(path: &Path) -> bool {
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    let mut raw = BufReader::new(f.take(SNIFF_BYTES));
+    let gzip = raw.fill_buf().is_ok_and(|b| b.starts_with(&[0x1f, 0x8b]));
+    let read = if gzip {
+        flate2::bufread::GzDecoder::new(raw)
+            .take(SNIFF_BYTES)
+            .read_to_end(&mut head)
+    } else {
+        raw.read_to_end(&mut head)
+    };
+    // A short gzip head ends in the middle of the stream: what was decoded still counts.
+    if read.is_err() && head.is_empty() {
+        return false;
+    }
+    starts_with_convqa_schema(&head)
+}
+
+/// `{ "schema_version" : "convqa.` at the start, JSON whitespace allowed between the tokens.
+fn starts_with_convqa_schema(head: &[u8]) -> bool {
+    let mut rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    for token in [&b"{"[..], b"\"schema_version\"", b":", b"\"convqa."] {
+        rest = rest.trim_ascii_start();
+        match rest.strip_prefix(token) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    true
+}
 
 /// [`expand`] with the default options, inputs only.
 pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, IngestError> {
@@ -157,7 +202,7 @@ pub fn expand<S: AsRef<str>>(
             walk(&path, skip.as_deref(), opts.follow_links, &mut out)?;
         } else if meta.is_file() {
             check_readable(&path)?;
-            out.inputs.push(InputSpec::File(path));
+            push_file(path, &mut out);
         } else {
             out.skipped.push(Skipped {
                 path,
@@ -167,7 +212,12 @@ pub fn expand<S: AsRef<str>>(
     }
     if out.inputs.is_empty() {
         let list: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
-        return Err(IngestError::NoInputs(list.join(", ")));
+        let mut looked = list.join(", ");
+        // Say why the files that were found do not count (e.g. a run's results given as input).
+        for s in &out.skipped {
+            looked.push_str(&format!("; {s}"));
+        }
+        return Err(IngestError::NoInputs(looked));
     }
     Ok(out)
 }
@@ -249,9 +299,21 @@ fn walk(
             continue;
         }
         check_readable(&path)?;
-        out.inputs.push(InputSpec::File(path));
+        push_file(path, out);
     }
     Ok(())
+}
+
+/// A readable regular file: an input, unless convqa wrote it.
+fn push_file(path: PathBuf, out: &mut Expanded) {
+    if is_convqa_output(&path) {
+        out.skipped.push(Skipped {
+            path,
+            why: CONVQA_OUTPUT,
+        });
+    } else {
+        out.inputs.push(InputSpec::File(path));
+    }
 }
 
 /// Running SHA-256 and byte count of one input's stored bytes.

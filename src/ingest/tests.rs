@@ -423,6 +423,59 @@ fn the_walk_skips_the_output_directory() {
 }
 
 #[test]
+fn convqa_outputs_are_skipped_with_a_reason_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "in.jsonl", GOOD.as_bytes());
+    let result = br#"{"schema_version":"convqa.result/1","conversation_id":"c1","agent_id":"a","turns":[{"speaker":"customer","text":"hi"}]}"#;
+    write(dir.path(), "old/conversations.jsonl", result);
+    write(
+        dir.path(),
+        "old/run.json",
+        b"\xEF\xBB\xBF{\n  \"schema_version\" :\t\"convqa.run/1\",\n  \"counts\": {}\n}\n",
+    );
+    write(dir.path(), "old/results.jsonl.gz", &gz(result));
+    // Not outputs: another schema, the field not first, a transcript that mentions convqa.
+    write(
+        dir.path(),
+        "x/other.jsonl",
+        br#"{"schema_version":"acme/1","conversation_id":"x1"}"#,
+    );
+    write(
+        dir.path(),
+        "x/second.jsonl",
+        br#"{"conversation_id":"x2","schema_version":"convqa.result/1"}"#,
+    );
+    write(
+        dir.path(),
+        "x/text.jsonl",
+        br#"{"conversation_id":"x3","turns":[{"text":"\"schema_version\":\"convqa."}]}"#,
+    );
+    let root = dir.path().display().to_string();
+    let e = expand(std::slice::from_ref(&root), &ExpandOptions::default()).unwrap();
+    let skipped: Vec<_> = e.skipped.iter().map(|s| s.path.clone()).collect();
+    assert_eq!(
+        skipped,
+        vec![
+            dir.path().join("old/conversations.jsonl"),
+            dir.path().join("old/results.jsonl.gz"),
+            dir.path().join("old/run.json"),
+        ]
+    );
+    assert!(e.skipped[0].to_string().contains("convqa's own output"));
+    assert_eq!(e.inputs.len(), 4);
+    // Named alone, a results file is no input at all, and the error says why.
+    let named = dir
+        .path()
+        .join("old/conversations.jsonl")
+        .display()
+        .to_string();
+    match expand_inputs(&[named]) {
+        Err(IngestError::NoInputs(why)) => assert!(why.contains("convqa's own output"), "{why}"),
+        other => panic!("expected NoInputs, got {other:?}"),
+    }
+}
+
+#[test]
 fn expand_inputs_errors_are_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.jsonl").display().to_string();
