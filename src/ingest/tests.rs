@@ -62,6 +62,7 @@ fn each_bad_jsonl_record_is_rejected_with_its_line_and_reading_goes_on() {
         ("malformed", b"{\"conversation_id\": \"x\", ", None, "malformed JSON"),
         ("not an object", b"[1,2]", None, "expected a conversation object, found an array"),
         ("no id", br#"{"agent_id":"a","turns":[{"speaker":"agent","text":"x"}]}"#, None, "missing or empty conversation_id"),
+        ("a vendor message", br#"{"conversationId":"c","textBody":"x","direction":"inbound"}"#, None, "a vendor export needs --map"),
         ("empty id", br#"{"conversation_id":" ","agent_id":"a","turns":[{"speaker":"agent","text":"x"}]}"#, None, "missing or empty conversation_id"),
         ("id type", br#"{"conversation_id":{"a":1},"agent_id":"a","turns":[]}"#, None, "conversation_id must be a string"),
         ("no agent", br#"{"conversation_id":"c","turns":[{"speaker":"agent","text":"x"}]}"#, Some("c"), "missing or empty agent_id"),

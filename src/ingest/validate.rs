@@ -124,7 +124,15 @@ pub(crate) fn validate(
         return Err(reject(line, reason));
     }
     let Some(id) = conversation_id.clone() else {
-        return Err(reject(line, "missing or empty conversation_id".into()));
+        // A record with neither an id nor turns is most likely another tool's export (one
+        // message or ticket per record): say where the mappings are, not only what is missing.
+        let reason = if turns_missing {
+            "missing or empty conversation_id, and no turns: not a convqa conversation (a vendor \
+             export needs --map FILE; examples in config/maps/; docs/SCHEMA.md, \"Any other export: --map\")"
+        } else {
+            "missing or empty conversation_id"
+        };
+        return Err(reject(line, reason.into()));
     };
     let Some(agent_id) = agent_id.filter(|s| !s.trim().is_empty()) else {
         return Err(reject(line, "missing or empty agent_id".into()));
