@@ -18,7 +18,7 @@ cargo build --release --locked --quiet
 bin=target/release/convqa
 if [ -n "${CARGO_TARGET_DIR:-}" ]; then bin="$CARGO_TARGET_DIR/release/convqa"; fi
 
-echo "== convqa score samples/ --config config/convqa.toml --out $out/run   ([redact] is on there)"
+echo "== convqa score samples/conversations_{zh,zh_hant,en}.jsonl samples/conversations.csv --config config/convqa.toml --out $out/run   ([redact] is on there)"
 "$bin" score samples/conversations_zh.jsonl samples/conversations_zh_hant.jsonl \
     samples/conversations_en.jsonl samples/conversations.csv --config config/convqa.toml \
     --out "$out/run"
