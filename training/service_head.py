@@ -90,6 +90,12 @@ def add_pooled_output(model_dir: Path) -> bool:
 
 
 def pooled_vectors(model_dir: Path, texts: list[str]) -> np.ndarray:
+    return model_outputs(model_dir, texts, [POOLED])[0]
+
+
+def model_outputs(model_dir: Path, texts: list[str], outputs: list[str]) -> list[np.ndarray]:
+    """The named outputs of model.onnx for each text (Python onnxruntime, batches of one token
+    length, as convqa batches them), one array per output, rows in the order of `texts`."""
     cfg = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tok.no_padding()
@@ -100,7 +106,7 @@ def pooled_vectors(model_dir: Path, texts: list[str]) -> np.ndarray:
                              disabled_optimizers=["SkipLayerNormFusion", "BiasGeluFusion"])
     names = [i.name for i in s.get_inputs()]
     enc = [e.ids for e in tok.encode_batch(texts)]
-    out: list = [None] * len(texts)
+    out: list[list] = [[None] * len(texts) for _ in outputs]
     by_len = collections.defaultdict(list)
     for i, e in enumerate(enc):
         by_len[len(e)].append(i)
@@ -109,10 +115,11 @@ def pooled_vectors(model_dir: Path, texts: list[str]) -> np.ndarray:
             b = idx[k:k + 32]
             ids = np.array([enc[i] for i in b] * (2 if len(b) == 1 else 1), np.int64)
             feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-            (vec,) = s.run([POOLED], {n: feed[n] for n in names})
-            for j, i in enumerate(b):
-                out[i] = vec[j]
-    return np.array(out, dtype=np.float32)
+            got = s.run(outputs, {n: feed[n] for n in names})
+            for o, vec in enumerate(got):
+                for j, i in enumerate(b):
+                    out[o][i] = vec[j]
+    return [np.array(o, dtype=np.float32) for o in out]
 
 
 def model_key(model_dir: Path) -> str:

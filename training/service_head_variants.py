@@ -29,7 +29,6 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
@@ -38,41 +37,18 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import normalize
-from tokenizers import Tokenizer
 
 from convqa_bin import classify, without_entries
-from service_head import GRID, HERE, POOLED, ROOT, SENT, _is_short, clean, load_turns, model_key
+from service_head import GRID, HERE, POOLED, ROOT, SENT, _is_short, clean, load_turns, model_key, model_outputs
 
 OUT = HERE / "results" / "service_head_variants.json"
 
 
 def vectors(model_dir: Path, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled vector and sentiment logits of each text (Python onnxruntime, batches of one length)."""
+    """Pooled vector and sentiment logits of each text."""
     cfg = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tok.no_padding()
-    tok.enable_truncation(cfg.get("max_length", 128))
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 2
-    s = ort.InferenceSession(str(model_dir / "model.onnx"), so, providers=["CPUExecutionProvider"],
-                             disabled_optimizers=["SkipLayerNormFusion", "BiasGeluFusion"])
-    names = [i.name for i in s.get_inputs()]
-    out_logits = cfg["heads"]["sentiment"]["output"]
-    enc = [e.ids for e in tok.encode_batch(texts)]
-    pooled: list = [None] * len(texts)
-    logits: list = [None] * len(texts)
-    by_len = collections.defaultdict(list)
-    for i, e in enumerate(enc):
-        by_len[len(e)].append(i)
-    for idx in by_len.values():
-        for k in range(0, len(idx), 32):
-            b = idx[k:k + 32]
-            ids = np.array([enc[i] for i in b] * (2 if len(b) == 1 else 1), np.int64)
-            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-            v, lg = s.run([POOLED, out_logits], {n: feed[n] for n in names})
-            for j, i in enumerate(b):
-                pooled[i], logits[i] = v[j], lg[j]
-    return np.array(pooled, np.float32), np.array(logits, np.float64)
+    pooled, logits = model_outputs(model_dir, texts, [POOLED, cfg["heads"]["sentiment"]["output"]])
+    return pooled, logits.astype(np.float64)
 
 
 def fit_offset(X, O, y, C):
