@@ -141,21 +141,30 @@ class Names:
 
     def __init__(self) -> None:
         self.given: dict[str, str] = {}  # renamed ones only
-        self.seen: dict[str, str] = {}  # every name inside the archive → the path given
+        self.seen: list[tuple[str, str, bool]] = []  # (normalised name inside, given, renamed)
 
     def add(self, given: str) -> str:
-        """Record one path given on the command line; return its name inside the archive."""
+        """Record one path given on the command line; return its name inside the archive. Two
+        given paths whose names inside overlap (the same file or directory, or one inside the
+        other) are refused when either travels renamed: their files would be one file in the
+        archive, read twice, and no single name could be given back."""
         name = bundle_name(given)
-        if self.seen.setdefault(name, given) != given:
-            raise JobError(f"{self.seen[name]!r} and {given!r} would be the same file inside the "
-                           f"Spark archive ({name!r}); give both in the same form")
-        if name != given:
+        renamed = name != given
+        norm = os.path.normpath(name)
+        for other_norm, other_given, other_renamed in self.seen:
+            overlap = norm == other_norm or norm.startswith(other_norm + "/") or other_norm.startswith(norm + "/")
+            if overlap and (renamed or other_renamed) and given != other_given:
+                raise JobError(f"{other_given!r} and {given!r} would overlap inside the Spark archive "
+                               f"({other_norm!r}, {norm!r}); give both in the same form, or only one")
+        self.seen.append((norm, given, renamed))
+        if renamed:
             self.given[name] = given
         return name
 
     def back(self, name: str) -> str:
         """The name the user would see for a path convqa reported on an executor."""
-        for inside, given in self.given.items():
+        for inside in sorted(self.given, key=len, reverse=True):
+            given = self.given[inside]
             if name == inside:
                 return given
             if name.startswith(inside + "/"):
@@ -216,13 +225,15 @@ class Names:
                           lambda m: self.back(m[0]), text, flags=re.M)
         return text
 
+    # run.json's fields that hold a path: inputs[].path, model.dir, the settings files' source.
+    PATH_KEYS = ("path", "dir", "source", "file")
+
     def _rename_values(self, v):
         if isinstance(v, dict):
-            return {k: self._rename_values(x) for k, x in v.items()}
+            return {k: self.back(x) if k in self.PATH_KEYS and isinstance(x, str) else self._rename_values(x)
+                    for k, x in v.items()}
         if isinstance(v, list):
             return [self._rename_values(x) for x in v]
-        if isinstance(v, str):
-            return self.back(v)
         return v
 
 

@@ -192,6 +192,17 @@ class DriverParts(unittest.TestCase):
         k.add("data/day")
         with self.assertRaises(self.m.JobError):
             k.add("/data/day")  # the other order
+        for first, second in (("data/day/", "/data/day/"), ("./data/day", "/data/day"),
+                              ("data/day/x.jsonl", "/data/day"), ("/data/./day/", "/data/day/a.jsonl")):
+            j = self.m.Names()
+            j.add(first)
+            with self.assertRaises(self.m.JobError, msg=(first, second)):
+                j.add(second)
+        ok = self.m.Names()
+        ok.add("samples/")
+        ok.add("samples/bad/bad.csv")  # relative and overlapping: as one process reads them
+        ok.add("/data/a.jsonl")
+        ok.add("/data/b.jsonl")  # renamed, side by side
 
     def test_a_collected_part_is_renamed(self):
         n = self.m.Names()
@@ -204,7 +215,7 @@ class DriverParts(unittest.TestCase):
             (part / "rejects.jsonl").write_bytes(
                 b'{"source":"in/b.csv","line":2,"conversation_id":"c","reason":"duplicate conversation_id'
                 b' \'c\': first seen at in/a.jsonl:1, the first one is kept","excerpt":"in/a.jsonl x"}\n')
-            (part / "run.json").write_text(json.dumps({"inputs": [{"path": "in/a.jsonl"}], "n": 1}))
+            (part / "run.json").write_text(json.dumps({"inputs": [{"path": "in/a.jsonl", "format": "in"}], "n": 1}))
             (part / "messages.txt").write_bytes(b"convqa: rejected in/b.csv:2: why\nkept in/a.jsonl\n")
             n.rename_part(part)
             self.assertEqual((part / "conversations.jsonl").read_bytes(),
@@ -214,7 +225,7 @@ class DriverParts(unittest.TestCase):
                              b' conversation_id \'c\': first seen at /in/a.jsonl:1, the first one is kept",'
                              b'"excerpt":"in/a.jsonl x"}\n')
             self.assertEqual(json.loads((part / "run.json").read_text()),
-                             {"inputs": [{"path": "/in/a.jsonl"}], "n": 1})
+                             {"inputs": [{"path": "/in/a.jsonl", "format": "in"}], "n": 1})
             self.assertEqual((part / "messages.txt").read_bytes(),
                              b"convqa: rejected /in/b.csv:2: why\nkept /in/a.jsonl\n")
             (part / "rejects.jsonl").write_bytes(b'not a reject\n')

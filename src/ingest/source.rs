@@ -117,15 +117,18 @@ const NOT_REGULAR: &str =
     "not a regular file (a FIFO, socket or device is never read: pipe data in with - instead)";
 const LINK_NOT_FOLLOWED: &str =
     "a symbolic link in an input directory is not followed (name its target, or --follow-links)";
-const CONVQA_OUTPUT: &str = "convqa's own output (\"schema_version\": \"convqa.…\"), not \
+const CONVQA_OUTPUT: &str = "convqa's own output (results, rejects or a JSON report), not \
      transcripts (agents, report, export and topics read run directories)";
 
-/// How many leading bytes [`is_convqa_output`] looks at: enough for a pretty-printed first field.
-const SNIFF_BYTES: u64 = 256;
+/// How many leading bytes [`is_convqa_output`] looks at: a pretty-printed first field, or the
+/// first line of a rejects file (a path, a reason and an excerpt of at most a few hundred
+/// characters).
+const SNIFF_BYTES: u64 = 8192;
 
-/// Whether a file is one convqa wrote (a run's conversations.jsonl or run.json, agents',
-/// topics', calibration's or export's JSON): every such file starts with the field
-/// `"schema_version": "convqa.…"`, which no transcript has. Scoring one would reject every
+/// Whether a file is one convqa wrote: a run's conversations.jsonl or run.json, or the JSON of
+/// topics, calibration, effects or export, all of which start with the field
+/// `"schema_version": "convqa.…"`, which no transcript has; or a run's rejects.jsonl, whose first
+/// line is a reject (`{"source": …, "line": …, "reason": …, "excerpt": …}`). Scoring one would reject every
 /// record as a duplicate or an unknown shape (or, worse, score results as if they were
 /// conversations), so it is skipped with a reason instead: the common case is `score` pointed at
 /// a tree that holds an earlier run. A file that cannot be read here is left to the reader.
@@ -147,7 +150,18 @@ fn is_convqa_output(path: &Path) -> bool {
     if read.is_err() && head.is_empty() {
         return false;
     }
-    starts_with_convqa_schema(&head)
+    starts_with_convqa_schema(&head) || starts_with_reject(&head)
+}
+
+/// The first line is a whole `rejects.jsonl` line: it starts with its first field and reads as a
+/// [`Reject`] (a transcript has no `reason` and `excerpt`).
+fn starts_with_reject(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let Some(end) = head.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    let line = &head[..end];
+    line.starts_with(b"{\"source\":") && serde_json::from_slice::<Reject>(line).is_ok()
 }
 
 /// `{ "schema_version" : "convqa.` at the start, JSON whitespace allowed between the tokens.

@@ -435,6 +435,12 @@ fn convqa_outputs_are_skipped_with_a_reason_not_read() {
         b"\xEF\xBB\xBF{\n  \"schema_version\" :\t\"convqa.run/1\",\n  \"counts\": {}\n}\n",
     );
     write(dir.path(), "old/results.jsonl.gz", &gz(result));
+    let reject = br#"{"source":"in/a.csv","line":3,"reason":"row has 5 fields, the header has 6","excerpt":"a,b"}"#;
+    write(
+        dir.path(),
+        "old/rejects.jsonl",
+        &[&reject[..], b"\n"].concat(),
+    );
     // Not outputs: another schema, the field not first, a transcript that mentions convqa.
     write(
         dir.path(),
@@ -451,6 +457,12 @@ fn convqa_outputs_are_skipped_with_a_reason_not_read() {
         "x/text.jsonl",
         br#"{"conversation_id":"x3","turns":[{"text":"\"schema_version\":\"convqa."}]}"#,
     );
+    // A transcript whose first field happens to be "source": not a reject.
+    write(
+        dir.path(),
+        "x/source.jsonl",
+        b"{\"source\":\"crm\",\"line\":1,\"conversation_id\":\"x4\",\"agent_id\":\"a\",\"turns\":[]}\n",
+    );
     let root = dir.path().display().to_string();
     let e = expand(std::slice::from_ref(&root), &ExpandOptions::default()).unwrap();
     let skipped: Vec<_> = e.skipped.iter().map(|s| s.path.clone()).collect();
@@ -458,12 +470,13 @@ fn convqa_outputs_are_skipped_with_a_reason_not_read() {
         skipped,
         vec![
             dir.path().join("old/conversations.jsonl"),
+            dir.path().join("old/rejects.jsonl"),
             dir.path().join("old/results.jsonl.gz"),
             dir.path().join("old/run.json"),
         ]
     );
     assert!(e.skipped[0].to_string().contains("convqa's own output"));
-    assert_eq!(e.inputs.len(), 4);
+    assert_eq!(e.inputs.len(), 5);
     // Named alone, a results file is no input at all, and the error says why.
     let named = dir
         .path()
