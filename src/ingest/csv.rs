@@ -16,7 +16,7 @@ use super::mapping::{Piece, Values};
 use super::quotes::{QuoteGuard, Runaways};
 use super::source::Parse;
 use super::validate::{RawConversation, RawTime, RawTurn};
-use super::{excerpt_bytes, IngestOptions, Reject};
+use super::{excerpt_bytes, IngestOptions, Reject, BOM};
 
 /// Column positions from the header.
 #[derive(Debug, Clone)]
@@ -75,7 +75,7 @@ fn header_names(h: &csv::ByteRecord) -> Vec<String> {
         .enumerate()
         .map(|(i, f)| {
             let f = if i == 0 {
-                f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+                f.strip_prefix(BOM).unwrap_or(f)
             } else {
                 f
             };

@@ -15,9 +15,7 @@ use serde_json::{Map, Value};
 use super::mapping::{Piece, Values};
 use super::source::Parse;
 use super::validate::{RawConversation, RawTime, RawTurn};
-use super::{excerpt, excerpt_bytes, IngestOptions, Reject};
-
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+use super::{excerpt, excerpt_bytes, IngestOptions, Reject, BOM};
 
 fn reject(file: &Arc<str>, line: u64, reason: String, excerpt: String) -> Reject {
     Reject {

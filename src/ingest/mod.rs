@@ -58,6 +58,9 @@ pub const MAX_RECORD_BYTES: usize = 64 << 20;
 /// Maximum length of [`Reject::excerpt`], in characters.
 pub const EXCERPT_CHARS: usize = 200;
 
+/// The UTF-8 byte-order mark, skipped wherever an input may start with one.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Limits and choices applied while reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestOptions {

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::gzip::{Released, Verdicts};
 use super::validate::RawConversation;
-use super::{IngestError, IngestOptions, Reject};
+use super::{IngestError, IngestOptions, Reject, BOM};
 
 /// How an input is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -131,11 +131,8 @@ const SNIFF_BYTES: u64 = 8192;
 /// line is a reject (`{"source": …, "line": …, "reason": …, "excerpt": …}`). Scoring one would reject every
 /// record as a duplicate or an unknown shape (or, worse, score results as if they were
 /// conversations), so it is skipped with a reason instead: the common case is `score` pointed at
-/// a tree that holds an earlier run. A file that cannot be read here is left to the reader.
-fn is_convqa_output(path: &Path) -> bool {
-    let Ok(f) = File::open(path) else {
-        return false;
-    };
+/// a tree that holds an earlier run. A file whose start cannot be read is left to the reader.
+fn is_convqa_output(f: File) -> bool {
     let mut head = Vec::new();
     let mut raw = BufReader::new(f.take(SNIFF_BYTES));
     let gzip = raw.fill_buf().is_ok_and(|b| b.starts_with(&[0x1f, 0x8b]));
@@ -150,13 +147,13 @@ fn is_convqa_output(path: &Path) -> bool {
     if read.is_err() && head.is_empty() {
         return false;
     }
-    starts_with_convqa_schema(&head) || starts_with_reject(&head)
+    let head = head.strip_prefix(BOM).unwrap_or(&head);
+    starts_with_convqa_schema(head) || starts_with_reject(head)
 }
 
 /// The first line is a whole `rejects.jsonl` line: it starts with its first field and reads as a
 /// [`Reject`] (a transcript has no `reason` and `excerpt`).
 fn starts_with_reject(head: &[u8]) -> bool {
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let Some(end) = head.iter().position(|&b| b == b'\n') else {
         return false;
     };
@@ -166,7 +163,7 @@ fn starts_with_reject(head: &[u8]) -> bool {
 
 /// `{ "schema_version" : "convqa.` at the start, JSON whitespace allowed between the tokens.
 fn starts_with_convqa_schema(head: &[u8]) -> bool {
-    let mut rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let mut rest = head;
     for token in [&b"{"[..], b"\"schema_version\"", b":", b"\"convqa."] {
         rest = rest.trim_ascii_start();
         match rest.strip_prefix(token) {
@@ -215,8 +212,8 @@ pub fn expand<S: AsRef<str>>(
         if meta.is_dir() {
             walk(&path, skip.as_deref(), opts.follow_links, &mut out)?;
         } else if meta.is_file() {
-            check_readable(&path)?;
-            push_file(path, &mut out);
+            let f = check_readable(&path)?;
+            push_file(path, f, &mut out);
         } else {
             out.skipped.push(Skipped {
                 path,
@@ -236,13 +233,13 @@ pub fn expand<S: AsRef<str>>(
     Ok(out)
 }
 
-fn check_readable(path: &Path) -> Result<(), IngestError> {
-    File::open(path)
-        .map(drop)
-        .map_err(|source| IngestError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        })
+/// Open an input here, so that an unreadable one fails the run before any work is done; the
+/// handle is what [`push_file`] looks into.
+fn check_readable(path: &Path) -> Result<File, IngestError> {
+    File::open(path).map_err(|source| IngestError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn walk(
@@ -312,15 +309,15 @@ fn walk(
             });
             continue;
         }
-        check_readable(&path)?;
-        push_file(path, out);
+        let f = check_readable(&path)?;
+        push_file(path, f, out);
     }
     Ok(())
 }
 
-/// A readable regular file: an input, unless convqa wrote it.
-fn push_file(path: PathBuf, out: &mut Expanded) {
-    if is_convqa_output(&path) {
+/// A readable regular file (`f`, opened by [`check_readable`]): an input, unless convqa wrote it.
+fn push_file(path: PathBuf, f: File, out: &mut Expanded) {
+    if is_convqa_output(f) {
         out.skipped.push(Skipped {
             path,
             why: CONVQA_OUTPUT,
@@ -551,7 +548,7 @@ fn damaged(
 /// anything else → CSV. A UTF-8 byte-order mark is skipped.
 fn sniff(r: &mut dyn BufRead) -> io::Result<InputFormat> {
     let buf = r.fill_buf()?;
-    let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+    let buf = buf.strip_prefix(BOM).unwrap_or(buf);
     Ok(match buf.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') | None => InputFormat::Jsonl,
         Some(b'[') => InputFormat::Json,

@@ -379,11 +379,16 @@ mod tests {
         assert!(err.to_string().contains("emotion_logits"), "{err}");
     }
 
+    /// The bundled config with one more top-level entry.
+    fn with_entry(key: &str, value: &str) -> String {
+        BUNDLED.replacen('{', &format!("{{\"{key}\": {value},"), 1)
+    }
+
     #[test]
     fn service_head_is_optional_and_checked() {
         let o = outs(&["sentiment_logits", "emotion_logits", "pooled"]);
         assert_eq!(ModelConfig::parse(BUNDLED, &o).unwrap().service_head, None);
-        let with = |sh: &str| BUNDLED.replacen('{', &format!("{{\"service_head\": {sh},"), 1);
+        let with = |sh: &str| with_entry("service_head", sh);
         let c = ModelConfig::parse(
             &with(r#"{"file": "service-head.json", "output": "pooled"}"#),
             &o,
@@ -416,7 +421,7 @@ mod tests {
             ModelConfig::parse(BUNDLED, &o).unwrap().review_polarity,
             None
         );
-        let with = |rp: &str| BUNDLED.replacen('{', &format!("{{\"review_polarity\": {rp},"), 1);
+        let with = |rp: &str| with_entry("review_polarity", rp);
         let c = ModelConfig::parse(
             &with(r#"{"file": "review-polarity.cqtc", "weight": 2.0, "min_han": 10}"#),
             &o,
