@@ -142,6 +142,10 @@ class Names:
     def __init__(self) -> None:
         self.given: dict[str, str] = {}  # renamed ones only
         self.seen: list[tuple[str, str, bool]] = []  # (normalised name inside, given, renamed)
+        # The renamed names, longest first (so a name goes back by its longest renamed prefix),
+        # and for each the pattern that finds it in a message: built once here, used per line.
+        self.order: list[str] = []
+        self.in_text: list[re.Pattern] = []
 
     def add(self, given: str) -> str:
         """Record one path given on the command line; return its name inside the archive. Two
@@ -157,13 +161,18 @@ class Names:
                 raise JobError(f"{other_given!r} and {given!r} would overlap inside the Spark archive "
                                f"({other_norm!r}, {norm!r}); give both in the same form, or only one")
         self.seen.append((norm, given, renamed))
-        if renamed:
+        if renamed and name not in self.given:
             self.given[name] = given
+            self.order = sorted(self.given, key=len, reverse=True)
+            # A path in a message starts after a space, '(' or the start of a line and runs to a
+            # space or ':'.
+            self.in_text = [re.compile(r"(?<![^\s(])" + re.escape(inside) + r"(?:/[^\s:]*)?(?=[\s:)]|$)", re.M)
+                            for inside in self.order]
         return name
 
     def back(self, name: str) -> str:
         """The name the user would see for a path convqa reported on an executor."""
-        for inside in sorted(self.given, key=len, reverse=True):
+        for inside in self.order:
             given = self.given[inside]
             if name == inside:
                 return given
@@ -218,11 +227,9 @@ class Names:
             msgs.write_bytes(self.back_in_text(text).encode("utf-8"))
 
     def back_in_text(self, text: str) -> str:
-        """Paths in a message ("convqa: rejected PATH:LINE: why", "first seen at PATH:LINE"): a
-        path starts after a space, '(' or the start of a line and runs to a space or ':'."""
-        for inside in sorted(self.given, key=len, reverse=True):
-            text = re.sub(r"(?<![^\s(])" + re.escape(inside) + r"(?:/[^\s:]*)?(?=[\s:)]|$)",
-                          lambda m: self.back(m[0]), text, flags=re.M)
+        """Paths in a message ("convqa: rejected PATH:LINE: why", "first seen at PATH:LINE")."""
+        for pattern in self.in_text:
+            text = pattern.sub(lambda m: self.back(m[0]), text)
         return text
 
     # run.json's fields that hold a path: inputs[].path, model.dir, the settings files' source.
@@ -237,11 +244,10 @@ class Names:
         return v
 
 
-def input_files(path: str, follow_links: bool, skip: Path) -> list[tuple[str, str]]:
-    """(file on this machine, name in the archive) for one input: the file itself, or the files
-    convqa would look at in a directory (symbolic links travel as links, so convqa skips them
-    there as it would here)."""
-    name = bundle_name(path)
+def input_files(path: str, name: str, follow_links: bool, skip: Path) -> list[tuple[str, str]]:
+    """(file on this machine, name in the archive) for one input given as `path`, whose name in
+    the archive is `name`: the file itself, or the files convqa would look at in a directory
+    (symbolic links travel as links, so convqa skips them there as it would here)."""
     if not os.path.isdir(path):
         if not os.path.exists(path):
             raise JobError(f"cannot read input {path}: no such file or directory")
@@ -286,11 +292,12 @@ def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str],
         tar.add(a.bin, arcname=f"{TOOL_DIR}/convqa")
         tar.add(a.ort_lib, arcname=f"{TOOL_DIR}/lib/{os.path.basename(a.ort_lib)}")
         for given in a.inputs:
-            for local, name in input_files(given, follow, skip):
+            inside = names.add(given)
+            for local, name in input_files(given, inside, follow, skip):
                 tar.add(local, arcname=name, recursive=False, filter=None)
                 if os.path.isfile(local):
                     input_bytes += os.path.getsize(local)
-            score_args.append(names.add(given))
+            score_args.append(inside)
         model = a.model or default_model()
         for name, kind in SCORE_OPTIONS.items():
             value = getattr(a, name[2:].replace("-", "_"))
