@@ -53,7 +53,8 @@ contact-reason set (calibration/topics) with each prefix.
 
 The bundled model is the 12-layer one in models/embed (model.onnx, tokenizer.json, config.json,
 MODEL_CARD.md; at most 40 MB together), which src/model/embedder.rs loads (CONVQA_EMBED_DIR, else
-models/embed). Candidates are written elsewhere and copied there once chosen.
+models/embed); training/static_embed.py learns the fast embedder in models/embed-fast from its
+vectors (`convqa topics --fast`). Candidates are written elsewhere and copied there once chosen.
 
 Runs on one CPU thread (torch, ONNX Runtime, tokenizers, k-means).
 """

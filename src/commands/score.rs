@@ -95,7 +95,8 @@ pub struct Args {
     /// `agents` and `report` break down by topic. Loads the sentence embedder too.
     #[arg(long, value_name = "DIR")]
     pub topics: Option<PathBuf>,
-    /// Sentence-embedding model for --topics; default: CONVQA_EMBED_DIR, then models/embed.
+    /// Sentence-embedding model for --topics; default: the bundled embedder the topic model was
+    /// made with (models/embed or models/embed-fast; CONVQA_EMBED_DIR overrides the first).
     #[arg(long, value_name = "DIR")]
     pub embedder: Option<PathBuf>,
     /// Score only shard K of N: the records (numbered over all inputs in order, rejects
@@ -150,6 +151,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     let embedder = match &cfg.topics {
         Some(m) => Some(super::topics::load_embedder(
             a.embedder.as_deref(),
+            false,
             cfg.model.ort_lib.as_deref(),
             cfg.threads,
             cfg.batch_size,

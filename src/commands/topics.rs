@@ -8,7 +8,7 @@
 
 use super::Outcome;
 use crate::agg::{visit_runs, AggError};
-use crate::model::{Embedder, ModelOptions};
+use crate::model::{resolve_embed_dir, resolve_fast_embed_dir, Embedder, ModelFiles, ModelOptions};
 use crate::output::{write_atomic, write_atomic_streamed};
 use crate::topics::build::{build, BuildError, Mode, TopicDoc};
 use crate::topics::coverage;
@@ -47,9 +47,15 @@ pub struct Args {
     /// topic-model.json): assign these conversations to its topics instead of making new ones.
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
-    /// Sentence-embedding model directory; default: CONVQA_EMBED_DIR, then models/embed.
+    /// Sentence-embedding model directory; default: CONVQA_EMBED_DIR, then models/embed (with
+    /// --model: the bundled embedder the saved model was made with).
     #[arg(long, value_name = "DIR")]
     pub embedder: Option<PathBuf>,
+    /// Embed with the fast static embedder (models/embed-fast): a small fraction of the time,
+    /// topics that agree less with reviewers' reasons (docs/TOPICS.md). A model fitted with it
+    /// assigns with it again without the flag.
+    #[arg(long)]
+    pub fast: bool,
     /// ONNX Runtime shared library; default: discovered (see scripts/setup-ort.sh).
     #[arg(long, value_name = "PATH")]
     pub ort_lib: Option<PathBuf>,
@@ -65,16 +71,26 @@ pub struct Args {
     pub batch_size: usize,
 }
 
-/// Load the embedder, checking it is the one a saved model was made with.
+/// Load the embedder, checking it is the one a saved model was made with. Which one: `dir` when
+/// given; else with `fast` the bundled fast embedder; else, for a saved model, the bundled
+/// embedder (default or fast) whose model.onnx it records, so that a model fitted with `--fast`
+/// assigns tomorrow's batch without the flag; else the default.
 pub fn load_embedder(
     dir: Option<&Path>,
+    fast: bool,
     ort_lib: Option<&Path>,
     threads: usize,
     batch_size: usize,
     model: Option<&TopicModel>,
 ) -> anyhow::Result<Embedder> {
+    let dir = match (dir, fast) {
+        (Some(_), true) => bail!("--embedder and --fast both name an embedder: give one of them"),
+        (Some(d), false) => Some(d.to_path_buf()),
+        (None, true) => Some(resolve_fast_embed_dir()?),
+        (None, false) => model.and_then(bundled_embedder_of),
+    };
     let e = Embedder::load(&ModelOptions {
-        model_dir: dir.map(Path::to_path_buf),
+        model_dir: dir,
         ort_lib: ort_lib.map(Path::to_path_buf),
         threads,
         batch_size,
@@ -85,7 +101,8 @@ pub fn load_embedder(
         if have.onnx_sha256 != m.embedder.onnx_sha256 {
             bail!(
                 "the topic model was made with embedding model {} ({}), but {} is {} ({}): vectors from \
-                 different models cannot be compared; fit the topics again or pass --embedder",
+                 different models cannot be compared; fit the topics again or pass --embedder (or \
+                 --fast)",
                 m.embedder.version,
                 short(&m.embedder.onnx_sha256),
                 e.files().dir.display(),
@@ -95,6 +112,20 @@ pub fn load_embedder(
         }
     }
     Ok(e)
+}
+
+/// The bundled embedder directory (default, then fast) whose model.onnx a saved model was made
+/// with; `None` when neither is (the default is then loaded and refused with the reason).
+fn bundled_embedder_of(model: &TopicModel) -> Option<PathBuf> {
+    [resolve_embed_dir(None), resolve_fast_embed_dir()]
+        .into_iter()
+        .flatten()
+        .find(|dir| {
+            ModelFiles::in_dir(dir)
+                .ok()
+                .and_then(|f| f.onnx_sha256().ok())
+                .is_some_and(|sha| sha == model.embedder.onnx_sha256)
+        })
 }
 
 fn short(s: &str) -> &str {
@@ -167,6 +198,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
 
     let embedder = load_embedder(
         a.embedder.as_deref(),
+        a.fast,
         a.ort_lib.as_deref(),
         a.threads,
         a.batch_size,

@@ -1,17 +1,20 @@
-//! The sentence embedder for topics (issue 29): one unit-length vector per text, from the bundled
-//! multilingual-e5-small export in `models/embed` (built by `training/embedder.py`; see its
-//! MODEL_CARD.md).
+//! The sentence embedder for topics (issue 29): one unit-length vector per text. Two kinds load
+//! here, told apart by config.json's `model_type`: the default in `models/embed`, the 12-layer
+//! multilingual-e5-small encoder (`training/embedder.py`), and the fast one in `models/embed-fast`,
+//! a static embedder learnt from it (a vector per SentencePiece piece, summed;
+//! `training/static_embed.py`). Each directory's MODEL_CARD.md says how it was made and measured.
 //!
 //! It runs on the classifier's measured design, through the same code in `session`: padding off
 //! and batches of texts of exactly one token length, one ORT session per rayon worker with
 //! intra-op threads 1, a batch of one run as two rows. So a text's vector is bit-for-bit the same
 //! whichever texts share its call, its batch or the number of threads, which lets topic
-//! assignments be reproduced and compared across runs. Mean pooling and L2 normalisation are
-//! inside the ONNX graph, so the output is used as it comes (cosine similarity = dot product).
+//! assignments be reproduced and compared across runs. Pooling (the encoder's mean, the static
+//! model's weighted sum) and L2 normalisation are inside the ONNX graph, so the output is used as
+//! it comes (cosine similarity = dot product).
 //!
 //! e5 was trained with a prefix before every text; the embedder prepends the one its config.json
-//! names (`"query: "`, the authors' advice for clustering) so callers pass raw text. Identical
-//! texts are embedded once per call.
+//! names (`"query: "`, the authors' advice for clustering; none for the static model) so callers
+//! pass raw text. Identical texts are embedded once per call.
 //!
 //! The clustering itself lives in `crate::topics`; this module only turns texts into vectors.
 
@@ -25,16 +28,19 @@ use super::{runtime, ConfigSourceError, ModelError, ModelOptions};
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 
-/// Texts × tokens² per batch at most: what the sentiment model's default batch (16 texts of up to
-/// 128 tokens) holds. The embedder reads up to 256 tokens, and full batches of its longest texts
-/// made ONNX Runtime keep about 120 MB more per run for their attention scores, with no gain in
-/// speed (a 256-token text is already a 256-row matrix product).
+/// Texts × tokens² per batch at most, for the encoder: what the sentiment model's default batch
+/// (16 texts of up to 128 tokens) holds. The encoder reads up to 256 tokens, and full batches of
+/// its longest texts made ONNX Runtime keep about 120 MB more per run for their attention scores,
+/// with no gain in speed (a 256-token text is already a 256-row matrix product).
 const ATTENTION_CELLS: usize = 16 * 128 * 128;
 
-/// The `model_type` that `training/embedder.py` writes into config.json. Other values are refused:
-/// the loader relies on that export's contract (pooling and normalisation inside the graph, the
-/// prefix in the config).
+/// The `model_type` that `training/embedder.py` writes into config.json for the e5 encoder.
+/// Other values than these two are refused: the loader relies on those exports' contract (pooling
+/// and normalisation inside the graph, the prefix in the config).
 pub(super) const MODEL_TYPE: &str = "convqa-e5-embedder";
+/// The `model_type` of the static embedder `training/static_embed.py` writes: a weighted sum of
+/// token vectors, no attention, so its batches need no attention budget.
+pub(super) const STATIC_MODEL_TYPE: &str = "convqa-static-embedder";
 
 /// What convqa needs from the embedder's `config.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +58,9 @@ pub struct EmbedderConfig {
     pub output: String,
     /// SHA-256 of model.onnx as exported, when the config records it.
     pub onnx_sha256: Option<String>,
+    /// Whether the graph attends (the e5 encoder): its batches are then kept within
+    /// a texts × tokens² budget; the static embedder's cost is linear in tokens.
+    pub attends: bool,
 }
 
 #[derive(Deserialize)]
@@ -71,12 +80,15 @@ impl EmbedderConfig {
     pub fn parse(json: &str) -> Result<EmbedderConfig, ConfigError> {
         let raw: RawConfig = serde_json::from_str(json)?;
         let invalid = |why: String| Err(ConfigError::Invalid(why));
-        if raw.model_type != MODEL_TYPE {
-            return invalid(format!(
-                "model_type is {:?}, expected {MODEL_TYPE:?}",
-                raw.model_type
-            ));
-        }
+        let attends = match raw.model_type.as_str() {
+            MODEL_TYPE => true,
+            STATIC_MODEL_TYPE => false,
+            other => {
+                return invalid(format!(
+                    "model_type is {other:?}, expected {STATIC_MODEL_TYPE:?} or {MODEL_TYPE:?}"
+                ))
+            }
+        };
         if raw.normalized == Some(false) {
             return invalid(
                 "normalized is false; the vectors must be L2-normalised in the graph".into(),
@@ -96,6 +108,7 @@ impl EmbedderConfig {
             dim: raw.embedding_dim,
             output: raw.output,
             onnx_sha256: raw.onnx_sha256,
+            attends,
         })
     }
 }
@@ -184,7 +197,12 @@ impl Embedder {
             .workers
             .encode_all(&self.tokenizer, &prefixed, self.fallback_id)?;
         let lengths: Vec<usize> = encoded.iter().map(|e| e.ids.len()).collect();
-        let batches = plan_batches_within(&lengths, self.batch_size, ATTENTION_CELLS);
+        let cells = if self.config.attends {
+            ATTENTION_CELLS
+        } else {
+            usize::MAX
+        };
+        let batches = plan_batches_within(&lengths, self.batch_size, cells);
         let output = [(self.config.output.as_str(), self.config.dim)];
         let results: Vec<(&[usize], Vec<f32>)> =
             self.workers.run_batches(&batches, |s, batch| {
@@ -238,12 +256,16 @@ mod tests {
     use super::*;
     use std::path::{Path, PathBuf};
 
-    fn bundled_dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/embed")
+    /// The default 12-layer encoder and the fast static embedder learnt from it.
+    const BUNDLED: [&str; 2] = ["models/embed", "models/embed-fast"];
+
+    fn bundled_dir(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
     }
 
-    fn bundled_config_text() -> String {
-        std::fs::read_to_string(bundled_dir().join("config.json")).expect("bundled config.json")
+    fn bundled_config_text(name: &str) -> String {
+        std::fs::read_to_string(bundled_dir(name).join("config.json"))
+            .unwrap_or_else(|e| panic!("{name}/config.json: {e}"))
     }
 
     /// A directory with placeholder model files (never loaded: the config is checked first).
@@ -274,35 +296,45 @@ mod tests {
     }
 
     #[test]
-    fn bundled_config_gives_prefix_dimension_and_length() {
-        let c = EmbedderConfig::parse(&bundled_config_text()).expect("bundled config parses");
-        assert_eq!(c.prefix, "query: ");
-        assert_eq!(c.dim, 384);
-        assert_eq!(c.max_length, 256);
-        assert_eq!(c.output, "sentence_embedding");
-        assert!(!c.version.is_empty());
-        assert_eq!(c.onnx_sha256.as_deref().map(str::len), Some(64));
+    fn bundled_configs_give_kind_prefix_dimension_and_length() {
+        let e5 = EmbedderConfig::parse(&bundled_config_text("models/embed")).expect("parses");
+        assert!(e5.attends, "the default embedder is the encoder");
+        assert_eq!(e5.prefix, "query: ");
+        assert_eq!(e5.max_length, 256);
+        let fast =
+            EmbedderConfig::parse(&bundled_config_text("models/embed-fast")).expect("parses");
+        assert!(!fast.attends);
+        assert_eq!(fast.prefix, "");
+        assert_eq!(fast.max_length, 512);
+        for c in [e5, fast] {
+            assert_eq!(c.dim, 384);
+            assert_eq!(c.output, "sentence_embedding");
+            assert!(!c.version.is_empty());
+            assert_eq!(c.onnx_sha256.as_deref().map(str::len), Some(64));
+        }
     }
 
-    /// The bundled files are the ones the config describes, and fit the embedder's 40 MB budget
-    /// (issue 29; the classifier directories have their own).
+    /// The bundled files are the ones the config describes, and each fits the embedder's 40 MB
+    /// budget (issue 29; the classifier directories have their own).
     #[test]
-    fn bundled_model_matches_its_config_and_fits_40_mb() {
+    fn bundled_models_match_their_config_and_fit_40_mb() {
         use sha2::{Digest, Sha256};
-        let dir = bundled_dir();
-        let files = ModelFiles::find(&dir).expect("models/embed holds the three files");
-        let onnx = std::fs::read(&files.onnx).unwrap();
-        let sha: String = Sha256::digest(&onnx)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let config = EmbedderConfig::parse(&bundled_config_text()).unwrap();
-        assert_eq!(Some(sha), config.onnx_sha256, "models/embed/model.onnx");
-        let total: u64 = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().metadata().unwrap().len())
-            .sum();
-        assert!(total <= 40_000_000, "models/embed is {total} bytes");
+        for name in BUNDLED {
+            let dir = bundled_dir(name);
+            let files = ModelFiles::find(&dir).expect("the three files");
+            let onnx = std::fs::read(&files.onnx).unwrap();
+            let sha: String = Sha256::digest(&onnx)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let config = EmbedderConfig::parse(&bundled_config_text(name)).unwrap();
+            assert_eq!(Some(sha), config.onnx_sha256, "{name}/model.onnx");
+            let total: u64 = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().metadata().unwrap().len())
+                .sum();
+            assert!(total <= 40_000_000, "{name} is {total} bytes");
+        }
     }
 
     #[test]
@@ -316,15 +348,16 @@ mod tests {
 
     #[test]
     fn an_invalid_config_names_the_file_and_the_reason() {
+        let text = bundled_config_text("models/embed");
         let cases = [
             ("not json", "not valid JSON"),
             (r#"{"model_type": "bert"}"#, "missing field"),
             (
-                &bundled_config_text().replace(MODEL_TYPE, "xlm-roberta"),
+                &text.replace(MODEL_TYPE, "xlm-roberta"),
                 "model_type is \"xlm-roberta\"",
             ),
             (
-                &bundled_config_text().replace("\"normalized\": true", "\"normalized\": false"),
+                &text.replace("\"normalized\": true", "\"normalized\": false"),
                 "normalized is false",
             ),
         ];

@@ -1,8 +1,9 @@
 //! Finding a model directory (Hugging Face export layout) and its three files.
 //!
-//! Two bundled models are found the same way: the classifier in `models/` and the sentence
-//! embedder in `models/embed/`. Discovery order when no directory is given: the model's env
-//! variable (`CONVQA_MODEL_DIR`, `CONVQA_EMBED_DIR`), then the directory under the current
+//! Three bundled models are found the same way: the classifier in `models/`, the sentence
+//! embedder in `models/embed/` and the fast one in `models/embed-fast/`. Discovery order when no
+//! directory is given: the model's env variable (`CONVQA_MODEL_DIR`, `CONVQA_EMBED_DIR`,
+//! `CONVQA_EMBED_FAST_DIR`), then the directory under the current
 //! directory, then under each ancestor of the executable's directory. The last one is what makes
 //! both `cargo run` (target/debug/convqa) and `target/release/convqa` find the repository's models
 //! without flags.
@@ -73,6 +74,10 @@ const EMBEDDER: Discovery = Discovery {
     env: "CONVQA_EMBED_DIR",
     subdir: "models/embed",
 };
+const FAST_EMBEDDER: Discovery = Discovery {
+    env: "CONVQA_EMBED_FAST_DIR",
+    subdir: "models/embed-fast",
+};
 
 /// The model directory to use: `explicit` (from `--model`), else discovery (see module docs).
 pub fn resolve_model_dir(explicit: Option<&Path>) -> Result<PathBuf, ModelError> {
@@ -86,6 +91,14 @@ pub fn resolve_model_dir(explicit: Option<&Path>) -> Result<PathBuf, ModelError>
 pub fn resolve_embed_dir(explicit: Option<&Path>) -> Result<PathBuf, ModelError> {
     EMBEDDER
         .resolve(explicit)
+        .map_err(|tried| ModelError::EmbedderDirMissing { tried })
+}
+
+/// The fast (static) sentence embedder's directory, by discovery; the repository bundles it in
+/// `models/embed-fast`.
+pub fn resolve_fast_embed_dir() -> Result<PathBuf, ModelError> {
+    FAST_EMBEDDER
+        .resolve(None)
         .map_err(|tried| ModelError::EmbedderDirMissing { tried })
 }
 

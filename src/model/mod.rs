@@ -34,7 +34,9 @@ pub use config::{
     canonical_sentiment, Head, ModelConfig, DEFAULT_MAX_LENGTH, SENTIMENT_LABELS, SIDE_FILE_ENTRIES,
 };
 pub use embedder::{Embedder, EmbedderConfig};
-pub use files::{file_sha256, resolve_embed_dir, resolve_model_dir, ModelFiles};
+pub use files::{
+    file_sha256, resolve_embed_dir, resolve_fast_embed_dir, resolve_model_dir, ModelFiles,
+};
 pub use post::{round4, softmax};
 
 use crate::types::TurnLabels;
@@ -116,7 +118,7 @@ pub enum ModelError {
     EmbedderDirMissing { tried: Vec<PathBuf> },
     #[error("sentence-embedding model file {} is missing; {EMBED_HINT}", .path.display())]
     EmbedderFileMissing { path: PathBuf },
-    #[error("could not read sentence-embedder config {}; it must be the config.json training/embedder.py writes (model_type \"{}\", output, embedding_dim, max_length, prefix)", .path.display(), embedder::MODEL_TYPE)]
+    #[error("could not read sentence-embedder config {}; it must be the config.json training/static_embed.py or training/embedder.py writes (model_type \"{}\" or \"{}\", output, embedding_dim, max_length, prefix)", .path.display(), embedder::STATIC_MODEL_TYPE, embedder::MODEL_TYPE)]
     EmbedderConfig {
         path: PathBuf,
         #[source]

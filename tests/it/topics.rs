@@ -196,6 +196,102 @@ fn a_saved_model_gives_the_topics_back_and_score_carries_them() {
     assert!(stderr(&o).contains("different models"), "{}", stderr(&o));
 }
 
+/// `--fast` fits with the static embedder (models/embed-fast) and records it in the saved model;
+/// the same topics come out for any thread count; the saved model assigns with that embedder again
+/// without the flag (`topics --model`, `score --topics`), and an explicit other embedder is refused.
+#[test]
+fn a_model_fitted_fast_assigns_with_the_fast_embedder_again() {
+    let t = tempfile::tempdir().unwrap();
+    let results = score(&t.path().join("run"), &SAMPLES, &[]);
+    let fit = t.path().join("fit");
+    assert_ok(&topics(&[&results], &fit, &["--topics", "5", "--fast"]));
+    let one = t.path().join("fit1");
+    assert_ok(&topics(
+        &[&results],
+        &one,
+        &["--topics", "5", "--fast", "--threads", "1"],
+    ));
+    for f in ["topics.json", "assignments.jsonl", "model/topic-model.json"] {
+        assert_eq!(
+            read(&fit.join(f)),
+            read(&one.join(f)),
+            "{f}: threads 2 vs 1"
+        );
+    }
+    let model = fit.join("model");
+    let saved: serde_json::Value =
+        serde_json::from_str(&read(&model.join("topic-model.json"))).unwrap();
+    let fast: serde_json::Value =
+        serde_json::from_str(&read(&repo().join("models/embed-fast/config.json"))).unwrap();
+    assert_eq!(saved["embedder"]["onnx_sha256"], fast["onnx_sha256"]);
+    assert_eq!(saved["embedder"]["prefix"], "");
+
+    let again = t.path().join("again");
+    assert_ok(&topics(
+        &[&results],
+        &again,
+        &["--model", model.to_str().unwrap()],
+    ));
+    let topic_of = |l: &str| -> (String, serde_json::Value) {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let id = v["conversation_id"].as_str().unwrap().to_string();
+        let topic = if v["topic"].is_object() {
+            v["topic"]["id"].clone()
+        } else {
+            v["topic"].clone()
+        };
+        (id, topic)
+    };
+    let first: std::collections::BTreeMap<_, _> = read(&fit.join("assignments.jsonl"))
+        .lines()
+        .map(topic_of)
+        .collect();
+    let second: std::collections::BTreeMap<_, _> = read(&again.join("assignments.jsonl"))
+        .lines()
+        .map(topic_of)
+        .collect();
+    let same = first
+        .iter()
+        .filter(|(k, v)| second.get(*k) == Some(v))
+        .count();
+    assert!(
+        same * 100 >= first.len() * 95,
+        "{same} of {} re-assigned to the same topic",
+        first.len()
+    );
+    let scored = score(
+        &t.path().join("run2"),
+        &SAMPLES,
+        &["--topics", model.to_str().unwrap()],
+    );
+    let carried: std::collections::BTreeMap<_, _> = read(&scored).lines().map(topic_of).collect();
+    assert_eq!(
+        carried, second,
+        "score --topics gives the saved model's topics"
+    );
+
+    let embed = repo().join("models/embed");
+    let o = topics(
+        &[&results],
+        &t.path().join("x"),
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "--embedder",
+            embed.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("different models"), "{}", stderr(&o));
+    let o = topics(
+        &[&results],
+        &t.path().join("y"),
+        &["--fast", "--embedder", embed.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("give one of them"), "{}", stderr(&o));
+}
+
 /// The acceptance criterion on names: a Chinese QA lead reads them at a glance, so no keyword of
 /// a name is a single character or a stop word. Real Weibo helpdesk threads (the development set).
 #[test]
