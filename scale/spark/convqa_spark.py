@@ -13,7 +13,8 @@ exactly those of one process (src/ingest/shard.rs). Reading is a small part of a
 next to the model.
 
 What travels. The driver packs one tar archive (the convqa binary, the ONNX Runtime library, the
-model files, every input and every file a score option names, each at the path it was given) and
+model files, every input and every file a score option names, each at the path it was given; with
+--topics and no --embedder, the bundled sentence embedder the topic model was made with) and
 ships it with SparkContext.addArchive: executors unpack it themselves, no shared disk. convqa runs
 with the unpacked archive as its working directory, so relative paths, file names in rejects and
 results are the same as on one machine. An absolute path (or one with '..') travels without its
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import hashlib
 import itertools
 import json
 import os
@@ -141,26 +143,30 @@ class Names:
 
     def __init__(self) -> None:
         self.given: dict[str, str] = {}  # renamed ones only
-        self.seen: list[tuple[str, str, bool]] = []  # (normalised name inside, given, renamed)
+        # (normalised name inside, given, renamed, shallow)
+        self.seen: list[tuple[str, str, bool, bool]] = []
         # The renamed names, longest first (so a name goes back by its longest renamed prefix),
         # and for each the pattern that finds it in a message: built once here, used per line.
         self.order: list[str] = []
         self.in_text: list[re.Pattern] = []
 
-    def add(self, given: str) -> str:
+    def add(self, given: str, shallow: bool = False) -> str:
         """Record one path given on the command line; return its name inside the archive. Two
         given paths whose names inside overlap (the same file or directory, or one inside the
         other) are refused when either travels renamed: their files would be one file in the
-        archive, read twice, and no single name could be given back."""
+        archive, read twice, and no single name could be given back. Two `shallow` ones (model
+        directories, of which only the files directly inside travel) may nest: the classifier's
+        models/ holds the embedders' models/embed and models/embed-fast, and no file is both."""
         name = bundle_name(given)
         renamed = name != given
         norm = os.path.normpath(name)
-        for other_norm, other_given, other_renamed in self.seen:
+        for other_norm, other_given, other_renamed, other_shallow in self.seen:
             overlap = norm == other_norm or norm.startswith(other_norm + "/") or other_norm.startswith(norm + "/")
-            if overlap and (renamed or other_renamed) and given != other_given:
+            nested_models = shallow and other_shallow and norm != other_norm
+            if overlap and (renamed or other_renamed) and given != other_given and not nested_models:
                 raise JobError(f"{other_given!r} and {given!r} would overlap inside the Spark archive "
                                f"({other_norm!r}, {norm!r}); give both in the same form, or only one")
-        self.seen.append((norm, given, renamed))
+        self.seen.append((norm, given, renamed, shallow))
         if renamed and name not in self.given:
             self.given[name] = given
             self.order = sorted(self.given, key=len, reverse=True)
@@ -279,6 +285,40 @@ def default_model() -> str:
     return str(Path(__file__).resolve().parents[2] / "models")
 
 
+def bundled_dir(env: str, sub: str) -> str:
+    """A bundled model directory as convqa finds it: the env variable, else under the current
+    directory, else the repository's."""
+    if os.environ.get(env):
+        return os.environ[env]
+    if (Path(sub) / "model.onnx").is_file():
+        return sub
+    return str(Path(__file__).resolve().parents[2] / sub)
+
+
+def embedder_for(topics: str) -> str:
+    """The bundled sentence embedder a saved topic model was made with (the default or the fast
+    one, by the SHA-256 of model.onnx the model records), as `convqa score --topics` picks it. The
+    executors see only what the archive carries, so the driver packs it; when none matches, the
+    default travels and convqa refuses the model with the reason."""
+    path = Path(topics)
+    try:
+        doc = json.loads((path / "topic-model.json" if path.is_dir() else path).read_text(encoding="utf-8"))
+        want = doc["embedder"]["onnx_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        want = None
+    dirs = [bundled_dir("CONVQA_EMBED_DIR", "models/embed"), bundled_dir("CONVQA_EMBED_FAST_DIR", "models/embed-fast")]
+    for d in dirs:
+        onnx = Path(d) / "model.onnx"
+        if want and onnx.is_file():
+            digest = hashlib.sha256()
+            with open(onnx, "rb") as fh:
+                for chunk in iter(lambda: fh.read(CHUNK), b""):
+                    digest.update(chunk)
+            if digest.hexdigest() == want:
+                return d
+    return dirs[0]
+
+
 def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str], int, Names]:
     """Pack the archive; return it, the score arguments as the executors must pass them, the
     bytes of input (for the default partition count) and the paths that travelled renamed."""
@@ -299,10 +339,13 @@ def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str],
                     input_bytes += os.path.getsize(local)
             score_args.append(inside)
         model = a.model or default_model()
+        embedder = a.embedder or (embedder_for(a.topics) if a.topics else None)
         for name, kind in SCORE_OPTIONS.items():
             value = getattr(a, name[2:].replace("-", "_"))
             if name == "--model":
                 value = model
+            if name == "--embedder":
+                value = embedder
             if value is None or value is False:
                 continue
             if kind == "flag":
@@ -313,7 +356,7 @@ def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str],
                 continue
             if not os.path.exists(value):
                 raise JobError(f"{name} {value}: no such file or directory")
-            target = names.add(value)
+            target = names.add(value, shallow=kind == "dir")
             if kind == "file":
                 tar.add(value, arcname=target)
             else:

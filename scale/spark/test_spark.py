@@ -8,9 +8,10 @@
    reference's, agents.json equals the reference apart from where the results were read from,
    the other agents files are identical, the killed partition was retried, every record was read
    by exactly one partition.
-3. The same with 2 partitions, no failure and the input given as an absolute path (which
-   travels inside the archive under another name): the bytes one process writes for that same
-   absolute path (neither the partition count nor the archive changes anything).
+3. The same with 2 partitions, no failure, the input given as an absolute path (which travels
+   inside the archive under another name) and `--topics` with a topic model fitted `--fast` (the
+   driver packs the embedder it was made with): the bytes one process writes for that same
+   command line (neither the partition count nor the archive changes anything).
 """
 
 from __future__ import annotations
@@ -54,9 +55,15 @@ class SparkJob(unittest.TestCase):
         rc, out = run([BIN, "agents", "--from", str(cls.one), "--out", str(t / "one-agents")])
         assert rc in (0, 1), out
         cls.one_agents = t / "one-agents"
+        # A topic model fitted with the fast embedder, which only the driver's choice ships.
+        rc, out = run([BIN, "topics", "--from", str(cls.one), "--out", str(t / "topics"), "--fast",
+                       "--topics", "4"])
+        assert rc == 0, out
+        cls.topics = str(t / "topics" / "model")
         # The reference for the absolute path: the same command line on one machine.
         cls.one_abs = t / "one-abs"
-        rc, out = run([BIN, "score", ABS_INPUT, "--out", str(cls.one_abs), "--threads", "2"])
+        rc, out = run([BIN, "score", ABS_INPUT, "--out", str(cls.one_abs), "--threads", "2",
+                       "--topics", cls.topics])
         assert rc == cls.rc_one, out
         rc, out = run([BIN, "agents", "--from", str(cls.one_abs), "--out", str(t / "one-abs-agents")])
         assert rc in (0, 1), out
@@ -67,7 +74,7 @@ class SparkJob(unittest.TestCase):
                                 {"CONVQA_BIN": BIN, "CONVQA_SPARK_KILL_ONCE": "1"})
         cls.spark2 = t / "spark2"
         cls.rc2, cls.log2 = run(["bash", "scripts/spark-score.sh", ABS_INPUT, "--out", str(cls.spark2),
-                                 "--partitions", "2"], {"CONVQA_BIN": BIN})
+                                 "--partitions", "2", "--topics", cls.topics], {"CONVQA_BIN": BIN})
 
     @classmethod
     def tearDownClass(cls):
@@ -99,6 +106,11 @@ class SparkJob(unittest.TestCase):
         messages = (self.spark2 / "parts" / "part-00000" / "messages.txt").read_text()
         self.assertIn("rejected " + ABS_INPUT + "bad/", messages)
         self.assertNotIn(" " + ABS_INPUT.lstrip("/"), messages)
+
+    def test_topics_travel_with_their_embedder(self):
+        results = (self.spark2 / "conversations.jsonl").read_text().splitlines()
+        self.assertTrue(results)
+        self.assertTrue(all('"topic":{"id":' in l for l in results), results[0][:300])
 
     def test_agents_equal_one_machine(self):
         for d, one, one_agents in self.pairs():
@@ -141,6 +153,38 @@ class DriverParts(unittest.TestCase):
         import convqa_spark
 
         cls.m = convqa_spark
+
+    def test_model_directories_may_nest_when_renamed(self):
+        n = self.m.Names()
+        self.assertEqual(n.add("/repo/models", shallow=True), "repo/models")
+        self.assertEqual(n.add("/repo/models/embed-fast", shallow=True), "repo/models/embed-fast")
+        self.assertEqual(n.back("repo/models/embed-fast/model.onnx"), "/repo/models/embed-fast/model.onnx")
+        self.assertEqual(n.back("repo/models/model.onnx"), "/repo/models/model.onnx")
+        with self.assertRaises(self.m.JobError):  # an input is read, not only its top files
+            n.add("/repo/models/embed", shallow=False)
+
+    def test_the_embedder_a_topic_model_was_made_with_is_packed(self):
+        import hashlib
+        with tempfile.TemporaryDirectory() as t:
+            t = Path(t)
+            for name, data in (("default", b"encoder"), ("fast", b"static")):
+                (t / name).mkdir()
+                (t / name / "model.onnx").write_bytes(data)
+            model = t / "topics"
+            model.mkdir()
+            env = {"CONVQA_EMBED_DIR": str(t / "default"), "CONVQA_EMBED_FAST_DIR": str(t / "fast")}
+            saved = os.environ.copy()
+            os.environ.update(env)
+            try:
+                for data, want in ((b"static", "fast"), (b"encoder", "default"), (b"other", "default")):
+                    doc = {"embedder": {"onnx_sha256": hashlib.sha256(data).hexdigest()}}
+                    (model / "topic-model.json").write_text(json.dumps(doc))
+                    self.assertEqual(self.m.embedder_for(str(model)), str(t / want), data)
+                    self.assertEqual(self.m.embedder_for(str(model / "topic-model.json")), str(t / want))
+                self.assertEqual(self.m.embedder_for(str(t / "missing")), str(t / "default"))
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
 
     def test_default_partitions_fill_every_wave(self):
         mb = 1 << 20
