@@ -715,7 +715,8 @@ def card(cfg: dict) -> str:
     return f"""# convqa sentence embedder {cfg['version']} (multilingual-e5-small, {L} layers, int8)
 
 Sentence embeddings for clustering customer conversations into contact reasons (`convqa topics`,
-issue 29). Offline, multilingual (zh-Hans, zh-Hant, Cantonese, English, mixed), ONNX, run by the same
+issue 29): a default fit groups its clustering sample with this model and embeds every
+conversation with the static embedder learnt from it (`models/embed-fast`). Offline, multilingual (zh-Hans, zh-Hant, Cantonese, English, mixed), ONNX, run by the same
 ONNX Runtime as the sentiment model. Bundled in `models/embed` and loaded by `src/model/embedder.rs`
 (`CONVQA_EMBED_DIR` names another directory).
 

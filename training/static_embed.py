@@ -1,6 +1,7 @@
-"""Build the fast static sentence embedder bundled in models/embed-fast for `convqa topics --fast`
-(issue 29: topics should cost at most half of `score`; the 12-layer e5 encoder in models/embed
-costs 2.2-2.8x).
+"""Build the fast static sentence embedder bundled in models/embed-fast, which `convqa topics`
+embeds every conversation with (issue 29: topics should cost at most half of `score`; the 12-layer
+e5 encoder in models/embed, over every conversation, cost 2.2-2.8x; it now embeds only the
+clustering sample).
 
 What it makes: a table of one vector per SentencePiece piece of the 12-layer model's pruned
 vocabulary, learnt so that a text's weighted sum of its pieces' vectors points where the 12-layer
@@ -300,11 +301,12 @@ def card(cfg: dict) -> str:
     m, b = cfg["measured"], cfg["build"]
     return f"""# convqa static sentence embedder {cfg['version']}
 
-The fast sentence embedder of `convqa topics --fast` (issue 29); a topic model fitted with it is
-assigned with it again (`topics --model`, `score --topics`). Loaded with the same ONNX Runtime as the
-sentiment model, by `src/model/embedder.rs` from `models/embed-fast`. The default embedder is the
-12-layer encoder it was learnt from, `models/embed`. Built by `training/static_embed.py`; nothing
-here is downloaded at run time.
+The embedder of every conversation in `convqa topics` (issue 29): a default fit embeds each
+conversation with it and only the clustering sample also with the 12-layer encoder it was learnt
+from (`models/embed`), whose space groups the sample; `--fast` uses it alone; saved topic models
+assign with it (`topics --model`, `score --topics`). Loaded with the same ONNX Runtime as the
+sentiment model, by `src/model/embedder.rs` from `models/embed-fast`. Built by
+`training/static_embed.py`; nothing here is downloaded at run time.
 
 ## What it is
 

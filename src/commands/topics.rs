@@ -8,9 +8,11 @@
 
 use super::Outcome;
 use crate::agg::{visit_runs, AggError};
-use crate::model::{resolve_embed_dir, resolve_fast_embed_dir, Embedder, ModelFiles, ModelOptions};
+use crate::model::{
+    resolve_embed_dir, resolve_fast_embed_dir, Embedder, ModelError, ModelFiles, ModelOptions,
+};
 use crate::output::{write_atomic, write_atomic_streamed};
-use crate::topics::build::{build, BuildError, Mode, TopicDoc};
+use crate::topics::build::{build, BuildError, EmbedFn, Mode, TopicDoc};
 use crate::topics::coverage;
 use crate::topics::fit::{EmbedderRef, TopicModel, DEFAULT_SAMPLE, MODEL_FILE};
 use crate::topics::store::DocStore;
@@ -51,9 +53,11 @@ pub struct Args {
     /// --model: the bundled embedder the saved model was made with).
     #[arg(long, value_name = "DIR")]
     pub embedder: Option<PathBuf>,
-    /// Embed with the fast static embedder (models/embed-fast): a small fraction of the time,
-    /// topics that agree less with reviewers' reasons (docs/TOPICS.md). A model fitted with it
-    /// assigns with it again without the flag.
+    /// Fit with the fast static embedder (models/embed-fast) alone. By default every
+    /// conversation is embedded with it and the 12-layer encoder (models/embed) embeds only the
+    /// clustering sample the topics start from; --fast skips that too: less time, topics that
+    /// agree less with reviewers' reasons (docs/TOPICS.md). A saved model assigns with the
+    /// embedder it was fitted with, without flags.
     #[arg(long)]
     pub fast: bool,
     /// ONNX Runtime shared library; default: discovered (see scripts/setup-ort.sh).
@@ -196,14 +200,31 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
     digests.sort_unstable();
     let fingerprint = crate::ingest::hex_digest(&Sha256::digest(digests.concat()));
 
+    // A default fit embeds every conversation with the fast embedder and groups the clustering
+    // sample in the encoder's space, where average linkage finds tighter groups (docs/TOPICS.md,
+    // "Method"); a named embedder, --fast or a saved model use one embedder throughout.
+    let two = saved.is_none() && a.embedder.is_none() && !a.fast;
     let embedder = load_embedder(
         a.embedder.as_deref(),
-        a.fast,
+        a.fast || two,
         a.ort_lib.as_deref(),
         a.threads,
         a.batch_size,
         saved.as_ref(),
     )?;
+    let start = if two {
+        let e = load_embedder(
+            None,
+            false,
+            a.ort_lib.as_deref(),
+            a.threads,
+            a.batch_size,
+            None,
+        )?;
+        Some(e)
+    } else {
+        None
+    };
     let mode = match &saved {
         Some(m) => Mode::Assign(m),
         None => Mode::Fit {
@@ -211,6 +232,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
             sample: DEFAULT_SAMPLE,
             boilerplate_share: BOILERPLATE_SHARE,
             embedder: embedder_ref(&embedder)?,
+            start_embedder: start.as_ref().map(embedder_ref).transpose()?.map(Box::new),
             results_fingerprint: fingerprint,
         },
     };
@@ -218,6 +240,7 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         .finish()
         .context("cannot write the topics stage's temporary sort file")?;
     let embed = |texts: &[&str]| embedder.embed(texts);
+    let start_embed = start.as_ref().map(|e| move |texts: &[&str]| e.embed(texts));
     // k-means labels rows in parallel: in a pool of --threads, like the embedder's.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(embedder.workers())
@@ -229,7 +252,10 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         tempfile::tempfile().context("cannot create a temporary file for the assignments")?,
     );
     let built = pool
-        .install(|| build(&store, mode, &embed, a.period, &mut staged))
+        .install(|| {
+            let start = start_embed.as_ref().map(|f| f as &EmbedFn<'_, ModelError>);
+            build(&store, mode, &embed, start, a.period, &mut staged)
+        })
         .map_err(|e| match e {
             BuildError::Embed(e) => anyhow::Error::new(e).context("embedding the conversations"),
             BuildError::Io(e) => anyhow::Error::new(e).context(

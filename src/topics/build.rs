@@ -64,6 +64,8 @@ pub enum Mode<'a> {
         /// Share of conversations an agent line must appear in to count as boilerplate.
         boilerplate_share: f64,
         embedder: EmbedderRef,
+        /// The embedder of the sample's start vectors, when another one (`build`'s `start`).
+        start_embedder: Option<Box<EmbedderRef>>,
         results_fingerprint: String,
     },
     Assign(&'a TopicModel),
@@ -117,14 +119,43 @@ fn embed_chunk<E: std::error::Error>(
     embed(&refs).map_err(BuildError::Embed)
 }
 
+/// The picked conversations (ascending indices) embedded by `embed`, in `picked` order: the
+/// start vectors when the sample is grouped in another embedder's space.
+fn sample_vectors<E: std::error::Error>(
+    store: &DocStore,
+    picked: &[usize],
+    boiler: &Boilerplate,
+    embed: &EmbedFn<'_, E>,
+) -> Result<Vec<Vec<f32>>, BuildError<E>> {
+    let mut out = Vec::with_capacity(picked.len());
+    let mut next = 0;
+    store.chunks(|start, docs| {
+        let from = next;
+        while next < picked.len() && picked[next] < start + docs.len() {
+            next += 1;
+        }
+        let mine: Vec<TopicDoc> = picked[from..next]
+            .iter()
+            .map(|&i| docs[i - start].clone())
+            .collect();
+        if !mine.is_empty() {
+            out.extend(embed_chunk(&mine, boiler, embed)?);
+        }
+        Ok::<(), BuildError<E>>(())
+    })?;
+    Ok(out)
+}
+
 /// Run the stage over the batch in `store` (canonical order), writing one assignment per
 /// conversation to `assignments`. Memory holds a chunk of conversations at a time, a few numbers
 /// per conversation (its topic and score), the clustering sample and the topics' counts; the
-/// texts and vectors stay in the store's temporary files.
+/// texts and vectors stay in the store's temporary files. `start`, when fitting, embeds the
+/// clustering sample again with another model whose space groups it (see `fit::fit`).
 pub fn build<E: std::error::Error + 'static>(
     store: &DocStore,
     mode: Mode<'_>,
     embed: &EmbedFn<'_, E>,
+    start: Option<&EmbedFn<'_, E>>,
     period: Option<crate::trend::Period>,
     assignments: &mut dyn Write,
 ) -> Result<Built, BuildError<E>> {
@@ -145,6 +176,7 @@ pub fn build<E: std::error::Error + 'static>(
             sample,
             boilerplate_share,
             embedder,
+            start_embedder,
             results_fingerprint,
         } => {
             // Two passes learn the boilerplate in bounded memory (text::LineCandidates).
@@ -174,7 +206,12 @@ pub fn build<E: std::error::Error + 'static>(
                 Ok::<(), BuildError<E>>(())
             })?;
             let rows = rows.finish()?;
-            let f = fit(&rows, &sampler.finish(), topics)?;
+            let picked = sampler.finish();
+            let start_rows = match start {
+                Some(e) => Some(sample_vectors(store, &picked, &boiler, e)?),
+                None => None,
+            };
+            let f = fit(&rows, &picked, topics, start_rows.as_deref())?;
             drop(rows);
             let k = f.centroids.len();
             let mut kw = KeywordCounts::new(k);
@@ -204,6 +241,7 @@ pub fn build<E: std::error::Error + 'static>(
             let model = TopicModel {
                 schema_version: TOPIC_MODEL_SCHEMA_VERSION.into(),
                 embedder,
+                start_embedder: start_embedder.map(|b| *b),
                 boilerplate: boiler,
                 k: f.k.clone(),
                 fitted_on: n as u64,

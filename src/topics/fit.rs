@@ -6,6 +6,11 @@
 //! numbered 1, 2, … by size (largest first; ties by their first conversation), so the ids a user
 //! sees do not depend on the order the algorithm found them in.
 //!
+//! The start can come from another embedder than the rows: `start` gives the sample's vectors
+//! from it (the 12-layer encoder, whose space average linkage groups well), and only the grouping
+//! is taken from them; the k-means and everything saved stay in the rows' space (the fast static
+//! embedder, cheap for every conversation and for tomorrow's batch).
+//!
 //! [`TopicModel`] is what `convqa topics` saves under `DIR/model/`: the centring mean, the
 //! centroids, each topic's name and keywords, and each topic's similarity floor. Tomorrow's batch
 //! is centred with the saved mean (not its own), assigned by the same nearest-centroid rule
@@ -14,7 +19,7 @@
 //! (below the topic's floor) fits no topic and is reported as a possible new topic.
 
 use super::cluster::{
-    centre_one, kmeans, mean_row, means, nearest, Centred, Dendrogram, RowSource,
+    centre, centre_one, kmeans, mean_row, means, nearest, Centred, Dendrogram, RowSource,
 };
 use serde::{Deserialize, Serialize};
 use std::io;
@@ -128,12 +133,15 @@ pub fn cosine(row: &[f32], centroid: &[f64]) -> f64 {
 
 /// Fit topics to `rows` (unit vectors, canonical order; in memory or read back from a file).
 /// `picked` are the rows the average-linkage start is built on ([`Sampler`]); `topics` is
-/// `--topics`. Besides the per-row labels and similarities, memory holds the sample and one chunk
+/// `--topics`; `start`, when given, holds the picked rows' vectors from another embedder (in
+/// `picked` order), which the average linkage (and the automatic number of topics) then reads
+/// instead. Besides the per-row labels and similarities, memory holds the sample and one chunk
 /// of rows at a time.
 pub fn fit<R: RowSource + ?Sized>(
     rows: &R,
     picked: &[usize],
     topics: Option<usize>,
+    start: Option<&[Vec<f32>]>,
 ) -> io::Result<Fitted> {
     let n = rows.len();
     let mean = if n == 0 { Vec::new() } else { mean_row(rows)? };
@@ -151,7 +159,17 @@ pub fn fit<R: RowSource + ?Sized>(
             want.next();
         }
     })?;
-    let tree = Dendrogram::average_linkage(&sample_rows);
+    let tree = match start {
+        Some(other) => {
+            assert_eq!(
+                other.len(),
+                sample_rows.len(),
+                "one start vector per picked row"
+            );
+            Dendrogram::average_linkage(&centre(other).1)
+        }
+        None => Dendrogram::average_linkage(&sample_rows),
+    };
     let k = match topics {
         Some(requested) => KChoice::Given {
             requested,
@@ -275,6 +293,10 @@ pub struct SavedTopic {
 pub struct TopicModel {
     pub schema_version: String,
     pub embedder: EmbedderRef,
+    /// The embedder whose vectors of the sample grouped the topics at the start, when not
+    /// `embedder` (provenance only: assigning reads `embedder`'s space alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_embedder: Option<EmbedderRef>,
     /// Agent lines dropped from the embedded text as boilerplate (`text::Boilerplate`), so new
     /// conversations are embedded from the same kind of text.
     pub boilerplate: super::text::Boilerplate,
@@ -419,7 +441,45 @@ mod tests {
     }
 
     fn fit_rows(rows: &[Vec<f32>], topics: Option<usize>, sample: usize) -> Fitted {
-        fit(rows, &sample_rows(&keys(rows.len()), sample), topics).unwrap()
+        fit(rows, &sample_rows(&keys(rows.len()), sample), topics, None).unwrap()
+    }
+
+    /// A start in another space decides the grouping (and the automatic number of topics) only:
+    /// started from the rows' own vectors the fit is the one without a start, and the centroids
+    /// stay in the rows' space whatever the start.
+    #[test]
+    fn a_start_in_another_space_is_read_for_the_grouping_only() {
+        let rows = planted(&[30, 20, 10]);
+        let picked = sample_rows(&keys(rows.len()), 100);
+        assert_eq!(
+            picked.len(),
+            rows.len(),
+            "the whole batch is the sample here"
+        );
+        let plain = fit(rows.as_slice(), &picked, Some(3), None).unwrap();
+        let own: Vec<Vec<f32>> = picked.iter().map(|&i| rows[i].clone()).collect();
+        let same = fit(rows.as_slice(), &picked, Some(3), Some(&own)).unwrap();
+        assert_eq!(plain.labels, same.labels);
+        assert_eq!(plain.mean, same.mean);
+        // Without --topics the number comes from the start's tree: a start where every row is
+        // one of two points cuts into 2 groups, whatever the rows say.
+        let two: Vec<Vec<f32>> = picked
+            .iter()
+            .map(|&i| {
+                unit(if i % 2 == 0 {
+                    vec![1.0, 0.0, 0.0]
+                } else {
+                    vec![0.0, 1.0, 0.0]
+                })
+            })
+            .collect();
+        let f = fit(rows.as_slice(), &picked, None, Some(&two)).unwrap();
+        match f.k {
+            KChoice::Cut { at_cut, .. } => assert_eq!(at_cut, 2),
+            other => panic!("{other:?}"),
+        }
+        // The centroids stay in the rows' space.
+        assert_eq!(f.centroids[0].len(), rows[0].len());
     }
 
     #[test]
@@ -446,6 +506,7 @@ mod tests {
                 prefix: String::new(),
                 max_length: 8,
             },
+            start_embedder: None,
             boilerplate: Default::default(),
             k: f.k.clone(),
             fitted_on: rows.len() as u64,

@@ -121,6 +121,17 @@ fn a_saved_model_gives_the_topics_back_and_score_carries_them() {
     let fit = t.path().join("fit");
     assert_ok(&topics(&[&results], &fit, &["--topics", "5"]));
     let model = fit.join("model");
+    // The default fit: every conversation in the fast embedder's space, the sample grouped by the
+    // 12-layer encoder; the model records both.
+    let saved: serde_json::Value =
+        serde_json::from_str(&read(&model.join("topic-model.json"))).unwrap();
+    let sha = |dir: &str| -> serde_json::Value {
+        let c: serde_json::Value =
+            serde_json::from_str(&read(&repo().join(dir).join("config.json"))).unwrap();
+        c["onnx_sha256"].clone()
+    };
+    assert_eq!(saved["embedder"]["onnx_sha256"], sha("models/embed-fast"));
+    assert_eq!(saved["start_embedder"]["onnx_sha256"], sha("models/embed"));
 
     // Assigning the same conversations with the saved model.
     let again = t.path().join("again");
@@ -196,7 +207,7 @@ fn a_saved_model_gives_the_topics_back_and_score_carries_them() {
     assert!(stderr(&o).contains("different models"), "{}", stderr(&o));
 }
 
-/// `--fast` fits with the static embedder (models/embed-fast) and records it in the saved model;
+/// `--fast` fits with the static embedder (models/embed-fast) alone and records it in the saved model;
 /// the same topics come out for any thread count; the saved model assigns with that embedder again
 /// without the flag (`topics --model`, `score --topics`), and an explicit other embedder is refused.
 #[test]
@@ -225,6 +236,10 @@ fn a_model_fitted_fast_assigns_with_the_fast_embedder_again() {
         serde_json::from_str(&read(&repo().join("models/embed-fast/config.json"))).unwrap();
     assert_eq!(saved["embedder"]["onnx_sha256"], fast["onnx_sha256"]);
     assert_eq!(saved["embedder"]["prefix"], "");
+    assert!(
+        saved.get("start_embedder").is_none(),
+        "--fast: one embedder"
+    );
 
     let again = t.path().join("again");
     assert_ok(&topics(
