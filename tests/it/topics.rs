@@ -34,6 +34,22 @@ fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+type Topics = std::collections::BTreeMap<String, serde_json::Value>;
+
+/// The acceptance bar: at least 95 % of the conversations a model was fitted on get the same
+/// topic when assigned with it.
+fn assert_reassigned(first: &Topics, second: &Topics) {
+    let same = first
+        .iter()
+        .filter(|(k, v)| second.get(*k) == Some(v))
+        .count();
+    assert!(
+        same * 100 >= first.len() * 95,
+        "{same} of {} re-assigned to the same topic",
+        first.len()
+    );
+}
+
 const SAMPLES: [&str; 3] = [
     "samples/conversations_zh.jsonl",
     "samples/conversations_zh_hant.jsonl",
@@ -140,7 +156,7 @@ fn a_saved_model_gives_the_topics_back_and_score_carries_them() {
         &again,
         &["--model", model.to_str().unwrap()],
     ));
-    let by_id = |p: &Path| -> std::collections::BTreeMap<String, serde_json::Value> {
+    let by_id = |p: &Path| -> Topics {
         read(p)
             .lines()
             .map(|l| {
@@ -154,15 +170,7 @@ fn a_saved_model_gives_the_topics_back_and_score_carries_them() {
     };
     let first = by_id(&fit.join("assignments.jsonl"));
     let second = by_id(&again.join("assignments.jsonl"));
-    let same = first
-        .iter()
-        .filter(|(k, v)| second.get(*k) == Some(v))
-        .count();
-    assert!(
-        same * 100 >= first.len() * 95,
-        "{same} of {} re-assigned to the same topic",
-        first.len()
-    );
+    assert_reassigned(&first, &second);
     let doc: serde_json::Value = serde_json::from_str(&read(&again.join("topics.json"))).unwrap();
     assert_eq!(doc["mode"], "assign");
 
@@ -257,29 +265,21 @@ fn a_model_fitted_fast_assigns_with_the_fast_embedder_again() {
         };
         (id, topic)
     };
-    let first: std::collections::BTreeMap<_, _> = read(&fit.join("assignments.jsonl"))
+    let first: Topics = read(&fit.join("assignments.jsonl"))
         .lines()
         .map(topic_of)
         .collect();
-    let second: std::collections::BTreeMap<_, _> = read(&again.join("assignments.jsonl"))
+    let second: Topics = read(&again.join("assignments.jsonl"))
         .lines()
         .map(topic_of)
         .collect();
-    let same = first
-        .iter()
-        .filter(|(k, v)| second.get(*k) == Some(v))
-        .count();
-    assert!(
-        same * 100 >= first.len() * 95,
-        "{same} of {} re-assigned to the same topic",
-        first.len()
-    );
+    assert_reassigned(&first, &second);
     let scored = score(
         &t.path().join("run2"),
         &SAMPLES,
         &["--topics", model.to_str().unwrap()],
     );
-    let carried: std::collections::BTreeMap<_, _> = read(&scored).lines().map(topic_of).collect();
+    let carried: Topics = read(&scored).lines().map(topic_of).collect();
     assert_eq!(
         carried, second,
         "score --topics gives the saved model's topics"
