@@ -357,7 +357,8 @@ def build_bundle(a: argparse.Namespace, workdir: Path) -> tuple[Path, list[str],
             if not os.path.exists(value):
                 raise JobError(f"{name} {value}: no such file or directory")
             target = names.add(value, shallow=kind == "dir")
-            if kind == "file":
+            # --topics takes a model directory or its topic-model.json, as convqa score does.
+            if kind == "file" or os.path.isfile(value):
                 tar.add(value, arcname=target)
             else:
                 # A model directory: its files, not the models beside it in subdirectories.

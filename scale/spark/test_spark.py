@@ -59,7 +59,9 @@ class SparkJob(unittest.TestCase):
         rc, out = run([BIN, "topics", "--from", str(cls.one), "--out", str(t / "topics"), "--fast",
                        "--topics", "4"])
         assert rc == 0, out
-        cls.topics = str(t / "topics" / "model")
+        # Given as the model's file (convqa score takes the directory or the file; the driver
+        # packed only directories once).
+        cls.topics = str(t / "topics" / "model" / "topic-model.json")
         # The reference for the absolute path: the same command line on one machine.
         cls.one_abs = t / "one-abs"
         rc, out = run([BIN, "score", ABS_INPUT, "--out", str(cls.one_abs), "--threads", "2",

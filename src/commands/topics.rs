@@ -105,8 +105,9 @@ pub fn load_embedder(
         if have.onnx_sha256 != m.embedder.onnx_sha256 {
             bail!(
                 "the topic model was made with embedding model {} ({}), but {} is {} ({}): vectors from \
-                 different models cannot be compared; fit the topics again or pass --embedder (or \
-                 --fast)",
+                 different models cannot be compared; fit the topics again, or pass --embedder with \
+                 the directory of the model it was made with (the bundled ones: models/embed, the \
+                 12-layer encoder; models/embed-fast, the static one, also --fast)",
                 m.embedder.version,
                 short(&m.embedder.onnx_sha256),
                 e.files().dir.display(),

@@ -99,7 +99,7 @@ pub fn resolve_embed_dir(explicit: Option<&Path>) -> Result<PathBuf, ModelError>
 pub fn resolve_fast_embed_dir() -> Result<PathBuf, ModelError> {
     FAST_EMBEDDER
         .resolve(None)
-        .map_err(|tried| ModelError::EmbedderDirMissing { tried })
+        .map_err(|tried| ModelError::FastEmbedderDirMissing { tried })
 }
 
 impl Discovery {

@@ -116,6 +116,8 @@ pub enum ModelError {
     ModelFileMissing { path: PathBuf },
     #[error("sentence-embedding model directory not found ({}); {EMBED_HINT}", tried_list(.tried))]
     EmbedderDirMissing { tried: Vec<PathBuf> },
+    #[error("fast sentence-embedding model directory not found ({}); set CONVQA_EMBED_FAST_DIR to its folder (model.onnx, tokenizer.json and config.json from training/static_embed.py; the repository bundles models/embed-fast)", tried_list(.tried))]
+    FastEmbedderDirMissing { tried: Vec<PathBuf> },
     #[error("sentence-embedding model file {} is missing; {EMBED_HINT}", .path.display())]
     EmbedderFileMissing { path: PathBuf },
     #[error("could not read sentence-embedder config {}; it must be the config.json training/static_embed.py or training/embedder.py writes (model_type \"{}\" or \"{}\", output, embedding_dim, max_length, prefix)", .path.display(), embedder::STATIC_MODEL_TYPE, embedder::MODEL_TYPE)]
