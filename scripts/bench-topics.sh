@@ -44,7 +44,7 @@ run() {
     cat "$work/$label.time"
 }
 
-printf '%s\n' "CPU: $cpu ($cores cores), --threads $threads, topics ${topics_args[*]:-(default embedder)}, conversations: ${BENCH_SOURCE:-dev}, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%s\n' "CPU: $cpu ($cores cores), --threads $threads, topics ${topics_args[*]:-(default fit)}, conversations: ${BENCH_SOURCE:-dev}, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%8s  %-14s %9s %10s %12s\n' N stage seconds "conv/s" "peak RSS MB"
 for n in "${sizes[@]}"; do
     if [[ "${BENCH_SOURCE:-dev}" == calls ]]; then
@@ -81,7 +81,7 @@ for n in "${sizes[@]}"; do
     ratio=$(python3 -c "print(round($t_sec / $s_sec, 2))")
     echo "         topics / score time: $ratio  ($(grep -o '[0-9]* topics ([^)]*)' "$work/topics-$n.err" || true))"
     if [[ "${BENCH_DEFAULT:-0}" == 1 ]]; then
-        echo "         default embedder: topics / score time: $(python3 -c "print(round($d_sec / $s_sec, 2))")"
+        echo "         default fit: topics / score time: $(python3 -c "print(round($d_sec / $s_sec, 2))")"
     fi
     if [[ -n "${BENCH_OUT:-}" ]]; then
         python3 - "$n" "$s_sec" "$s_kib" "$t_sec" "$t_kib" "$a_sec" "$a_kib" "$cpu" "$threads" \

@@ -354,10 +354,10 @@ def torch_embed(model, ids, bs=16):
     return out
 
 
-def ort_session(path: Path):
+def ort_session(path: Path, threads: int = 1):
     import onnxruntime as ort
     so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
+    so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 

@@ -147,14 +147,6 @@ def texts() -> tuple[list[str], list[str]]:
 # ---------------------------------------------------------------------------------------------
 # Teacher
 # ---------------------------------------------------------------------------------------------
-def session(path: Path, threads: int):
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-
-
 def run_sorted(sess, ids: list[list[int]], cells: int = 16 * 128 * 128) -> np.ndarray:
     """Vectors for every id list, batched by length (shortest first) within `cells` tokens²."""
     out = np.zeros((len(ids), 384), np.float32)
@@ -386,7 +378,7 @@ def main():
     tok = Tokenizer.from_file(str(args.teacher / "tokenizer.json"))
     tok.no_padding()
     vocab = tok.get_vocab_size()
-    teacher = session(args.teacher / "model.onnx", args.threads)
+    teacher = EM.ort_session(args.teacher / "model.onnx", args.threads)
 
     train, check = texts()
     print(f"texts: {len(train)} training, {len(check)} held-out", flush=True)
@@ -406,7 +398,7 @@ def main():
     tj["truncation"] = dict(tj.get("truncation") or {}, max_length=args.max_length)
     (args.out / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False), encoding="utf-8")
 
-    student = session(args.out / "model.onnx", 1)
+    student = EM.ort_session(args.out / "model.onnx")
     tok_s = Tokenizer.from_file(str(args.out / "tokenizer.json"))
     tok_s.no_padding()
     tok.enable_truncation(max_length=TEACHER_MAX_LEN)

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import hashlib
 import itertools
 import json
 import os
@@ -297,9 +296,10 @@ def bundled_dir(env: str, sub: str) -> str:
 
 def embedder_for(topics: str) -> str:
     """The bundled sentence embedder a saved topic model was made with (the default or the fast
-    one, by the SHA-256 of model.onnx the model records), as `convqa score --topics` picks it. The
-    executors see only what the archive carries, so the driver packs it; when none matches, the
-    default travels and convqa refuses the model with the reason."""
+    one whose config.json records the model.onnx SHA-256 the topic model names), as
+    `convqa score --topics` picks it. The executors see only what the archive carries, so the
+    driver packs it; when none matches, the default travels and convqa refuses the model with the
+    reason (convqa also checks the model.onnx bytes themselves)."""
     path = Path(topics)
     try:
         doc = json.loads((path / "topic-model.json" if path.is_dir() else path).read_text(encoding="utf-8"))
@@ -308,14 +308,12 @@ def embedder_for(topics: str) -> str:
         want = None
     dirs = [bundled_dir("CONVQA_EMBED_DIR", "models/embed"), bundled_dir("CONVQA_EMBED_FAST_DIR", "models/embed-fast")]
     for d in dirs:
-        onnx = Path(d) / "model.onnx"
-        if want and onnx.is_file():
-            digest = hashlib.sha256()
-            with open(onnx, "rb") as fh:
-                for chunk in iter(lambda: fh.read(CHUNK), b""):
-                    digest.update(chunk)
-            if digest.hexdigest() == want:
-                return d
+        try:
+            recorded = json.loads((Path(d) / "config.json").read_text(encoding="utf-8")).get("onnx_sha256")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if want and recorded == want:
+            return d
     return dirs[0]
 
 

@@ -172,6 +172,8 @@ class DriverParts(unittest.TestCase):
             for name, data in (("default", b"encoder"), ("fast", b"static")):
                 (t / name).mkdir()
                 (t / name / "model.onnx").write_bytes(data)
+                sha = hashlib.sha256(data).hexdigest()
+                (t / name / "config.json").write_text(json.dumps({"onnx_sha256": sha}))
             model = t / "topics"
             model.mkdir()
             env = {"CONVQA_EMBED_DIR": str(t / "default"), "CONVQA_EMBED_FAST_DIR": str(t / "fast")}

@@ -9,7 +9,7 @@
 use super::Outcome;
 use crate::agg::{visit_runs, AggError};
 use crate::model::{
-    resolve_embed_dir, resolve_fast_embed_dir, Embedder, ModelError, ModelFiles, ModelOptions,
+    resolve_embed_dir, resolve_fast_embed_dir, Embedder, EmbedderConfig, ModelError, ModelOptions,
 };
 use crate::output::{write_atomic, write_atomic_streamed};
 use crate::topics::build::{build, BuildError, EmbedFn, Mode, TopicDoc};
@@ -120,15 +120,18 @@ pub fn load_embedder(
 }
 
 /// The bundled embedder directory (default, then fast) whose model.onnx a saved model was made
-/// with; `None` when neither is (the default is then loaded and refused with the reason).
+/// with; `None` when neither is (the default is then loaded and refused with the reason). Chosen
+/// by the SHA-256 each config.json records, so the 54 MB of models are not hashed to choose;
+/// `load_embedder` then checks the chosen model.onnx bytes themselves.
 fn bundled_embedder_of(model: &TopicModel) -> Option<PathBuf> {
     [resolve_embed_dir(None), resolve_fast_embed_dir()]
         .into_iter()
         .flatten()
         .find(|dir| {
-            ModelFiles::in_dir(dir)
+            std::fs::read_to_string(dir.join("config.json"))
                 .ok()
-                .and_then(|f| f.onnx_sha256().ok())
+                .and_then(|text| EmbedderConfig::parse(&text).ok())
+                .and_then(|c| c.onnx_sha256)
                 .is_some_and(|sha| sha == model.embedder.onnx_sha256)
         })
 }
@@ -213,19 +216,18 @@ pub fn run(a: Args) -> anyhow::Result<Outcome> {
         a.batch_size,
         saved.as_ref(),
     )?;
-    let start = if two {
-        let e = load_embedder(
-            None,
-            false,
-            a.ort_lib.as_deref(),
-            a.threads,
-            a.batch_size,
-            None,
-        )?;
-        Some(e)
-    } else {
-        None
-    };
+    let start = two
+        .then(|| {
+            load_embedder(
+                None,
+                false,
+                a.ort_lib.as_deref(),
+                a.threads,
+                a.batch_size,
+                None,
+            )
+        })
+        .transpose()?;
     let mode = match &saved {
         Some(m) => Mode::Assign(m),
         None => Mode::Fit {

@@ -101,14 +101,14 @@ struct Made {
     model: Option<TopicModel>,
 }
 
-/// The texts of a chunk of conversations, embedded.
-fn embed_chunk<E: std::error::Error>(
-    docs: &[TopicDoc],
+/// The texts of some conversations (a chunk, or the sample's part of one), embedded.
+fn embed_chunk<'d, E: std::error::Error>(
+    docs: impl IntoIterator<Item = &'d TopicDoc>,
     boiler: &Boilerplate,
     embed: &EmbedFn<'_, E>,
 ) -> Result<Vec<Vec<f32>>, BuildError<E>> {
     let texts: Vec<String> = docs
-        .iter()
+        .into_iter()
         .map(|d| {
             let turns: Vec<(Speaker, &str)> =
                 d.turns.iter().map(|(s, t)| (*s, t.as_str())).collect();
@@ -134,12 +134,9 @@ fn sample_vectors<E: std::error::Error>(
         while next < picked.len() && picked[next] < start + docs.len() {
             next += 1;
         }
-        let mine: Vec<TopicDoc> = picked[from..next]
-            .iter()
-            .map(|&i| docs[i - start].clone())
-            .collect();
-        if !mine.is_empty() {
-            out.extend(embed_chunk(&mine, boiler, embed)?);
+        if next > from {
+            let mine = picked[from..next].iter().map(|&i| &docs[i - start]);
+            out.extend(embed_chunk(mine, boiler, embed)?);
         }
         Ok::<(), BuildError<E>>(())
     })?;
